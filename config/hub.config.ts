@@ -1,0 +1,47 @@
+/**
+ * Gatehouse's default configuration: what `pnpm start` runs when no --config is given.
+ * Copy it, edit it, and start with `gatehouse start --config path/to/hub.config.ts`.
+ * Every key is optional unless marked required; unknown keys are errors.
+ */
+import { defineConfig } from '@gatehouse/hub';
+import { DummyAuthenticator } from '@gatehouse/authenticators';
+import { LocalProcessSpawner } from '@gatehouse/spawner';
+
+export default defineConfig({
+  // Address and port the hub listens on. Keep 127.0.0.1 unless a front proxy needs more.
+  ip: '127.0.0.1',
+  port: 8000,
+  // Database, cookie secret and server logs live here (created 0700). Relative to the working directory.
+  dataDir: './data',
+  // Users who are admins (names as normalised: lower case).
+  adminUsers: ['admin'],
+  // When non-empty, only these users (and adminUsers) may log in.
+  allowedUsers: [],
+  // Users who may never log in.
+  blockedUsers: [],
+  // Connections from these CIDRs may assert identity (Remote-User) and X-Forwarded-* headers.
+  trustedProxies: ['127.0.0.1/32', '::1/128'],
+  // Who may log in. The dummy authenticator takes any name; set a shared password with
+  // GATEHOUSE_DUMMY_PASSWORD. Without one, any password works: for trying Gatehouse on your own machine.
+  authenticator: new DummyAuthenticator(
+    process.env['GATEHOUSE_DUMMY_PASSWORD'] ? { password: process.env['GATEHOUSE_DUMMY_PASSWORD'] } : {},
+  ),
+  // How user servers start: a local process per user (the bundled demo app unless `command` is set).
+  spawner: new LocalProcessSpawner({ portRange: [20000, 29999] }),
+  // Sliding idle expiry and absolute maximum of a login session, in seconds.
+  session: { idleTimeout: 24 * 60 * 60, maxAge: 14 * 24 * 60 * 60 },
+  // 'auto': Secure cookies unless the hub serves plain HTTP on loopback; or force true/false.
+  cookieSecure: 'auto',
+  // Whether admins may open other users' servers.
+  adminAccess: false,
+  // How many servers may be starting at once (429 with Retry-After beyond), and running at once (0: no limit).
+  concurrentSpawnLimit: 100,
+  activeServerLimit: 0,
+  // Seconds between checks that running servers are alive (a dead one loses its route within this).
+  serverPollInterval: 2,
+  // Bytes of server output kept per user (older output rotates to <user>.log.1).
+  serverLogMaxBytes: 1048576,
+  // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
+  stopServersOnShutdown: false,
+  logLevel: 'info',
+});

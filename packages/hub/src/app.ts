@@ -1,0 +1,29 @@
+import Koa from 'koa';
+import { gatehouseError } from './errors.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { identify } from './http/identity.ts';
+import { requestContext } from './http/request-context.ts';
+import { sessionMiddleware } from './http/session.ts';
+import { pageRoutes } from './pages/routes.ts';
+import type { HubServices } from './services.ts';
+
+/** Wires middleware and routes; each concern lives in its own module. */
+export function createApp(services: HubServices): Koa {
+  const app = new Koa();
+  // X-Forwarded-* are believed per source address (requestContext), never globally.
+  app.proxy = false;
+  app.silent = true;
+
+  const pages = pageRoutes(services);
+
+  app.use(requestContext(services));
+  app.use(errorHandler(services.logger));
+  app.use(sessionMiddleware(app, services.sessions));
+  app.use(identify(services));
+  app.use(pages.routes());
+  app.use(pages.allowedMethods({ throw: true }));
+  app.use(() => {
+    throw gatehouseError('GATEHOUSE_ERR_NOT_FOUND', 'There is no page at this address.');
+  });
+  return app;
+}

@@ -1,0 +1,91 @@
+import { createLogger } from '../log.ts';
+import { startHub } from '../hub.ts';
+import { listRunningHubs } from '../runtime-file.ts';
+import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
+import { configFromArgs, openOfflineHub } from './context.ts';
+
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  /** Lines of `--help` describing the options beyond --config/--data-dir/--help. */
+  readonly optionHelp: readonly string[];
+  readonly options: OptionSpec;
+  readonly maxPositionals: number;
+  run(args: ParsedArgs, io: CommandIo): Promise<number>;
+}
+
+const start: Command = {
+  name: 'start',
+  summary: 'run the hub',
+  usage: 'gatehouse start [--config FILE] [--ip IP] [--port N] [--data-dir DIR]',
+  optionHelp: ['--ip IP        address to listen on (overrides the config file)', '--port N       port to listen on; 0 picks a free one'],
+  options: { ip: { type: 'string' }, port: { type: 'string' } },
+  maxPositionals: 0,
+  async run(args, io) {
+    const port = integerOption(args, 'port', 0, 65535);
+    const { file, config } = await configFromArgs(args, { ip: stringOption(args, 'ip'), port });
+    const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel) });
+    io.out(`Gatehouse is running at ${hub.url}`);
+    io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await hub.close();
+    return 0;
+  },
+};
+
+const users: Command = {
+  name: 'users',
+  summary: 'list the hub\'s users',
+  usage: 'gatehouse users [--config FILE] [--data-dir DIR]',
+  optionHelp: [],
+  options: {},
+  maxPositionals: 0,
+  async run(args, io) {
+    const hub = await openOfflineHub(args);
+    try {
+      const accounts = new Map(hub.accounts.list().map((account) => [account.username, account]));
+      const rows = hub.users.list();
+      const names = new Set([...rows.map((row) => row.name), ...accounts.keys()]);
+      io.out(['NAME', 'ADMIN', 'ACCOUNT', 'LAST ACTIVITY'].join('\t'));
+      for (const name of [...names].sort()) {
+        const user = rows.find((row) => row.name === name);
+        const account = accounts.get(name);
+        io.out([name, user?.admin ? 'yes' : 'no', account ? account.status : '-', user?.lastActivity ?? '-'].join('\t'));
+      }
+    } finally {
+      hub.close();
+    }
+    return 0;
+  },
+};
+
+const list: Command = {
+  name: 'list',
+  summary: 'hubs running as this OS user: URL, data dir, pid',
+  usage: 'gatehouse list',
+  optionHelp: [],
+  options: {},
+  maxPositionals: 0,
+  async run(_args, io) {
+    const hubs = listRunningHubs();
+    if (hubs.length === 0) {
+      io.out('No running hubs.');
+      return 0;
+    }
+    io.out(['URL', 'DATA DIR', 'PID'].join('\t'));
+    for (const hub of hubs) io.out([hub.url, hub.dataDir, String(hub.pid)].join('\t'));
+    return 0;
+  },
+};
+
+export const COMMANDS: readonly Command[] = [start, users, list];

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gatehouseError } from '../errors.ts';
+import { configError, validateConfig } from './validate.ts';
+import type { GatehouseConfig } from './schema.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../../..');
+
+/** The bundled default configuration, used when neither --config nor GATEHOUSE_CONFIG names one. */
+export const DEFAULT_CONFIG_FILE = path.join(repoRoot, 'config/hub.config.ts');
+
+/** Command-line flags that override the file (SPEC: "flags override the config file"). */
+export interface ConfigOverrides {
+  readonly ip?: string;
+  readonly port?: number;
+  readonly dataDir?: string;
+}
+
+let resolveHookRegistered = false;
+
+function registerPackageResolution(): void {
+  if (resolveHookRegistered) return;
+  resolveHookRegistered = true;
+  const entry = (name: string) => pathToFileURL(path.join(repoRoot, 'packages', name, 'src/index.ts')).href;
+  register(pathToFileURL(path.join(here, 'resolve-hook.mjs')).href, {
+    data: {
+      packages: {
+        '@gatehouse/hub': entry('hub'),
+        '@gatehouse/authenticators': entry('authenticators'),
+        '@gatehouse/spawner': entry('spawner'),
+      },
+    },
+  });
+}
+
+export function resolveConfigFile(explicit: string | undefined): string {
+  const chosen = explicit ?? process.env['GATEHOUSE_CONFIG'];
+  if (chosen === undefined || chosen === '') return DEFAULT_CONFIG_FILE;
+  const absolute = path.resolve(chosen);
+  if (!existsSync(absolute)) throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `config file not found: ${absolute}`);
+  return absolute;
+}
+
+/**
+ * Imports the config module, applies overrides, validates. Errors name the key path; a plugin whose
+ * constructor rejects its options (PluginOptionsError) is reported the same way.
+ */
+export async function loadConfig(file: string, overrides: ConfigOverrides = {}): Promise<GatehouseConfig> {
+  registerPackageResolution();
+  let exported: unknown;
+  try {
+    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    exported = module.default;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'PluginOptionsError') throw configError([error.message]);
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `could not load ${file}: ${reason}`, { cause: error });
+  }
+  if (typeof exported !== 'object' || exported === null) {
+    throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `${file} must export default defineConfig({...})`);
+  }
+  const merged: Record<string, unknown> = { ...(exported as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+  return validateConfig(merged);
+}

@@ -1,0 +1,69 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { isAuthenticator, type Authenticator } from '@gatehouse/authenticators';
+import { isSpawner, type Spawner } from '@gatehouse/spawner';
+import { parseCidr } from '../http/cidr.ts';
+
+/**
+ * The one configuration schema. Every option is documented in config/hub.config.ts.
+ * Objects are strict: an unknown key is an error, never silently dropped.
+ */
+
+const seconds = (fallback: number) => z.number().positive('expected a positive number of seconds').default(fallback);
+
+const usernameList = z.array(z.string().min(1, 'expected a non-empty username')).default([]);
+
+export const configSchema = z.strictObject({
+  ip: z
+    .string()
+    .refine((value) => isIP(value) !== 0 || value === 'localhost', 'expected an IP address such as 127.0.0.1')
+    .default('127.0.0.1'),
+  port: z.number().int('expected an integer').min(0, 'expected 0–65535').max(65535, 'expected 0–65535').default(8000),
+  dataDir: z.string().min(1, 'expected a directory path').default('./data'),
+  adminUsers: usernameList,
+  allowedUsers: usernameList,
+  blockedUsers: usernameList,
+  usernamePattern: z
+    .string()
+    .refine(isValidRegExp, 'expected a valid regular expression')
+    .default('^[a-z0-9][a-z0-9._@-]*$'),
+  usernameMaxLength: z.number().int().min(1).max(255).default(64),
+  trustedProxies: z
+    .array(z.string().refine((value) => parseCidr(value) !== undefined, 'expected a CIDR such as 127.0.0.1/32'))
+    .default(['127.0.0.1/32', '::1/128']),
+  authenticator: z.custom<Authenticator>(isAuthenticator, {
+    message: 'expected an authenticator instance, e.g. new DummyAuthenticator()',
+  }),
+  spawner: z.custom<Spawner>(isSpawner, {
+    message: 'expected a spawner instance, e.g. new LocalProcessSpawner()',
+  }),
+  session: z
+    .strictObject({
+      idleTimeout: seconds(24 * 60 * 60),
+      maxAge: seconds(14 * 24 * 60 * 60),
+    })
+    .default({ idleTimeout: 24 * 60 * 60, maxAge: 14 * 24 * 60 * 60 }),
+  cookieSecure: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+  adminAccess: z.boolean().default(false),
+  concurrentSpawnLimit: z.number().int().min(1).default(100),
+  activeServerLimit: z.number().int().min(0).default(0),
+  serverPollInterval: seconds(2),
+  serverLogMaxBytes: z.number().int().min(4096).default(1024 * 1024),
+  stopServersOnShutdown: z.boolean().default(false),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+function isValidRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a config file may contain (defaults optional). A key outside this type fails to type-check. */
+export type GatehouseConfigInput = z.input<typeof configSchema>;
+
+/** The validated, frozen configuration the hub runs with. */
+export type GatehouseConfig = Readonly<z.output<typeof configSchema>>;

@@ -1,0 +1,88 @@
+/**
+ * Versioned schema migrations, applied in order at start. `PRAGMA user_version` records the last
+ * one applied. Append new migrations; never edit one that has shipped.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'users, local accounts and sessions',
+    sql: `
+      CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        admin         INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        last_activity TEXT,
+        auth_state    TEXT
+      );
+      CREATE TABLE accounts (
+        username      TEXT PRIMARY KEY,
+        password_hash TEXT,
+        status        TEXT NOT NULL CHECK (status IN ('active', 'pending')),
+        created_at    TEXT NOT NULL
+      );
+      CREATE TABLE sessions (
+        id_hash      TEXT PRIMARY KEY,
+        username     TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        data         TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_by_user ON sessions(username);
+    `,
+  },
+  {
+    version: 2,
+    description: 'servers, port claims and API tokens',
+    sql: `
+      CREATE TABLE servers (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL DEFAULT '',
+        status        TEXT NOT NULL CHECK (status IN ('pending', 'running', 'stopping')),
+        host          TEXT,
+        port          INTEGER UNIQUE,
+        credential    TEXT,
+        state         TEXT NOT NULL DEFAULT '{}',
+        started_at    TEXT NOT NULL,
+        last_activity TEXT,
+        PRIMARY KEY (user_id, name)
+      );
+      CREATE TABLE ports (
+        port       INTEGER PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+      );
+      CREATE TABLE tokens (
+        id            INTEGER PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind          TEXT NOT NULL,
+        prefix        TEXT NOT NULL,
+        hash          TEXT NOT NULL UNIQUE,
+        scopes        TEXT NOT NULL,
+        note          TEXT,
+        server_name   TEXT,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT,
+        last_activity TEXT
+      );
+      CREATE INDEX tokens_by_user ON tokens(user_id);
+    `,
+  },
+  {
+    version: 3,
+    description: 'persistent login throttling',
+    sql: `
+      CREATE TABLE login_failures (
+        key TEXT NOT NULL,
+        at  INTEGER NOT NULL
+      );
+      CREATE INDEX login_failures_by_key ON login_failures(key, at);
+    `,
+  },
+];

@@ -1,0 +1,109 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from './database.ts';
+
+/** A login session as stored server-side. The cookie holds only the random id; the table only its hash. */
+export interface SessionRecord {
+  readonly username: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly data: Record<string, unknown>;
+}
+
+export interface SessionLifetimes {
+  /** Sliding expiry: a session unused this long is gone. */
+  readonly idleTimeoutMs: number;
+  /** Absolute expiry: no session lives longer than this, however active. */
+  readonly maxAgeMs: number;
+}
+
+/** last_seen_at is written at most this often per session: sliding expiry without a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+interface RawSession {
+  username: string;
+  data: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
+
+/**
+ * Server-side sessions in SQLite. Every lookup reads the table (a primary-key read, microseconds),
+ * so logout, `userdel` and revocation from any process take effect on the next request.
+ */
+export class SessionStore {
+  readonly #db: Db;
+  readonly #lifetimes: SessionLifetimes;
+  readonly #now: () => number;
+  readonly #select;
+  readonly #touch;
+  readonly #delete;
+
+  constructor(db: Db, lifetimes: SessionLifetimes, now: () => number = Date.now) {
+    this.#db = db;
+    this.#lifetimes = lifetimes;
+    this.#now = now;
+    this.#select = db.prepare<[string], RawSession>('SELECT username, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?');
+    this.#touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
+    this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
+  }
+
+  get lifetimes(): SessionLifetimes {
+    return this.#lifetimes;
+  }
+
+  /** The live session for `id`, or undefined (unknown, idle too long, or past its absolute age). */
+  lookup(id: string): SessionRecord | undefined {
+    if (id.length === 0 || id.length > 128) return undefined;
+    const idHash = hashId(id);
+    const raw = this.#select.get(idHash);
+    if (raw === undefined) return undefined;
+    const now = this.#now();
+    if (now - raw.last_seen_at > this.#lifetimes.idleTimeoutMs || now - raw.created_at > this.#lifetimes.maxAgeMs) {
+      this.#delete.run(idHash);
+      return undefined;
+    }
+    let lastSeenAt = raw.last_seen_at;
+    if (now - lastSeenAt > TOUCH_INTERVAL_MS) {
+      this.#touch.run(now, idHash);
+      lastSeenAt = now;
+    }
+    return { username: raw.username, createdAt: raw.created_at, lastSeenAt, data: JSON.parse(raw.data) as Record<string, unknown> };
+  }
+
+  /** Inserts or replaces the session `id`; its creation time is kept across saves. */
+  save(id: string, username: string, data: Record<string, unknown>): void {
+    const now = this.#now();
+    this.#db
+      .prepare(
+        `INSERT INTO sessions (id_hash, username, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id_hash) DO UPDATE SET data = excluded.data, last_seen_at = excluded.last_seen_at
+         WHERE sessions.username = excluded.username`,
+      )
+      .run(hashId(id), username, JSON.stringify(data), now, now);
+  }
+
+  destroy(id: string): void {
+    this.#delete.run(hashId(id));
+  }
+
+  /** Ends every session of `username` (revocation, password change, user deleted). */
+  destroyAllFor(username: string): number {
+    return this.#db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
+  }
+
+  /** Removes expired rows (housekeeping, from a timer). */
+  prune(): number {
+    const now = this.#now();
+    return this.#db
+      .prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?')
+      .run(now - this.#lifetimes.idleTimeoutMs, now - this.#lifetimes.maxAgeMs).changes;
+  }
+}

@@ -1,0 +1,86 @@
+import type { Db } from './database.ts';
+
+export interface UserRow {
+  readonly id: number;
+  readonly name: string;
+  readonly admin: boolean;
+  readonly createdAt: string;
+  readonly lastActivity: string | null;
+}
+
+interface RawUser {
+  id: number;
+  name: string;
+  admin: number;
+  created_at: string;
+  last_activity: string | null;
+}
+
+function toUser(raw: RawUser): UserRow {
+  return { id: raw.id, name: raw.name, admin: raw.admin === 1, createdAt: raw.created_at, lastActivity: raw.last_activity };
+}
+
+/** The hub's user records: who has ever logged in or been added, and who is an admin. */
+export class UserRepository {
+  readonly #db: Db;
+  readonly #byName;
+  readonly #insert;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#byName = db.prepare<[string], RawUser>('SELECT id, name, admin, created_at, last_activity FROM users WHERE name = ?');
+    this.#insert = db.prepare<[string, number, string], RawUser>(
+      'INSERT INTO users (name, admin, created_at) VALUES (?, ?, ?) RETURNING id, name, admin, created_at, last_activity',
+    );
+  }
+
+  get(name: string): UserRow | undefined {
+    const raw = this.#byName.get(name);
+    return raw === undefined ? undefined : toUser(raw);
+  }
+
+  create(name: string, admin: boolean): UserRow {
+    return toUser(this.#insert.get(name, admin ? 1 : 0, new Date().toISOString()) as RawUser);
+  }
+
+  /**
+   * The user after a successful login: created on first login; `admin` is raised when the login
+   * pipeline says so (adminUsers, or the authenticator), never lowered here — admins demoted in
+   * the admin page stay demoted unless config lists them.
+   */
+  recordLogin(name: string, admin: boolean): UserRow {
+    const existing = this.get(name);
+    if (existing === undefined) return this.create(name, admin);
+    if (admin && !existing.admin) this.setAdmin(name, true);
+    return this.get(name) as UserRow;
+  }
+
+  setAdmin(name: string, admin: boolean): void {
+    this.#db.prepare('UPDATE users SET admin = ? WHERE name = ?').run(admin ? 1 : 0, name);
+  }
+
+  delete(name: string): boolean {
+    return this.#db.prepare('DELETE FROM users WHERE name = ?').run(name).changes > 0;
+  }
+
+  list(options: { offset?: number; limit?: number } = {}): UserRow[] {
+    const rows = this.#db
+      .prepare<[number, number], RawUser>('SELECT id, name, admin, created_at, last_activity FROM users ORDER BY name LIMIT ? OFFSET ?')
+      .all(options.limit ?? -1, options.offset ?? 0);
+    return rows.map(toUser);
+  }
+
+  count(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  /** Batched activity: one transaction for many users (called from a timer, not per request). */
+  recordActivity(updates: ReadonlyMap<string, string>): void {
+    const update = this.#db.prepare(
+      'UPDATE users SET last_activity = ?1 WHERE name = ?2 AND (last_activity IS NULL OR last_activity < ?1)',
+    );
+    this.#db.transaction(() => {
+      for (const [name, at] of updates) update.run(at, name);
+    })();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Every error the hub reports to a client or an operator has a code from this table.
+ *
+ * `status` is the HTTP status used when the error reaches a client. `expose` says whether the
+ * message may be shown to the client: it is false for every 5xx, so internals never leak
+ * (the client gets a generic message and the code; the log gets the detail).
+ */
+export const ERROR_CODES = {
+  GATEHOUSE_ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
+  GATEHOUSE_ERR_CONFIG_LOAD: { status: 500, message: 'The configuration file could not be loaded' },
+  GATEHOUSE_ERR_DATA_DIR: { status: 500, message: 'The data directory is unusable' },
+  GATEHOUSE_ERR_SECRET_PERMISSIONS: { status: 500, message: 'A secret file is readable by others' },
+  GATEHOUSE_ERR_UNSAFE_BIND: { status: 500, message: 'Refusing to listen on this address' },
+  GATEHOUSE_ERR_LISTEN: { status: 500, message: 'The hub could not listen on its address' },
+  GATEHOUSE_ERR_MIGRATION: { status: 500, message: 'The database could not be migrated' },
+  GATEHOUSE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
+  GATEHOUSE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  GATEHOUSE_ERR_INVALID_USERNAME: { status: 400, message: 'Invalid username' },
+  GATEHOUSE_ERR_UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
+  GATEHOUSE_ERR_LOGIN_FAILED: { status: 403, message: 'Invalid username or password' },
+  GATEHOUSE_ERR_LOGIN_THROTTLED: { status: 429, message: 'Too many failed logins' },
+  GATEHOUSE_ERR_USER_NOT_ALLOWED: { status: 403, message: 'This user may not use the hub' },
+  GATEHOUSE_ERR_XSRF: { status: 403, message: 'XSRF check failed' },
+  GATEHOUSE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
+  GATEHOUSE_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
+  GATEHOUSE_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  GATEHOUSE_ERR_USER_EXISTS: { status: 409, message: 'The user already exists' },
+  GATEHOUSE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  GATEHOUSE_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
+  GATEHOUSE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
+  GATEHOUSE_ERR_SERVER_NOT_RUNNING: { status: 503, message: 'The server is not running' },
+  GATEHOUSE_ERR_SERVER_PENDING: { status: 409, message: 'The server is already starting or stopping' },
+  GATEHOUSE_ERR_SERVER_ALREADY_RUNNING: { status: 400, message: 'The server is already running' },
+  GATEHOUSE_ERR_SPAWN_FAILED: { status: 500, message: 'The server failed to start' },
+  GATEHOUSE_ERR_SPAWN_LIMIT: { status: 429, message: 'Too many servers are starting; try again shortly' },
+  GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT: { status: 429, message: 'The hub is running as many servers as it may' },
+  GATEHOUSE_ERR_PROXY_UPSTREAM: { status: 502, message: 'The user server did not answer' },
+  GATEHOUSE_ERR_TOKEN_INVALID: { status: 403, message: 'Invalid or expired token' },
+  GATEHOUSE_ERR_CLI_USAGE: { status: 400, message: 'Invalid command line' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface GatehouseErrorOptions {
+  /** Extra, client-safe detail such as `retryAfterSeconds`. */
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly cause?: unknown;
+  /** Overrides the table's status (e.g. a 503 page for a stopped server reached by its owner). */
+  readonly status?: number;
+}
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Whether `message` may be sent to the client. Never true for 5xx. */
+  readonly expose: boolean;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message?: string, options: GatehouseErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CODES[code].status;
+    this.expose = this.status < 500;
+    this.details = options.details ?? {};
+  }
+
+  /** The message a client may see: the real one for 4xx, the table's generic one for 5xx. */
+  get publicMessage(): string {
+    return this.expose ? this.message : ERROR_CODES[this.code].message;
+  }
+}
+
+/** The one factory: `gatehouseError('GATEHOUSE_ERR_NOT_FOUND', 'No such page')`. */
+export function gatehouseError(code: ErrorCode, message?: string, options?: GatehouseErrorOptions): GatehouseError {
+  return new GatehouseError(code, message, options);
+}
+
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return value instanceof GatehouseError;
+}
+
+/** Maps anything thrown to a GatehouseError; unknown errors become an unexposed 500. */
+export function toGatehouseError(value: unknown): GatehouseError {
+  if (isGatehouseError(value)) return value;
+  const status = statusOf(value);
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new GatehouseError(codeForStatus(status), messageOf(value), { status });
+  }
+  return new GatehouseError('GATEHOUSE_ERR_INTERNAL', undefined, { cause: value });
+}
+
+function statusOf(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const status = (value as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function messageOf(value: unknown): string | undefined {
+  return value instanceof Error ? value.message : undefined;
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 401: return 'GATEHOUSE_ERR_UNAUTHENTICATED';
+    case 403: return 'GATEHOUSE_ERR_FORBIDDEN';
+    case 404: return 'GATEHOUSE_ERR_NOT_FOUND';
+    case 405: return 'GATEHOUSE_ERR_METHOD_NOT_ALLOWED';
+    case 413: return 'GATEHOUSE_ERR_PAYLOAD_TOO_LARGE';
+    case 415: return 'GATEHOUSE_ERR_UNSUPPORTED_MEDIA_TYPE';
+    default: return 'GATEHOUSE_ERR_BAD_REQUEST';
+  }
+}

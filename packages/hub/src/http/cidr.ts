@@ -1,0 +1,35 @@
+import { BlockList, isIP } from 'node:net';
+
+/** `127.0.0.1/32` → its parts, or undefined when it is not a valid CIDR (a bare address counts as /32 or /128). */
+export function parseCidr(value: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, extra] = value.split('/');
+  if (extra !== undefined) return undefined;
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+    return undefined;
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/**
+ * Answers "is this peer one of our trusted proxies?" for connection addresses. IPv4-mapped IPv6
+ * peers (`::ffff:127.0.0.1`) are checked as the IPv4 address they are.
+ */
+export function createAddressMatcher(cidrs: readonly string[]): (address: string | undefined) => boolean {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const parsed = parseCidr(cidr);
+    if (parsed === undefined) throw new Error(`invalid CIDR ${cidr}`);
+    list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return (address) => {
+    if (address === undefined) return false;
+    const mapped = address.startsWith('::ffff:') ? address.slice(7) : address;
+    const version = isIP(mapped);
+    if (version === 0) return false;
+    return list.check(mapped, version === 4 ? 'ipv4' : 'ipv6');
+  };
+}

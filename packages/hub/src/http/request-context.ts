@@ -1,0 +1,39 @@
+import type { Context, Next } from 'koa';
+import type { HubServices } from '../services.ts';
+
+/** The hub's version as JupyterHub clients expect it (a PEP 440 version; jupyterhub-singleuser checks it). */
+export const JUPYTERHUB_COMPAT_VERSION = '3.0.0';
+
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join('; ');
+
+/**
+ * Per-request facts decided once: whether the peer is a trusted proxy (only then do we believe
+ * its X-Forwarded-Proto), whether cookies must be Secure, and the security headers every hub
+ * response carries.
+ */
+export function requestContext(services: HubServices) {
+  return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
+    const fromTrustedProxy = services.isTrustedProxy(ctx.req.socket.remoteAddress);
+    const forwardedProto = fromTrustedProxy ? ctx.get('x-forwarded-proto').split(',')[0]?.trim().toLowerCase() : '';
+    const viaHttps = forwardedProto === 'https';
+    const setting = services.config.cookieSecure;
+    ctx.state['fromTrustedProxy'] = fromTrustedProxy;
+    ctx.state['secureCookies'] = setting === 'auto' ? viaHttps || !services.listensOnLoopback : setting;
+    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.set('X-JupyterHub-Version', JUPYTERHUB_COMPAT_VERSION);
+    await next();
+  };
+}

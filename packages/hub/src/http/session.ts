@@ -1,0 +1,81 @@
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import createSession from 'koa-session';
+import { newSessionId, type SessionStore } from '../db/sessions.ts';
+import { cookieOptions } from './cookies.ts';
+
+/** The hub's session cookie, scoped to /hub/ (pages and API). */
+export const SESSION_COOKIE = 'gatehouse-session';
+/**
+ * The same session id, scoped to /user/ so the proxy can authenticate requests to user servers.
+ * The proxy strips it before forwarding: a user server never sees either cookie.
+ */
+export const PROXY_SESSION_COOKIE = 'gatehouse-user-session';
+
+export interface SessionData {
+  username: string;
+}
+
+/**
+ * koa-session over our SQLite SessionStore: the cookie carries only a 256-bit random id, the
+ * database only its hash. Expiry (idle and absolute) is enforced by the store on every lookup.
+ */
+export function sessionMiddleware(app: Koa, store: SessionStore): Koa.Middleware {
+  const maxAgeMs = store.lifetimes.maxAgeMs;
+  return createSession(
+    {
+      key: SESSION_COOKIE,
+      path: '/hub/',
+      signed: false,
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: maxAgeMs,
+      rolling: false,
+      renew: false,
+      genid: () => newSessionId(),
+      store: {
+        async get(id: string) {
+          const record = store.lookup(id);
+          return record === undefined ? undefined : { ...record.data, username: record.username };
+        },
+        async set(id: string, data: Record<string, unknown>) {
+          if (typeof data['username'] === 'string') store.save(id, data['username'], data);
+        },
+        async destroy(id: string) {
+          store.destroy(id);
+        },
+      },
+      externalKey: {
+        get: (ctx: Context) => ctx.cookies.get(SESSION_COOKIE) ?? '',
+        set: (ctx: Context, id: string) => setSessionCookies(ctx, id, maxAgeMs),
+      },
+    } as unknown as Parameters<typeof createSession>[0],
+    app,
+  ) as Koa.Middleware;
+}
+
+function setSessionCookies(ctx: Context, id: string, maxAgeMs: number): void {
+  ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: '/hub/', maxAge: maxAgeMs }));
+  ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
+}
+
+/** Starts a fresh session for `username` (a new id: a planted cookie cannot fix the session). */
+export async function beginSession(ctx: Context, username: string): Promise<void> {
+  const data: SessionData = { username };
+  ctx.session = data as unknown as typeof ctx.session;
+  await (ctx.session as unknown as { regenerate(): Promise<void> }).regenerate();
+}
+
+/** Ends the session server-side and clears both cookies. */
+export function endSession(ctx: Context): void {
+  ctx.session = null;
+  for (const [name, path] of [[SESSION_COOKIE, '/hub/'], [PROXY_SESSION_COOKIE, '/user/']] as const) {
+    ctx.cookies.set(name, '', cookieOptions(ctx, { path, expires: new Date(0) }));
+  }
+}
+
+/** The username of the live session, if any. */
+export function sessionUsername(ctx: Context): string | undefined {
+  const session = ctx.session as unknown as Partial<SessionData> | null | undefined;
+  return typeof session?.username === 'string' ? session.username : undefined;
+}

@@ -1,0 +1,45 @@
+import { runLoginPipeline, type LoginOutcome, type LoginRequest } from '@gatehouse/authenticators';
+import type { Context } from 'koa';
+import { beginSession } from '../http/session.ts';
+import type { HubServices } from '../services.ts';
+
+type FailedOutcome = Extract<LoginOutcome, { ok: false }>;
+
+const FAILURE_STATUS: Record<FailedOutcome['reason'], number> = {
+  'missing-credentials': 401,
+  'invalid-credentials': 403,
+  throttled: 429,
+  'pending-approval': 403,
+  'untrusted-source': 401,
+  'ambiguous-header': 400,
+  'not-allowed': 403,
+  'invalid-username': 403,
+};
+
+export function failureStatus(outcome: FailedOutcome): number {
+  return FAILURE_STATUS[outcome.reason];
+}
+
+/**
+ * One login attempt through the shared pipeline. On success the user record is created or
+ * updated and a fresh session begins; every outcome is logged without the password.
+ */
+export async function attemptLogin(ctx: Context, services: HubServices, form: Record<string, string>): Promise<LoginOutcome> {
+  const request: LoginRequest = {
+    method: ctx.method === 'POST' ? 'POST' : 'GET',
+    form,
+    rawHeaders: ctx.req.rawHeaders,
+    remoteAddress: ctx.req.socket.remoteAddress ?? '',
+    fromTrustedProxy: ctx.state['fromTrustedProxy'] === true,
+  };
+  const outcome = await runLoginPipeline(services.config.authenticator, request, services.usernamePolicy);
+  const logFields = { authenticator: services.config.authenticator.kind, remoteAddress: request.remoteAddress };
+  if (!outcome.ok) {
+    services.logger.warn({ ...logFields, reason: outcome.reason, username: outcome.attemptedUsername ?? form['username'] }, 'login refused');
+    return outcome;
+  }
+  services.users.recordLogin(outcome.username, outcome.admin);
+  await beginSession(ctx, outcome.username);
+  services.logger.info({ ...logFields, username: outcome.username }, 'login');
+  return outcome;
+}

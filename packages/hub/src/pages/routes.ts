@@ -1,0 +1,117 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { gatehouseError } from '../errors.ts';
+import { readForm } from '../http/body.ts';
+import { principalOf } from '../http/identity.ts';
+import { safeNextPath } from '../http/redirect.ts';
+import { endSession } from '../http/session.ts';
+import type { HubServices } from '../services.ts';
+import { renderHomePage } from './home-page.ts';
+import { attemptLogin, failureStatus } from './login-flow.ts';
+import { renderLoginPage } from './login-page.ts';
+
+const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static');
+const STATIC_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
+
+/** The page the browser is sent to when it must sign in first. */
+export function loginRedirect(ctx: Context): void {
+  ctx.redirect(`/hub/login?next=${encodeURIComponent(ctx.originalUrl)}`);
+}
+
+/** For page handlers: the signed-in principal, or a redirect to login (returns undefined). */
+export function pagePrincipal(ctx: Context) {
+  const principal = principalOf(ctx);
+  if (principal === undefined) loginRedirect(ctx);
+  return principal;
+}
+
+export function xsrfTokenFor(ctx: Context, services: HubServices): string {
+  const token = services.xsrf.tokenFor(ctx);
+  ctx.state['xsrfToken'] = token;
+  return token;
+}
+
+export function pageRoutes(services: HubServices): Router {
+  const router = new Router();
+  const { authenticator } = services.config;
+  const staticFiles = new Map(
+    readdirSync(STATIC_DIR).map((name) => [name, readFileSync(path.join(STATIC_DIR, name))] as const),
+  );
+
+  router.get('/', (ctx) => ctx.redirect('/hub/home'));
+  router.get(['/hub', '/hub/'], (ctx) => ctx.redirect('/hub/home'));
+
+  router.get('/hub/health', (ctx) => {
+    services.db.prepare('SELECT 1').get();
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/hub/static/:name', (ctx) => {
+    const name = ctx.params['name'] ?? '';
+    const body = staticFiles.get(name);
+    if (body === undefined) throw gatehouseError('GATEHOUSE_ERR_NOT_FOUND');
+    ctx.type = STATIC_TYPES[path.extname(name)] ?? 'application/octet-stream';
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = body;
+  });
+
+  router.get('/hub/login', async (ctx) => {
+    const next = safeNextPath(ctx.query['next']);
+    if (principalOf(ctx) !== undefined) return ctx.redirect(next);
+    if (authenticator.loginStyle === 'automatic') {
+      const outcome = await attemptLogin(ctx, services, {});
+      if (outcome.ok) return ctx.redirect(next);
+      ctx.status = failureStatus(outcome);
+      if (outcome.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      ctx.type = 'html';
+      ctx.body = renderLoginPage({ authenticator, next, xsrfToken: '', error: outcome.message });
+      return;
+    }
+    ctx.type = 'html';
+    ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services) });
+  });
+
+  router.post('/hub/login', async (ctx) => {
+    const next = safeNextPath(ctx.query['next']);
+    const form = await readForm(ctx);
+    services.xsrf.verify(ctx, form['_xsrf']);
+    const outcome = await attemptLogin(ctx, services, form);
+    if (outcome.ok) return ctx.redirect(next);
+    ctx.status = failureStatus(outcome);
+    if (outcome.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+    ctx.type = 'html';
+    ctx.body = renderLoginPage({
+      authenticator,
+      next,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      error: outcome.message,
+      username: form['username'] ?? '',
+    });
+  });
+
+  const logout = (ctx: Context) => {
+    const principal = principalOf(ctx);
+    if (principal !== undefined) services.logger.info({ username: principal.user.name }, 'logout');
+    endSession(ctx);
+    ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
+  };
+  // GET is what JupyterHub and jupyterhub-singleuser use; POST is what our pages send (with XSRF).
+  router.get('/hub/logout', logout);
+  router.post('/hub/logout', async (ctx) => {
+    const form = await readForm(ctx);
+    services.xsrf.verify(ctx, form['_xsrf']);
+    logout(ctx);
+  });
+
+  router.get('/hub/home', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    ctx.type = 'html';
+    ctx.body = renderHomePage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services) });
+  });
+
+  return router;
+}

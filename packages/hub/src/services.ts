@@ -1,0 +1,25 @@
+import type { UsernamePolicy } from '@gatehouse/authenticators';
+import type { GatehouseConfig } from './config/schema.ts';
+import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
+import type { Db } from './db/database.ts';
+import type { SessionStore } from './db/sessions.ts';
+import type { UserRepository } from './db/users.ts';
+import type { XsrfGuard } from './http/xsrf.ts';
+import type { Logger } from './log.ts';
+
+/** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
+export interface HubServices {
+  readonly config: GatehouseConfig;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly users: UserRepository;
+  readonly accounts: SqliteAccountStore;
+  readonly throttle: SqliteThrottleStore;
+  readonly sessions: SessionStore;
+  readonly xsrf: XsrfGuard;
+  readonly usernamePolicy: UsernamePolicy;
+  /** True when a connection from `address` may set identity and X-Forwarded-* headers. */
+  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  /** True when the hub itself listens on loopback (cookies need not be Secure then). */
+  readonly listensOnLoopback: boolean;
+}

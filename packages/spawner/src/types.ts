@@ -1,0 +1,140 @@
+/**
+ * The Spawner contract: how the hub starts, watches and stops one server per user.
+ *
+ * Server states, as the hub records them (the spawner drives the transitions marked *):
+ *
+ *     stopped ──start()──▶ pending ──*ready──▶ running ──stop()──▶ stopping ──*exited──▶ stopped
+ *                            │                    │
+ *                            └─*SpawnError────────┴─*poll() finds it gone──────────────▶ stopped
+ *
+ * - `pending`: `start()` is running. It resolves once the server answers HTTP (< 500) at its
+ *   prefix, or rejects with a `SpawnError` whose `reason` a person can act on. It must never leave a
+ *   process behind when it rejects, and must honour `signal` (the hub aborts on `startTimeout` or stop).
+ * - `running`: the hub proxies to `{host, port}`. Every few seconds it calls `poll()`; `'stopped'`
+ *   removes the route at once.
+ * - `stopping`: `stop()` is running. It resolves only when the server is gone (escalating to a
+ *   forced kill after its grace period), so that the port can be reused.
+ *
+ * Spawners keep no state of their own that the hub needs: everything required to poll or stop a
+ * server later — including after a hub restart, by a different process — is in `ServerHandle.state`,
+ * which must survive `JSON.stringify`/`JSON.parse` (the hub persists it in SQLite).
+ *
+ * Life cycle: constructed in `hub.config.ts` (constructors validate options and throw
+ * `PluginOptionsError` naming the key, e.g. `spawner.portRange`), then `init(host)` once before
+ * the hub listens. A third-party spawner is any class implementing `Spawner`.
+ */
+
+export type ServerStatus = 'stopped' | 'pending' | 'running' | 'stopping';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Where a started server listens, plus what the spawner needs to find it again. */
+export interface ServerHandle {
+  readonly host: string;
+  readonly port: number;
+  /**
+   * How the hub's proxy must authenticate to this server:
+   * `token-header` adds `Authorization: token <server token>` to every forwarded request
+   * (the demo app and plain Jupyter Server); `none` forwards the user's own credentials only
+   * (jupyterhub-singleuser, which runs its own OAuth with the hub).
+   */
+  readonly credential: 'token-header' | 'none';
+  /** Spawner-private, JSON-safe: pid, process start time, … */
+  readonly state: JsonObject;
+}
+
+/** What the hub asks for when it starts a server. */
+export interface SpawnRequest {
+  readonly username: string;
+  /** JupyterHub's named servers; always `''` (the default server) for now. */
+  readonly serverName: string;
+  /** URL prefix the server must serve under, e.g. `/user/alice/` (the proxy forwards full paths). */
+  readonly prefix: string;
+  /** The per-server API token (already stored hashed by the hub). Never log it. */
+  readonly apiToken: string;
+  /**
+   * The JupyterHub-named environment for a server listening on `port` (JUPYTERHUB_*), built by the
+   * hub. The spawner adds USER, HOME, PATH and its own configured `env` on top.
+   */
+  environment(port: number): Record<string, string>;
+  /** File the server's stdout and stderr go to. The hub bounds its size. */
+  readonly logFile: string;
+}
+
+/** One progress event while a server starts (JupyterHub's progress model). */
+export interface SpawnProgress {
+  /** 0–100. */
+  readonly progress: number;
+  readonly message: string;
+}
+
+export type ProgressSink = (event: SpawnProgress) => void;
+
+/** Ports are recorded in the hub's database under a UNIQUE constraint, so two spawns never share one. */
+export interface PortRegistry {
+  /** Records `port` for `owner`; false when it is already recorded for someone. */
+  claim(port: number, owner: string): boolean;
+  release(port: number): void;
+}
+
+/** Structured logging for plugins. Never pass a secret, a token or a password. */
+export interface SpawnerLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface SpawnerHost {
+  readonly logger: SpawnerLogger;
+  readonly ports: PortRegistry;
+}
+
+export interface Spawner {
+  /** A short, stable name for logs and pages, e.g. `local-process`. */
+  readonly kind: string;
+  /** Upper bound for a whole start, in seconds; the hub aborts `start()` after it. */
+  readonly startTimeout: number;
+  init(host: SpawnerHost): void | Promise<void>;
+  /** Starts the server; resolves when it answers HTTP. Rejects with `SpawnError` (and cleans up). */
+  start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
+  /** `running` while the server is alive, `stopped` once it is gone (exited, killed, never existed). */
+  poll(handle: ServerHandle): Promise<'running' | 'stopped'>;
+  /** Stops the server and waits until it is gone: SIGTERM, then SIGKILL after the grace period. */
+  stop(handle: ServerHandle): Promise<void>;
+}
+
+/** Why a start failed, in words a person can act on (JupyterHub's SpawnException with its reason). */
+export class SpawnError extends Error {
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = 'SpawnError';
+    this.reason = reason;
+  }
+}
+
+/** Thrown by a spawner constructor when its options are wrong; `key` is the full config path. */
+export class PluginOptionsError extends Error {
+  readonly key: string;
+  constructor(key: string, problem: string) {
+    super(`${key}: ${problem}`);
+    this.name = 'PluginOptionsError';
+    this.key = key;
+  }
+}
+
+/** True when `value` has the shape of a Spawner (used by the hub's config validator). */
+export function isSpawner(value: unknown): value is Spawner {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Spawner>;
+  return (
+    typeof candidate.kind === 'string' &&
+    typeof candidate.startTimeout === 'number' &&
+    typeof candidate.init === 'function' &&
+    typeof candidate.start === 'function' &&
+    typeof candidate.poll === 'function' &&
+    typeof candidate.stop === 'function'
+  );
+}

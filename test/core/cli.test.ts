@@ -1,0 +1,85 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loginWithForm } from '../support/login.ts';
+import { runCli, startCliHub } from '../support/cli.ts';
+import { cleanupTempDirs, tempDir } from '../support/temp.ts';
+
+afterAll(cleanupTempDirs);
+
+const COMMANDS = ['start', 'users', 'list'];
+
+describe('gatehouse CLI', () => {
+  it('documents every command in --help', async () => {
+    const main = await runCli(['--help']);
+    expect(main.code).toBe(0);
+    for (const command of COMMANDS) expect(main.stdout).toMatch(new RegExp(`^  ${command}\\s`, 'm'));
+    for (const command of COMMANDS) {
+      const help = await runCli([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout).toContain(`gatehouse ${command}`);
+      expect(help.stdout).toContain('--config FILE');
+      expect(help.stdout).toContain('--data-dir DIR');
+    }
+  });
+
+  it('exits non-zero with a one-line reason on bad input', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['start', '--port', 'eighty'], /--port: expected an integer/],
+      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['users', 'extra'], /unexpected argument: extra/],
+      [['start', '--config', '/nonexistent/hub.config.ts'], /config file not found/],
+    ];
+    for (const [args, reason] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(result.stderr).toMatch(reason);
+    }
+  });
+
+  it('starts a hub, lists it from a 0600 runtime file, lists its users, and cleans up on SIGTERM', async () => {
+    const runtimeDir = path.join(tempDir(), 'runtime');
+    const dataDir = path.join(tempDir(), 'data');
+    const env = { GATEHOUSE_RUNTIME_DIR: runtimeDir };
+    const hub = await startCliHub(['--data-dir', dataDir, '--port', '0'], { env });
+    try {
+      expect(hub.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const files = readdirSync(runtimeDir);
+      expect(files).toEqual([`hub-${hub.process.pid}.json`]);
+      expect(statSync(path.join(runtimeDir, files[0] as string)).mode & 0o777).toBe(0o600);
+
+      const listed = await runCli(['list'], { env });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain(hub.url);
+      expect(listed.stdout).toContain(dataDir);
+      expect(listed.stdout).toContain(String(hub.process.pid));
+
+      await loginWithForm(hub.url, 'Alice');
+      const users = await runCli(['users', '--data-dir', dataDir], { env });
+      expect(users.code).toBe(0);
+      expect(users.stdout).toMatch(/^alice\tno\t/m);
+    } finally {
+      expect(await hub.stop()).toBe(0);
+    }
+    expect(existsSync(path.join(runtimeDir, `hub-${hub.process.pid}.json`))).toBe(false);
+    expect((await runCli(['list'], { env })).stdout).toContain('No running hubs.');
+  });
+
+  it('drops runtime files of hubs that died without cleaning up', async () => {
+    const runtimeDir = path.join(tempDir(), 'runtime');
+    const env = { GATEHOUSE_RUNTIME_DIR: runtimeDir };
+    const hub = await startCliHub(['--data-dir', path.join(tempDir(), 'data'), '--port', '0'], { env });
+    await hub.stop('SIGKILL');
+    expect(readdirSync(runtimeDir)).toHaveLength(1);
+    expect((await runCli(['list'], { env })).stdout).toContain('No running hubs.');
+    expect(readdirSync(runtimeDir)).toHaveLength(0);
+  });
+
+  it('stops with the key path when the config is invalid', async () => {
+    const result = await runCli(['start', '--ip', 'nowhere', '--data-dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^gatehouse: invalid configuration:; ip: expected an IP address/m);
+  });
+});
