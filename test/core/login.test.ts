@@ -191,7 +191,10 @@ describe('redirects after login stay on this hub', () => {
 describe('errors and health', () => {
   it('answers JSON errors under /hub/api and HTML pages elsewhere', async () => {
     const { baseUrl } = await start();
-    const client = new BrowserLikeClient(baseUrl);
+    const anonymous = await new BrowserLikeClient(baseUrl).get('/hub/api/no-such-thing');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json()).toEqual({ status: 401, code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: expect.any(String) });
+    const client = await loginWithForm(baseUrl, 'alice');
     const api = await client.get('/hub/api/no-such-thing');
     expect(api.status).toBe(404);
     expect(api.json()).toEqual({ status: 404, code: 'GATEHOUSE_ERR_NOT_FOUND', message: expect.any(String) });

@@ -2,19 +2,26 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { isLoopbackAddress, normaliseUsername } from '@gatehouse/authenticators';
+import { ActivityRecorder } from './activity.ts';
 import { createApp } from './app.ts';
 import type { GatehouseConfig } from './config/schema.ts';
 import { ensureDataDir, loadCookieSecret } from './data-dir.ts';
 import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
-import { openDatabase } from './db/database.ts';
+import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
 import { createAddressMatcher } from './http/cidr.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { createLogger, type Logger } from './log.ts';
+import { UserProxy } from './proxy/user-proxy.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
+import { SecretBox } from './secret-box.ts';
+import { ServerManager } from './servers/manager.ts';
+import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
+import { TokenStore } from './tokens/token-store.ts';
+import { UserAdmin } from './user-admin.ts';
 
 export interface StartHubOptions {
   /** Recorded in the runtime file for `gatehouse list`. */
@@ -22,7 +29,7 @@ export interface StartHubOptions {
   readonly logger?: Logger;
   /** Write the runtime file that `gatehouse list` reads (default true). */
   readonly writeRuntimeFile?: boolean;
-  /** Clock for session expiry (tests move time forward with it). */
+  /** Clock for session and token expiry (tests move time forward with it). */
   readonly now?: () => number;
 }
 
@@ -31,9 +38,12 @@ export interface RunningHub {
   readonly port: number;
   readonly services: HubServices;
   readonly server: http.Server;
-  /** Stops listening, flushes and closes the database, removes the runtime file. */
+  /** Stops listening, stops background work, flushes activity, closes the database, removes the runtime file. */
   close(): Promise<void>;
 }
+
+/** How often batched activity is written to the database. */
+const ACTIVITY_FLUSH_MS = 5_000;
 
 /** Builds every service from a validated config, then listens. Any failure stops with its reason. */
 export async function startHub(config: GatehouseConfig, options: StartHubOptions = {}): Promise<RunningHub> {
@@ -47,19 +57,42 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
   const db = openDatabase(dataDir, {
     onBackup: (backup, from, to) => logger.info({ backup, from, to }, 'database backed up before migration'),
   });
+  let hubApiUrl = '';
   try {
-    const services = buildServices(config, logger, db, secret, options.now ?? Date.now);
+    const services = buildServices({ config, logger, db, secret, dataDir, now: options.now ?? Date.now, hubApiUrl: () => hubApiUrl });
     await config.authenticator.init({
       logger: logger.child({ plugin: config.authenticator.kind }),
       accounts: services.accounts,
       throttle: services.throttle,
       listenAddress: config.ip,
     });
-    const server = http.createServer(createApp(services).callback());
+    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository });
+    const proxy = new UserProxy({
+      sources: services,
+      servers: services.servers,
+      activity: services.activity,
+      logger,
+      adminAccess: config.adminAccess,
+      trustedHeaders: config.authenticator.trustedHeaders,
+      isTrustedProxy: services.isTrustedProxy,
+    });
+    const koa = createApp(services).callback();
+    const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
+      else void koa(req, res);
+    });
+    server.on('upgrade', (req, socket, head) => {
+      if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+    server.keepAliveTimeout = 65_000;
     await listen(server, config.ip, config.port);
     const port = (server.address() as AddressInfo).port;
-    const host = config.ip.includes(':') ? `[${config.ip}]` : config.ip;
-    const url = `http://${host}:${port}/`;
+    const url = `http://${hostForUrl(config.ip)}:${port}/`;
+    hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
+    await services.servers.restore();
+    services.servers.startPolling();
+    services.activity.start(ACTIVITY_FLUSH_MS);
     const runtimeFile =
       options.writeRuntimeFile === false
         ? undefined
@@ -73,8 +106,13 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       server,
       close() {
         closed ??= (async () => {
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await services.servers.close();
+          await proxy.close();
+          server.closeAllConnections();
+          await stopped;
+          services.activity.stop();
           if (runtimeFile !== undefined) removeRuntimeFile(runtimeFile);
           db.close();
         })();
@@ -87,37 +125,80 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
   }
 }
 
-function buildServices(config: GatehouseConfig, logger: Logger, db: ReturnType<typeof openDatabase>, secret: Buffer, now: () => number): HubServices {
+interface BuildInput {
+  readonly config: GatehouseConfig;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly secret: Buffer;
+  readonly dataDir: string;
+  readonly now: () => number;
+  readonly hubApiUrl: () => string;
+}
+
+function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: BuildInput): HubServices {
+  const users = new UserRepository(db);
+  const sessions = new SessionStore(db, { idleTimeoutMs: config.session.idleTimeout * 1000, maxAgeMs: config.session.maxAge * 1000 }, now);
+  const tokens = new TokenStore(db, now);
+  const serverRepository = new ServerRepository(db);
+  const box = new SecretBox(secret);
+  const usernamePolicy = {
+    pattern: new RegExp(config.usernamePattern, 'u'),
+    maxLength: config.usernameMaxLength,
+    allowedUsers: new Set(config.allowedUsers.map(normaliseUsername)),
+    blockedUsers: new Set(config.blockedUsers.map(normaliseUsername)),
+    adminUsers: new Set(config.adminUsers.map(normaliseUsername)),
+  };
+  const servers = new ServerManager({
+    config,
+    logger,
+    repository: serverRepository,
+    tokens,
+    box,
+    dataDir,
+    hubApiUrl,
+    userEnvironment: (user) => {
+      const handler = config.authenticator.userData;
+      const data = users.getUserData(user.id);
+      return handler === undefined || data === undefined ? {} : handler.environment(data);
+    },
+  });
   return {
     config,
     logger,
     db,
-    users: new UserRepository(db),
+    dataDir,
+    users,
     accounts: new SqliteAccountStore(db),
     throttle: new SqliteThrottleStore(db),
-    sessions: new SessionStore(db, {
-      idleTimeoutMs: config.session.idleTimeout * 1000,
-      maxAgeMs: config.session.maxAge * 1000,
-    }, now),
+    sessions,
+    tokens,
+    servers,
+    serverRepository,
+    activity: new ActivityRecorder(users, serverRepository, tokens, now),
+    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger),
+    box,
     xsrf: new XsrfGuard(secret),
-    usernamePolicy: {
-      pattern: new RegExp(config.usernamePattern, 'u'),
-      maxLength: config.usernameMaxLength,
-      allowedUsers: new Set(config.allowedUsers.map(normaliseUsername)),
-      blockedUsers: new Set(config.blockedUsers.map(normaliseUsername)),
-      adminUsers: new Set(config.adminUsers.map(normaliseUsername)),
-    },
+    usernamePolicy,
     isTrustedProxy: createAddressMatcher(config.trustedProxies),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };
 }
 
+function hostForUrl(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+/** Where servers on this machine reach the hub: loopback when the hub listens on all addresses. */
+function internalAddress(ip: string): string {
+  if (ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::') return '::1';
+  return ip === 'localhost' ? '127.0.0.1' : ip;
+}
+
 function listen(server: http.Server, ip: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(
-        gatehouseError('GATEHOUSE_ERR_LISTEN', `cannot listen on ${ip}:${port}: ${error.code ?? error.message}`, { cause: error }),
-      );
+      reject(gatehouseError('GATEHOUSE_ERR_LISTEN', `cannot listen on ${ip}:${port}: ${error.code ?? error.message}`, { cause: error }));
     };
     server.once('error', onError);
     server.listen(port, ip, () => {

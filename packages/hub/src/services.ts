@@ -1,4 +1,5 @@
 import type { UsernamePolicy } from '@gatehouse/authenticators';
+import type { ActivityRecorder } from './activity.ts';
 import type { GatehouseConfig } from './config/schema.ts';
 import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import type { Db } from './db/database.ts';
@@ -6,16 +7,28 @@ import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
+import type { SecretBox } from './secret-box.ts';
+import type { ServerManager } from './servers/manager.ts';
+import type { ServerRepository } from './servers/server-repository.ts';
+import type { TokenStore } from './tokens/token-store.ts';
+import type { UserAdmin } from './user-admin.ts';
 
 /** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
 export interface HubServices {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   readonly db: Db;
+  readonly dataDir: string;
   readonly users: UserRepository;
   readonly accounts: SqliteAccountStore;
   readonly throttle: SqliteThrottleStore;
   readonly sessions: SessionStore;
+  readonly tokens: TokenStore;
+  readonly servers: ServerManager;
+  readonly serverRepository: ServerRepository;
+  readonly activity: ActivityRecorder;
+  readonly userAdmin: UserAdmin;
+  readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
   readonly usernamePolicy: UsernamePolicy;
   /** True when a connection from `address` may set identity and X-Forwarded-* headers. */

@@ -85,4 +85,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_failures_by_key ON login_failures(key, at);
     `,
   },
+  {
+    version: 4,
+    description: 'server credentials sealed for the proxy, user data, OAuth clients and codes',
+    sql: `
+      ALTER TABLE servers ADD COLUMN sealed_token TEXT;
+      ALTER TABLE users ADD COLUMN user_data TEXT;
+      CREATE TABLE oauth_clients (
+        id           TEXT PRIMARY KEY,
+        user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        server_name  TEXT NOT NULL DEFAULT '',
+        secret_hash  TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+      );
+      CREATE TABLE oauth_codes (
+        code_hash    TEXT PRIMARY KEY,
+        client_id    TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+        user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        redirect_uri TEXT NOT NULL,
+        expires_at   INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -39,6 +39,11 @@ export class UserRepository {
     return raw === undefined ? undefined : toUser(raw);
   }
 
+  getById(id: number): UserRow | undefined {
+    const raw = this.#db.prepare<[number], RawUser>('SELECT id, name, admin, created_at, last_activity FROM users WHERE id = ?').get(id);
+    return raw === undefined ? undefined : toUser(raw);
+  }
+
   create(name: string, admin: boolean): UserRow {
     return toUser(this.#insert.get(name, admin ? 1 : 0, new Date().toISOString()) as RawUser);
   }
@@ -57,6 +62,25 @@ export class UserRepository {
 
   setAdmin(name: string, admin: boolean): void {
     this.#db.prepare('UPDATE users SET admin = ? WHERE name = ?').run(admin ? 1 : 0, name);
+  }
+
+  /** Values accepted from the front proxy's data headers (DataRemoteUserAuthenticator), or undefined. */
+  getUserData(id: number): Record<string, unknown> | undefined {
+    const raw = this.#db.prepare<[number], { user_data: string | null }>('SELECT user_data FROM users WHERE id = ?').get(id);
+    return raw?.user_data == null ? undefined : (JSON.parse(raw.user_data) as Record<string, unknown>);
+  }
+
+  setUserData(id: number, data: Record<string, unknown>): void {
+    this.#db.prepare('UPDATE users SET user_data = ? WHERE id = ?').run(JSON.stringify(data), id);
+  }
+
+  /** Sealed (encrypted) auth state from the authenticator, e.g. the upstream real name. */
+  setSealedAuthState(id: number, sealed: string | null): void {
+    this.#db.prepare('UPDATE users SET auth_state = ? WHERE id = ?').run(sealed, id);
+  }
+
+  getSealedAuthState(id: number): string | null {
+    return this.#db.prepare<[number], { auth_state: string | null }>('SELECT auth_state FROM users WHERE id = ?').get(id)?.auth_state ?? null;
   }
 
   delete(name: string): boolean {

@@ -34,7 +34,10 @@ export function sendError(ctx: Context, error: GatehouseError): void {
     return;
   }
   ctx.type = 'html';
-  ctx.body = renderErrorPage(ctx, error);
+  ctx.body = renderErrorPage(error, {
+    user: ctx.state['user'] as { name: string; admin: boolean } | undefined,
+    xsrfToken: ctx.state['xsrfToken'] as string | undefined,
+  });
 }
 
 function publicDetails(error: GatehouseError): Record<string, unknown> {

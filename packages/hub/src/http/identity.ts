@@ -1,24 +1,25 @@
 import type { Context, Next } from 'koa';
-import type { UserRow } from '../db/users.ts';
+import { principalFromSession, principalFromToken, tokenFromAuthorization, type Principal } from '../auth/principal.ts';
+import { allows, type ScopeName, type ScopeTarget } from '../auth/scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import type { HubServices } from '../services.ts';
-import { sessionUsername } from './session.ts';
+import { SESSION_COOKIE } from './session.ts';
 
-/** Who is making the request, and how they proved it. */
-export interface Principal {
-  readonly user: UserRow;
-  /** `session`: a browser cookie (state-changing requests need XSRF); `token`: an API token. */
-  readonly via: 'session' | 'token';
-}
+export type { Principal };
 
-/** Sets `ctx.state.principal` and `ctx.state.user` from the session cookie, when it names a live user. */
+/**
+ * Sets `ctx.state.principal` and `ctx.state.user` from an API token (`Authorization: token …` or
+ * `Bearer …`) or else the session cookie. A present but invalid token is not silently ignored:
+ * the request is treated as unauthenticated even if a cookie is also present.
+ */
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
-    const username = sessionUsername(ctx);
-    if (username !== undefined) {
-      const user = services.users.get(username);
-      if (user !== undefined) setPrincipal(ctx, { user, via: 'session' });
-    }
+    const authorization = ctx.get('authorization');
+    const principal =
+      authorization !== ''
+        ? principalFromToken(services, tokenFromAuthorization(authorization))
+        : principalFromSession(services, ctx.cookies.get(SESSION_COOKIE));
+    if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };
 }
@@ -32,11 +33,20 @@ export function principalOf(ctx: Context): Principal | undefined {
   return ctx.state['principal'] as Principal | undefined;
 }
 
-/** The principal, or a 401 (API) / a redirect to the login page (pages). */
+/** The principal, or GATEHOUSE_ERR_UNAUTHENTICATED. */
 export function requirePrincipal(ctx: Context): Principal {
   const principal = principalOf(ctx);
   if (principal !== undefined) return principal;
   throw gatehouseError('GATEHOUSE_ERR_UNAUTHENTICATED');
+}
+
+/** The principal if it holds `scope` for `target`; 401 without a principal, 403 without the scope. */
+export function requireScope(ctx: Context, scope: ScopeName, target?: ScopeTarget): Principal {
+  const principal = requirePrincipal(ctx);
+  if (!allows(principal.scopes, scope, target)) {
+    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `this requires the ${scope} scope${target ? ` for ${target.user}` : ''}`);
+  }
+  return principal;
 }
 
 export function requireAdmin(ctx: Context): Principal {

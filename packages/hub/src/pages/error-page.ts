@@ -1,6 +1,5 @@
-import type { Context } from 'koa';
 import type { GatehouseError } from '../errors.ts';
-import { html, layout } from './html.ts';
+import { html, layout, type SafeHtml } from './html.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -16,14 +15,21 @@ const TITLES: Record<number, string> = {
   503: 'Server not running',
 };
 
-export function renderErrorPage(ctx: Context, error: GatehouseError): string {
+export interface ErrorPageContext {
+  readonly user?: { name: string; admin: boolean } | undefined;
+  readonly xsrfToken?: string | undefined;
+  /** Extra markup under the message (e.g. a start button on the 503 page). */
+  readonly actions?: SafeHtml | undefined;
+}
+
+export function renderErrorPage(error: GatehouseError, context: ErrorPageContext = {}): string {
   const title = TITLES[error.status] ?? `Error ${error.status}`;
-  const user = ctx.state['user'] as { name: string; admin: boolean } | undefined;
   return layout(
-    { title, user, xsrfToken: ctx.state['xsrfToken'] as string | undefined },
+    { title, user: context.user, xsrfToken: context.xsrfToken },
     html`<section class="card">
       <h1>${error.status} · ${title}</h1>
       <p>${error.publicMessage}</p>
+      ${context.actions ?? ''}
       <p class="muted">Code: <code>${error.code}</code></p>
       <p><a href="/hub/home">Back to home</a></p>
     </section>`,

@@ -1,9 +1,13 @@
 import type { UserRow } from '../db/users.ts';
+import type { ServerState } from '../servers/manager.ts';
 import { html, layout } from './html.ts';
+import { serverControls } from './server-pages.ts';
 
 export interface HomePageModel {
   readonly user: UserRow;
   readonly xsrfToken: string;
+  readonly serverState: ServerState;
+  readonly serverLastActivity: string | null;
 }
 
 export function renderHomePage(model: HomePageModel): string {
@@ -13,7 +17,12 @@ export function renderHomePage(model: HomePageModel): string {
     html`<section class="card">
       <h1>Welcome, ${user.name}</h1>
       <p>You are signed in as <strong>${user.name}</strong>${user.admin ? ' (administrator)' : ''}.</p>
-      <p class="muted">Last activity: ${user.lastActivity ?? 'none yet'}</p>
+    </section>
+    <section class="card" aria-labelledby="server-heading">
+      <h2 id="server-heading">Your server</h2>
+      <p>Status: <span class="status ${model.serverState}" id="server-status">${model.serverState}</span></p>
+      <p class="muted">Last activity: ${model.serverLastActivity ?? user.lastActivity ?? 'none yet'}</p>
+      ${serverControls(user.name, model.serverState, model.xsrfToken)}
     </section>`,
   );
 }

@@ -6,6 +6,8 @@ import type { Context } from 'koa';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { principalOf } from '../http/identity.ts';
+import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
+import { serverPageRoutes } from './server-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
@@ -15,24 +17,6 @@ import { renderLoginPage } from './login-page.ts';
 
 const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static');
 const STATIC_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
-
-/** The page the browser is sent to when it must sign in first. */
-export function loginRedirect(ctx: Context): void {
-  ctx.redirect(`/hub/login?next=${encodeURIComponent(ctx.originalUrl)}`);
-}
-
-/** For page handlers: the signed-in principal, or a redirect to login (returns undefined). */
-export function pagePrincipal(ctx: Context) {
-  const principal = principalOf(ctx);
-  if (principal === undefined) loginRedirect(ctx);
-  return principal;
-}
-
-export function xsrfTokenFor(ctx: Context, services: HubServices): string {
-  const token = services.xsrf.tokenFor(ctx);
-  ctx.state['xsrfToken'] = token;
-  return token;
-}
 
 export function pageRoutes(services: HubServices): Router {
   const router = new Router();
@@ -110,8 +94,15 @@ export function pageRoutes(services: HubServices): Router {
     const principal = pagePrincipal(ctx);
     if (principal === undefined) return;
     ctx.type = 'html';
-    ctx.body = renderHomePage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services) });
+    ctx.body = renderHomePage({
+      user: principal.user,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      serverState: services.servers.state(principal.user.name),
+      serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
+    });
   });
+
+  serverPageRoutes(router, services);
 
   return router;
 }

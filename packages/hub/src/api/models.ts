@@ -1,0 +1,104 @@
+import type { UserRow } from '../db/users.ts';
+import { formatScope, type Scope } from '../auth/scopes.ts';
+import type { ServerManager } from '../servers/manager.ts';
+import { servicePrefix } from '../servers/environment.ts';
+import type { ServerRepository } from '../servers/server-repository.ts';
+import type { TokenRow } from '../tokens/token-store.ts';
+
+/** JupyterHub's REST models, so tools written for its API work against Gatehouse. */
+
+export interface ServerModel {
+  name: string;
+  ready: boolean;
+  pending: 'spawn' | 'stop' | null;
+  stopped: boolean;
+  url: string;
+  progress_url: string;
+  started: string | null;
+  last_activity: string | null;
+  state: Record<string, never>;
+  user_options: Record<string, never>;
+}
+
+export interface UserModel {
+  kind: 'user';
+  name: string;
+  admin: boolean;
+  groups: string[];
+  server: string | null;
+  pending: 'spawn' | 'stop' | null;
+  created: string;
+  last_activity: string | null;
+  servers: Record<string, ServerModel>;
+}
+
+export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository): UserModel {
+  const state = servers.state(user.name);
+  const pending = state === 'pending' ? 'spawn' : state === 'stopping' ? 'stop' : null;
+  const url = servicePrefix(user.name);
+  const row = state === 'stopped' ? undefined : repository.get(user.id);
+  const serverModels: Record<string, ServerModel> = {};
+  if (state !== 'stopped') {
+    serverModels[''] = {
+      name: '',
+      ready: state === 'running',
+      pending,
+      stopped: false,
+      url,
+      progress_url: `/hub/api/users/${encodeURIComponent(user.name)}/server/progress`,
+      started: row?.startedAt ?? null,
+      last_activity: row?.lastActivity ?? null,
+      state: {},
+      user_options: {},
+    };
+  }
+  return {
+    kind: 'user',
+    name: user.name,
+    admin: user.admin,
+    groups: [],
+    server: state === 'running' ? url : null,
+    pending,
+    created: user.createdAt,
+    last_activity: user.lastActivity,
+    servers: serverModels,
+  };
+}
+
+export interface TokenModel {
+  id: string;
+  kind: 'api_token';
+  user: string;
+  note: string | null;
+  scopes: string[];
+  created: string;
+  expires_at: string | null;
+  last_activity: string | null;
+  session_id: null;
+  oauth_client: string;
+}
+
+/** Token ids are `a<number>`, as in JupyterHub. */
+export function tokenModel(row: TokenRow, username: string): TokenModel {
+  return {
+    id: `a${row.id}`,
+    kind: 'api_token',
+    user: username,
+    note: row.note,
+    scopes: [...row.scopes],
+    created: row.createdAt,
+    expires_at: row.expiresAt,
+    last_activity: row.lastActivity,
+    session_id: null,
+    oauth_client: 'Gatehouse',
+  };
+}
+
+export function parseTokenId(id: string): number | undefined {
+  const match = /^a(\d{1,15})$/.exec(id);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+export function scopeStrings(scopes: readonly Scope[]): string[] {
+  return scopes.map(formatScope);
+}

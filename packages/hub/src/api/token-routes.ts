@@ -1,0 +1,78 @@
+import type Router from '@koa/router';
+import { formatScope, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
+import { gatehouseError } from '../errors.ts';
+import { readJson } from '../http/body.ts';
+import { requireScope } from '../http/identity.ts';
+import type { HubServices } from '../services.ts';
+import { parseTokenId, tokenModel } from './models.ts';
+
+const MAX_NOTE_LENGTH = 1000;
+
+export function tokenRoutes(router: Router, services: HubServices): void {
+  const ownedToken = (name: string, rawId: string) => {
+    const user = services.userAdmin.require(name);
+    const id = parseTokenId(rawId);
+    const row = id === undefined ? undefined : services.tokens.get(id);
+    if (row === undefined || row.userId !== user.id || row.kind !== 'api') throw gatehouseError('GATEHOUSE_ERR_NOT_FOUND', 'no such token');
+    return { user, row };
+  };
+
+  router.get('/users/:name/tokens', (ctx) => {
+    const name = ctx.params['name'] as string;
+    requireScope(ctx, 'tokens', { user: name });
+    const user = services.userAdmin.require(name);
+    ctx.body = { api_tokens: services.tokens.listFor(user.id).map((row) => tokenModel(row, name)) };
+  });
+
+  router.post('/users/:name/tokens', async (ctx) => {
+    const name = ctx.params['name'] as string;
+    const principal = requireScope(ctx, 'tokens', { user: name });
+    const user = services.userAdmin.require(name);
+    const body = (await readJson(ctx)) as Record<string, unknown>;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'expected a JSON object');
+    const note = body['note'];
+    if (note !== undefined && (typeof note !== 'string' || note.length > MAX_NOTE_LENGTH)) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `note: expected a string of at most ${MAX_NOTE_LENGTH} characters`);
+    }
+    const expiresIn = body['expires_in'];
+    if (expiresIn !== undefined && expiresIn !== null && (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0)) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'expires_in: expected a positive number of seconds');
+    }
+    const scopes = body['scopes'] ?? ['inherit'];
+    if (!Array.isArray(scopes) || !scopes.every((scope): scope is string => typeof scope === 'string' && isValidScopeString(scope))) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'scopes: expected a list of scope names (e.g. ["read:users!user=alice"])');
+    }
+    // A token never holds more than its owner, nor more than the token used to create it.
+    const granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? principal.scopes.map(formatScope) : [scope])) : scopes;
+    const beyond = [
+      ...scopesBeyond(granted, ownerScopes(user), user.name),
+      ...(principal.via === 'token' ? scopesBeyond(granted, principal.scopes, user.name) : []),
+    ];
+    if (beyond.length > 0) throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `a token cannot hold more than its owner or its creator: ${[...new Set(beyond)].join(', ')}`);
+    const { token, row } = services.tokens.mint({
+      userId: user.id,
+      kind: 'api',
+      scopes: granted,
+      note: typeof note === 'string' ? note : undefined,
+      expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : undefined,
+    });
+    services.logger.info({ username: name, tokenId: row.id, actor: principal.user.name }, 'token created');
+    ctx.status = 201;
+    ctx.body = { ...tokenModel(row, name), token };
+  });
+
+  router.get('/users/:name/tokens/:id', (ctx) => {
+    const name = ctx.params['name'] as string;
+    requireScope(ctx, 'tokens', { user: name });
+    ctx.body = tokenModel(ownedToken(name, ctx.params['id'] as string).row, name);
+  });
+
+  router.delete('/users/:name/tokens/:id', (ctx) => {
+    const name = ctx.params['name'] as string;
+    const principal = requireScope(ctx, 'tokens', { user: name });
+    const { row } = ownedToken(name, ctx.params['id'] as string);
+    services.tokens.revoke(row.id);
+    services.logger.info({ username: name, tokenId: row.id, actor: principal.user.name }, 'token revoked');
+    ctx.status = 204;
+  });
+}

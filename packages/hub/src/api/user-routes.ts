@@ -1,0 +1,121 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { allows } from '../auth/scopes.ts';
+import { gatehouseError } from '../errors.ts';
+import { readJson } from '../http/body.ts';
+import { requirePrincipal, requireScope } from '../http/identity.ts';
+import type { HubServices } from '../services.ts';
+import { userModel } from './models.ts';
+
+const PAGINATION_TYPE = 'application/jupyterhub-pagination+json';
+const MAX_LIMIT = 200;
+
+function pagination(ctx: Context): { offset: number; limit: number } {
+  const offset = Number(ctx.query['offset'] ?? 0);
+  const limit = Number(ctx.query['limit'] ?? MAX_LIMIT);
+  if (!Number.isInteger(offset) || offset < 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'offset: expected a non-negative integer');
+  if (!Number.isInteger(limit) || limit < 1) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'limit: expected a positive integer');
+  return { offset, limit: Math.min(limit, MAX_LIMIT) };
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'expected a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function optionalBoolean(body: Record<string, unknown>, key: string): boolean | undefined {
+  const value = body[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `${key}: expected true or false`);
+  return value;
+}
+
+export function userRoutes(router: Router, services: HubServices): void {
+  const model = (name: string) => userModel(services.userAdmin.require(name), services.servers, services.serverRepository);
+
+  router.get('/users', (ctx) => {
+    const principal = requirePrincipal(ctx);
+    const { offset, limit } = pagination(ctx);
+    const readAll = allows(principal.scopes, 'read:users');
+    const visible = readAll ? services.users.list({ offset, limit }) : [principal.user].filter((user) => allows(principal.scopes, 'read:users', { user: user.name })).slice(offset, offset + limit);
+    const total = readAll ? services.users.count() : visible.length;
+    const items = visible.map((user) => userModel(user, services.servers, services.serverRepository));
+    if (ctx.get('accept').includes(PAGINATION_TYPE)) {
+      const next = offset + items.length < total ? { offset: offset + items.length, limit, url: `/hub/api/users?offset=${offset + items.length}&limit=${limit}` } : null;
+      ctx.body = { items, _pagination: { offset, limit, total, next } };
+      return;
+    }
+    ctx.body = items;
+  });
+
+  router.post('/users', async (ctx) => {
+    const principal = requireScope(ctx, 'admin:users');
+    const body = objectBody(await readJson(ctx));
+    if (!Array.isArray(body['usernames']) || body['usernames'].length === 0) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'usernames: expected a non-empty list of names');
+    }
+    const admin = optionalBoolean(body, 'admin') ?? false;
+    const names = body['usernames'].map((raw: unknown) => services.userAdmin.validName(raw));
+    const fresh = [...new Set(names)].filter((name) => services.users.get(name) === undefined);
+    if (fresh.length === 0) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', 'all of these users already exist');
+    for (const name of fresh) services.userAdmin.create(name, admin, principal.user.name);
+    ctx.status = 201;
+    ctx.body = fresh.map(model);
+  });
+
+  router.post('/users/:name', async (ctx) => {
+    const principal = requireScope(ctx, 'admin:users');
+    const body = objectBody(await readJson(ctx));
+    const user = services.userAdmin.create(ctx.params['name'], optionalBoolean(body, 'admin') ?? false, principal.user.name);
+    ctx.status = 201;
+    ctx.body = model(user.name);
+  });
+
+  router.get('/users/:name', (ctx) => {
+    const name = ctx.params['name'] as string;
+    requireScope(ctx, 'read:users', { user: name });
+    ctx.body = model(name);
+  });
+
+  router.patch('/users/:name', async (ctx) => {
+    const name = ctx.params['name'] as string;
+    const principal = requireScope(ctx, 'admin:users', { user: name });
+    const body = objectBody(await readJson(ctx));
+    const unknown = Object.keys(body).filter((key) => key !== 'admin');
+    if (unknown.length > 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `cannot change ${unknown.join(', ')}: only admin can be changed`);
+    const admin = optionalBoolean(body, 'admin');
+    if (admin !== undefined) services.userAdmin.setAdmin(name, admin, principal.user.name);
+    ctx.body = model(name);
+  });
+
+  router.delete('/users/:name', async (ctx) => {
+    const name = ctx.params['name'] as string;
+    const principal = requireScope(ctx, 'admin:users', { user: name });
+    await services.userAdmin.delete(name, principal.user.name);
+    ctx.status = 204;
+  });
+
+  router.post('/users/:name/activity', async (ctx) => {
+    const name = ctx.params['name'] as string;
+    requireScope(ctx, 'users:activity', { user: name });
+    const user = services.userAdmin.require(name);
+    const body = objectBody(await readJson(ctx));
+    const times: number[] = [];
+    const readTime = (value: unknown, key: string) => {
+      if (value === undefined) return;
+      const at = typeof value === 'string' ? Date.parse(value) : NaN;
+      if (Number.isNaN(at)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `${key}: expected an ISO 8601 timestamp`);
+      times.push(Math.min(at, Date.now()));
+    };
+    readTime(body['last_activity'], 'last_activity');
+    const servers = body['servers'];
+    if (servers !== undefined) {
+      if (typeof servers !== 'object' || servers === null) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'servers: expected an object');
+      for (const [serverName, server] of Object.entries(servers as Record<string, unknown>)) {
+        readTime((server as { last_activity?: unknown } | null)?.last_activity, `servers.${serverName}.last_activity`);
+      }
+    }
+    if (times.length > 0) services.activity.recordServer(user.id, user.name, Math.max(...times));
+    ctx.body = {};
+  });
+}

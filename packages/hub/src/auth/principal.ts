@@ -1,0 +1,47 @@
+import type { SessionStore } from '../db/sessions.ts';
+import type { UserRepository, UserRow } from '../db/users.ts';
+import type { TokenKind, TokenStore } from '../tokens/token-store.ts';
+import { effectiveTokenScopes, ownerScopes, type Scope } from './scopes.ts';
+
+/** Who is making a request, how they proved it, and what they may do. */
+export interface Principal {
+  readonly user: UserRow;
+  /** `session`: a browser cookie (state-changing requests need XSRF); `token`: an API token. */
+  readonly via: 'session' | 'token';
+  readonly scopes: readonly Scope[];
+  readonly tokenId?: number;
+  readonly tokenKind?: TokenKind;
+}
+
+/** Kinds of token accepted as `Authorization: token …` (launch tokens only work at their launch URL). */
+const BEARER_KINDS: ReadonlySet<TokenKind> = new Set(['api', 'server', 'oauth']);
+
+/** `token abc`, `Bearer abc` (any case) → `abc`. */
+export function tokenFromAuthorization(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export interface PrincipalSources {
+  readonly users: UserRepository;
+  readonly sessions: SessionStore;
+  readonly tokens: TokenStore;
+}
+
+export function principalFromSession(sources: PrincipalSources, sessionId: string | undefined): Principal | undefined {
+  if (sessionId === undefined) return undefined;
+  const session = sources.sessions.lookup(sessionId);
+  if (session === undefined) return undefined;
+  const user = sources.users.get(session.username);
+  return user === undefined ? undefined : { user, via: 'session', scopes: ownerScopes(user) };
+}
+
+export function principalFromToken(sources: PrincipalSources, token: string | undefined): Principal | undefined {
+  if (token === undefined) return undefined;
+  const row = sources.tokens.resolve(token);
+  if (row === undefined || !BEARER_KINDS.has(row.kind)) return undefined;
+  const user = sources.users.getById(row.userId);
+  if (user === undefined) return undefined;
+  return { user, via: 'token', scopes: effectiveTokenScopes(row.scopes, user), tokenId: row.id, tokenKind: row.kind };
+}

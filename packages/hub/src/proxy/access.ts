@@ -1,0 +1,56 @@
+import type { IncomingMessage } from 'node:http';
+import { principalFromSession, principalFromToken, tokenFromAuthorization, type Principal, type PrincipalSources } from '../auth/principal.ts';
+import { allows } from '../auth/scopes.ts';
+import { PROXY_SESSION_COOKIE } from '../http/session.ts';
+
+/** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
+export function userFromPath(url: string): string | undefined {
+  if (!url.startsWith('/user/')) return undefined;
+  const end = url.indexOf('/', 6);
+  const query = url.indexOf('?', 6);
+  const stop = end === -1 ? (query === -1 ? url.length : query) : query !== -1 && query < end ? query : end;
+  const encoded = url.slice(6, stop);
+  if (encoded === '') return undefined;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value of one cookie from a Cookie header (first occurrence), without allocating a map. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  let from = 0;
+  while (from < header.length) {
+    const at = header.indexOf(name, from);
+    if (at === -1) return undefined;
+    const boundary = at === 0 || header[at - 1] === ';' || header[at - 1] === ' ';
+    if (boundary && header[at + name.length] === '=') {
+      const end = header.indexOf(';', at);
+      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
+    }
+    from = at + name.length;
+  }
+  return undefined;
+}
+
+/**
+ * Who is asking: an API token in Authorization wins (and a bad one is not rescued by a cookie);
+ * otherwise the session cookie scoped to /user/.
+ */
+export function proxyPrincipal(sources: PrincipalSources, req: IncomingMessage): Principal | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const principal = principalFromToken(sources, tokenFromAuthorization(authorization));
+    if (principal !== undefined || cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE) === undefined) return principal;
+    // A browser request may carry the single-user server's own Authorization scheme; fall back to the cookie.
+  }
+  return principalFromSession(sources, cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
+}
+
+/** The owner always (with the access scope); admins only when adminAccess is on. */
+export function mayAccessServer(principal: Principal, owner: string, adminAccess: boolean): boolean {
+  if (!allows(principal.scopes, 'access:servers', { user: owner, server: '' })) return false;
+  return principal.user.name === owner || (adminAccess && principal.user.admin);
+}

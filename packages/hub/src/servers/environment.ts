@@ -1,0 +1,54 @@
+/**
+ * The JupyterHub-named environment a spawned server receives, so existing single-user servers work
+ * unchanged (see shared/JUPYTERHUB-SINGLEUSER.md for what jupyterhub-singleuser reads).
+ */
+export interface ServerEnvironmentInput {
+  readonly username: string;
+  readonly apiToken: string;
+  /** `http://127.0.0.1:<hub port>/hub/api` — no trailing slash. */
+  readonly hubApiUrl: string;
+  readonly port: number;
+  readonly adminAccess: boolean;
+  /** From the authenticator's user data mapping (DataRemoteUserAuthenticator). */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+export function servicePrefix(username: string): string {
+  return `/user/${encodeURIComponent(username)}/`;
+}
+
+export function oauthClientId(username: string): string {
+  return `jupyterhub-user-${encodeURIComponent(username)}`;
+}
+
+export function oauthCallbackPath(username: string): string {
+  return `${servicePrefix(username)}oauth_callback`;
+}
+
+/** Scopes a server's OAuth tokens carry: only this server and this user (never other servers' filters). */
+export function serverAccessScopes(username: string): string[] {
+  return [`access:servers!server=${username}/`, `access:servers!user=${username}`];
+}
+
+export function serverEnvironment(input: ServerEnvironmentInput): Record<string, string> {
+  const prefix = servicePrefix(input.username);
+  const scopes = JSON.stringify(serverAccessScopes(input.username));
+  return {
+    ...input.extra,
+    JUPYTERHUB_USER: input.username,
+    JUPYTERHUB_API_TOKEN: input.apiToken,
+    JPY_API_TOKEN: input.apiToken,
+    JUPYTERHUB_API_URL: input.hubApiUrl,
+    JUPYTERHUB_BASE_URL: '/',
+    JUPYTERHUB_SERVICE_PREFIX: prefix,
+    JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${input.port}${prefix}`,
+    JUPYTERHUB_CLIENT_ID: oauthClientId(input.username),
+    JUPYTERHUB_OAUTH_CALLBACK_URL: oauthCallbackPath(input.username),
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES: scopes,
+    JUPYTERHUB_OAUTH_SCOPES: scopes,
+    JUPYTERHUB_ACTIVITY_URL: `${input.hubApiUrl}/users/${encodeURIComponent(input.username)}/activity`,
+    JUPYTERHUB_SERVER_NAME: '',
+    JUPYTERHUB_HOST: '',
+    JUPYTERHUB_ADMIN_ACCESS: input.adminAccess ? '1' : '0',
+  };
+}

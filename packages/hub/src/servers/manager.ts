@@ -1,0 +1,304 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { boundLogFile, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import type { GatehouseConfig } from '../config/schema.ts';
+import type { UserRow } from '../db/users.ts';
+import { gatehouseError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { SecretBox } from '../secret-box.ts';
+import type { TokenStore } from '../tokens/token-store.ts';
+import { serverEnvironment, servicePrefix } from './environment.ts';
+import { ProgressLog } from './progress.ts';
+import type { ServerRepository } from './server-repository.ts';
+
+/** What the proxy needs to forward to a running server; looked up once per request, in memory. */
+export interface Route {
+  readonly username: string;
+  readonly userId: number;
+  readonly host: string;
+  readonly port: number;
+  /** `token <server token>` for servers that expect the proxy to authenticate; undefined otherwise. */
+  readonly authorization: string | undefined;
+}
+
+export type ServerState = 'stopped' | 'pending' | 'running' | 'stopping';
+
+export interface ServerManagerDeps {
+  readonly config: GatehouseConfig;
+  readonly logger: Logger;
+  readonly repository: ServerRepository;
+  readonly tokens: TokenStore;
+  readonly box: SecretBox;
+  readonly dataDir: string;
+  /** The hub's own API URL as servers reach it; known once the hub listens. */
+  readonly hubApiUrl: () => string;
+  /** Extra environment for a user's server (the authenticator's user-data mapping). */
+  readonly userEnvironment: (user: UserRow) => Record<string, string>;
+}
+
+interface Running {
+  readonly route: Route;
+  readonly handle: ServerHandle;
+}
+
+interface PendingStart {
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+}
+
+/** Seconds a client should wait before retrying when the spawn limit is reached. */
+const SPAWN_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Owns the life cycle of users' servers: start (with limits, a fresh server token, progress),
+ * stop, the routes the proxy uses, liveness polling, and re-attaching after a hub restart.
+ * The database is the record; the in-memory maps are the fast path for the proxy.
+ */
+export class ServerManager {
+  readonly #deps: ServerManagerDeps;
+  readonly #spawner: Spawner;
+  readonly #running = new Map<string, Running>();
+  readonly #pending = new Map<string, PendingStart>();
+  readonly #stopping = new Map<string, Promise<void>>();
+  readonly #progress = new Map<string, ProgressLog>();
+  readonly #routeRemovedListeners: Array<(route: Route) => void> = [];
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
+
+  constructor(deps: ServerManagerDeps) {
+    this.#deps = deps;
+    this.#spawner = deps.config.spawner;
+    mkdirSync(this.#logDir, { recursive: true, mode: 0o700 });
+  }
+
+  get #logDir(): string {
+    return path.join(this.#deps.dataDir, 'logs');
+  }
+
+  /** The file a user's server writes its output to (bounded by serverLogMaxBytes). */
+  logFileFor(username: string): string {
+    return path.join(this.#logDir, `${encodeURIComponent(username)}.log`);
+  }
+
+  /** Called whenever a route goes away (stop, exit), so the proxy can close its connection pool. */
+  onRouteRemoved(listener: (route: Route) => void): void {
+    this.#routeRemovedListeners.push(listener);
+  }
+
+  #removeRoute(username: string): Running | undefined {
+    const running = this.#running.get(username);
+    if (running === undefined) return undefined;
+    this.#running.delete(username);
+    for (const listener of this.#routeRemovedListeners) listener(running.route);
+    return running;
+  }
+
+  route(username: string): Route | undefined {
+    return this.#running.get(username)?.route;
+  }
+
+  state(username: string): ServerState {
+    if (this.#stopping.has(username)) return 'stopping';
+    if (this.#pending.has(username)) return 'pending';
+    return this.#running.has(username) ? 'running' : 'stopped';
+  }
+
+  counts(): { running: number; pending: number } {
+    return { running: this.#running.size, pending: this.#pending.size };
+  }
+
+  /** The latest start's progress (live while pending), or undefined if none since the hub started. */
+  progress(username: string): ProgressLog | undefined {
+    return this.#progress.get(username);
+  }
+
+  /**
+   * Begins starting `user`'s server and returns at once ('pending'); progress() follows it.
+   * Starting a server that is already starting is not an error: it returns the same 'pending'.
+   */
+  start(user: UserRow): 'pending' {
+    const name = user.name;
+    if (this.#pending.has(name)) return 'pending';
+    if (this.#stopping.has(name)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
+    if (this.#running.has(name)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${name}'s server is already running`);
+    const { concurrentSpawnLimit, activeServerLimit } = this.#deps.config;
+    if (this.#pending.size >= concurrentSpawnLimit) {
+      throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
+    }
+    if (activeServerLimit > 0 && this.#running.size + this.#pending.size >= activeServerLimit) {
+      throw gatehouseError('GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT', `the hub runs at most ${activeServerLimit} servers at once`, {
+        details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS * 3 },
+      });
+    }
+    const { tokens, repository, box } = this.#deps;
+    tokens.revokeAllFor(user.id, ['server']);
+    const { token } = tokens.mint({
+      userId: user.id,
+      kind: 'server',
+      serverName: '',
+      scopes: [`users:activity!user=${name}`, `access:servers!server=${name}/`, `read:users!user=${name}`],
+      note: 'server token',
+    });
+    repository.insertPending(user.id, box.seal(token));
+    const progress = new ProgressLog();
+    this.#progress.set(name, progress);
+    progress.push({ progress: 0, message: 'Server requested' });
+
+    const abort = new AbortController();
+    const timeout = setTimeout(
+      () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
+      this.#spawner.startTimeout * 1000,
+    );
+    timeout.unref();
+    const started = this.#spawner.start(
+      {
+        username: name,
+        serverName: '',
+        prefix: servicePrefix(name),
+        apiToken: token,
+        logFile: this.logFileFor(name),
+        environment: (port) =>
+          serverEnvironment({
+            username: name,
+            apiToken: token,
+            hubApiUrl: this.#deps.hubApiUrl(),
+            port,
+            adminAccess: this.#deps.config.adminAccess,
+            extra: this.#deps.userEnvironment(user),
+          }),
+      },
+      (event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }),
+      abort.signal,
+    );
+    const done = started.then(
+      (handle) => this.#onStarted(user, token, handle, progress),
+      (error: unknown) => this.#onStartFailed(user, error, progress),
+    );
+    const pending = { abort, done: done.finally(() => clearTimeout(timeout)) };
+    this.#pending.set(name, pending);
+    void pending.done.finally(() => this.#pending.delete(name));
+    return 'pending';
+  }
+
+  #onStarted(user: UserRow, token: string, handle: ServerHandle, progress: ProgressLog): void {
+    this.#deps.repository.markRunning(user.id, handle);
+    this.#running.set(user.name, { handle, route: this.#routeFor(user, handle, token) });
+    this.#deps.logger.info({ username: user.name, port: handle.port }, 'server started');
+    progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name) });
+  }
+
+  #onStartFailed(user: UserRow, error: unknown, progress: ProgressLog): void {
+    const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
+    this.#deps.repository.delete(user.id);
+    this.#deps.tokens.revokeAllFor(user.id, ['server']);
+    this.#deps.logger.warn({ username: user.name, reason, err: error instanceof SpawnError ? undefined : error }, 'server failed to start');
+    progress.push({ progress: 100, message: `Spawn failed: ${reason}`, failed: true });
+  }
+
+  #routeFor(user: { id: number; name: string }, handle: ServerHandle, token: string | undefined): Route {
+    return {
+      username: user.name,
+      userId: user.id,
+      host: handle.host,
+      port: handle.port,
+      authorization: handle.credential === 'token-header' && token !== undefined ? `token ${token}` : undefined,
+    };
+  }
+
+  /** Waits for a pending start to finish (tests, and the API's synchronous callers). */
+  async settled(username: string): Promise<ServerState> {
+    await this.#pending.get(username)?.done;
+    await this.#stopping.get(username);
+    return this.state(username);
+  }
+
+  /** Stops the server (aborting a pending start); resolves when it is gone. No-op when stopped. */
+  async stop(user: Pick<UserRow, 'id' | 'name'>): Promise<void> {
+    const name = user.name;
+    const pending = this.#pending.get(name);
+    if (pending !== undefined) {
+      pending.abort.abort(new SpawnError('the start was cancelled'));
+      await pending.done;
+    }
+    const inFlight = this.#stopping.get(name);
+    if (inFlight !== undefined) return inFlight;
+    const running = this.#removeRoute(name); // no new traffic from this moment
+    if (running === undefined) return;
+    this.#deps.repository.markStopping(user.id);
+    const stopping = this.#spawner
+      .stop(running.handle)
+      .catch((error: unknown) => this.#deps.logger.error({ username: name, err: error }, 'stopping the server failed'))
+      .finally(() => {
+        this.#forget(user.id);
+        this.#stopping.delete(name);
+        this.#deps.logger.info({ username: name }, 'server stopped');
+      });
+    this.#stopping.set(name, stopping);
+    return stopping;
+  }
+
+  #forget(userId: number): void {
+    this.#deps.repository.delete(userId);
+    this.#deps.tokens.revokeAllFor(userId, ['server']);
+  }
+
+  /**
+   * After a hub restart: re-attach to servers still running (same process, same port), forget
+   * the ones that died while the hub was down, and clean up starts the old hub left half-done.
+   */
+  async restore(): Promise<void> {
+    const { repository, box, logger } = this.#deps;
+    for (const row of repository.all()) {
+      const alive = row.handle !== undefined && (await this.#spawner.poll(row.handle)) === 'running';
+      if (row.status === 'running' && alive && row.handle !== undefined) {
+        const token = row.sealedToken === null ? undefined : box.open(row.sealedToken);
+        this.#running.set(row.username, { handle: row.handle, route: this.#routeFor({ id: row.userId, name: row.username }, row.handle, token) });
+        logger.info({ username: row.username, port: row.handle.port }, 're-attached to running server');
+        continue;
+      }
+      if (alive && row.handle !== undefined) await this.#spawner.stop(row.handle);
+      if (row.handle !== undefined) repository.release(row.handle.port);
+      this.#forget(row.userId);
+      logger.warn({ username: row.username, status: row.status }, 'server found stopped after restart; route removed');
+    }
+    repository.releaseOrphanedPorts();
+  }
+
+  /** One liveness check of every running server; dead ones lose their route at once. */
+  async pollOnce(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      for (const [name, running] of [...this.#running]) {
+        boundLogFile(this.logFileFor(name), this.#deps.config.serverLogMaxBytes);
+        if ((await this.#spawner.poll(running.handle)) === 'running') continue;
+        if (this.#running.get(name) !== running) continue; // stopped meanwhile
+        this.#removeRoute(name);
+        this.#deps.repository.release(running.handle.port);
+        this.#forget(running.route.userId);
+        this.#deps.logger.warn({ username: name, port: running.handle.port }, 'server exited; route removed');
+      }
+      for (const name of this.#pending.keys()) boundLogFile(this.logFileFor(name), this.#deps.config.serverLogMaxBytes);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  startPolling(): void {
+    this.#pollTimer = setInterval(() => {
+      this.pollOnce().catch((error: unknown) => this.#deps.logger.error({ err: error }, 'server poll failed'));
+    }, this.#deps.config.serverPollInterval * 1000);
+    this.#pollTimer.unref();
+  }
+
+  /** Hub shutdown: stop polling, cancel pending starts, and stop servers if configured to. */
+  async close(): Promise<void> {
+    clearInterval(this.#pollTimer);
+    for (const pending of this.#pending.values()) pending.abort.abort(new SpawnError('the hub is shutting down'));
+    await Promise.all([...this.#pending.values()].map((pending) => pending.done));
+    await Promise.all(this.#stopping.values());
+    if (this.#deps.config.stopServersOnShutdown) {
+      await Promise.all([...this.#running.values()].map((running) => this.stop({ id: running.route.userId, name: running.route.username })));
+    }
+  }
+}

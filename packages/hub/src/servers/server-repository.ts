@@ -1,0 +1,107 @@
+import type { PortRegistry, ServerHandle } from '@gatehouse/spawner';
+import type { Db } from '../db/database.ts';
+
+/** A server as persisted: its status, and where it listens once running. */
+export interface ServerRow {
+  readonly userId: number;
+  readonly username: string;
+  readonly status: 'pending' | 'running' | 'stopping';
+  readonly handle: ServerHandle | undefined;
+  /** The server token, sealed (SecretBox): the proxy injects it after a hub restart. */
+  readonly sealedToken: string | null;
+  readonly startedAt: string;
+  readonly lastActivity: string | null;
+}
+
+interface RawServer {
+  user_id: number;
+  username: string;
+  status: ServerRow['status'];
+  host: string | null;
+  port: number | null;
+  credential: string | null;
+  state: string;
+  sealed_token: string | null;
+  started_at: string;
+  last_activity: string | null;
+}
+
+function toServer(raw: RawServer): ServerRow {
+  const handle =
+    raw.host !== null && raw.port !== null
+      ? { host: raw.host, port: raw.port, credential: (raw.credential ?? 'token-header') as ServerHandle['credential'], state: JSON.parse(raw.state) as ServerHandle['state'] }
+      : undefined;
+  return {
+    userId: raw.user_id,
+    username: raw.username,
+    status: raw.status,
+    handle,
+    sealedToken: raw.sealed_token,
+    startedAt: raw.started_at,
+    lastActivity: raw.last_activity,
+  };
+}
+
+const SELECT = `SELECT s.user_id, u.name AS username, s.status, s.host, s.port, s.credential, s.state, s.sealed_token,
+                       s.started_at, s.last_activity FROM servers s JOIN users u ON u.id = s.user_id`;
+
+/** Servers and port claims in SQLite: the hub's routes survive its restarts. */
+export class ServerRepository implements PortRegistry {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  all(): ServerRow[] {
+    return this.#db.prepare<[], RawServer>(SELECT).all().map(toServer);
+  }
+
+  get(userId: number): ServerRow | undefined {
+    const raw = this.#db.prepare<[number], RawServer>(`${SELECT} WHERE s.user_id = ? AND s.name = ''`).get(userId);
+    return raw === undefined ? undefined : toServer(raw);
+  }
+
+  insertPending(userId: number, sealedToken: string): void {
+    this.#db
+      .prepare("INSERT INTO servers (user_id, name, status, sealed_token, started_at) VALUES (?, '', 'pending', ?, ?)")
+      .run(userId, sealedToken, new Date().toISOString());
+  }
+
+  markRunning(userId: number, handle: ServerHandle): void {
+    this.#db
+      .prepare("UPDATE servers SET status = 'running', host = ?, port = ?, credential = ?, state = ? WHERE user_id = ? AND name = ''")
+      .run(handle.host, handle.port, handle.credential, JSON.stringify(handle.state), userId);
+  }
+
+  markStopping(userId: number): void {
+    this.#db.prepare("UPDATE servers SET status = 'stopping' WHERE user_id = ? AND name = ''").run(userId);
+  }
+
+  delete(userId: number): void {
+    this.#db.prepare("DELETE FROM servers WHERE user_id = ? AND name = ''").run(userId);
+  }
+
+  recordActivity(updates: ReadonlyMap<number, string>): void {
+    const update = this.#db.prepare(
+      "UPDATE servers SET last_activity = ?1 WHERE user_id = ?2 AND name = '' AND (last_activity IS NULL OR last_activity < ?1)",
+    );
+    this.#db.transaction(() => {
+      for (const [userId, at] of updates) update.run(at, userId);
+    })();
+  }
+
+  // PortRegistry: the PRIMARY KEY on ports.port is the UNIQUE guarantee that two spawns never share a port.
+  claim(port: number, owner: string): boolean {
+    return this.#db.prepare('INSERT OR IGNORE INTO ports (port, owner, claimed_at) VALUES (?, ?, ?)').run(port, owner, new Date().toISOString()).changes === 1;
+  }
+
+  release(port: number): void {
+    this.#db.prepare('DELETE FROM ports WHERE port = ?').run(port);
+  }
+
+  /** Port claims with no server row (left by a hub that died mid-spawn). */
+  releaseOrphanedPorts(): number {
+    return this.#db.prepare('DELETE FROM ports WHERE port NOT IN (SELECT port FROM servers WHERE port IS NOT NULL)').run().changes;
+  }
+}

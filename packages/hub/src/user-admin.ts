@@ -1,0 +1,72 @@
+import { normaliseUsername, usernameProblem, type Authenticator, type UsernamePolicy } from '@gatehouse/authenticators';
+import type { SessionStore } from './db/sessions.ts';
+import type { UserRepository, UserRow } from './db/users.ts';
+import { gatehouseError } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { ServerManager } from './servers/manager.ts';
+import type { TokenStore } from './tokens/token-store.ts';
+
+/**
+ * User management written once, for the REST API, the admin page and the CLI: names are
+ * normalised and validated by the same rule as logins; deleting a user stops their server and
+ * ends their sessions and tokens at once.
+ */
+export class UserAdmin {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly sessions: SessionStore,
+    private readonly tokens: TokenStore,
+    private readonly servers: ServerManager | undefined,
+    private readonly authenticator: Authenticator,
+    private readonly policy: Pick<UsernamePolicy, 'pattern' | 'maxLength'>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The normalised name, or GATEHOUSE_ERR_INVALID_USERNAME saying why not. */
+  validName(raw: unknown): string {
+    if (typeof raw !== 'string') throw gatehouseError('GATEHOUSE_ERR_INVALID_USERNAME', 'expected a username string');
+    const name = normaliseUsername(raw);
+    const problem = usernameProblem(name, this.policy);
+    if (problem !== undefined) throw gatehouseError('GATEHOUSE_ERR_INVALID_USERNAME', `invalid username ${JSON.stringify(raw)}: ${problem}`);
+    return name;
+  }
+
+  require(name: string): UserRow {
+    const user = this.users.get(name);
+    if (user === undefined) throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `no user named ${name}`);
+    return user;
+  }
+
+  create(rawName: unknown, admin: boolean, actor: string): UserRow {
+    const name = this.validName(rawName);
+    if (this.users.get(name) !== undefined) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
+    const user = this.users.create(name, admin);
+    this.logger.info({ username: name, admin, actor }, 'user created');
+    return user;
+  }
+
+  setAdmin(name: string, admin: boolean, actor: string): UserRow {
+    this.require(name);
+    this.users.setAdmin(name, admin);
+    this.logger.info({ username: name, admin, actor }, 'admin flag changed');
+    return this.require(name);
+  }
+
+  /** Ends every session and API token of the user (their server keeps running). */
+  revokeAccess(name: string, actor: string): { sessions: number; tokens: number } {
+    const user = this.require(name);
+    const sessions = this.sessions.destroyAllFor(name);
+    const tokens = this.tokens.revokeAllFor(user.id, ['api', 'oauth', 'launch']);
+    this.logger.info({ username: name, sessions, tokens, actor }, 'sessions and tokens revoked');
+    return { sessions, tokens };
+  }
+
+  async delete(name: string, actor: string): Promise<void> {
+    const user = this.require(name);
+    if (name === actor) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'you cannot delete yourself');
+    await this.servers?.stop(user);
+    await this.authenticator.accountManagement?.removeAccount(name);
+    this.users.delete(name); // sessions, tokens and server rows go with it (ON DELETE CASCADE)
+    this.logger.info({ username: name, actor }, 'user deleted');
+  }
+}
