@@ -15,6 +15,7 @@ import { createAddressMatcher } from './http/cidr.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { createLogger, type Logger } from './log.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
+import { OAuthStore } from './oauth/oauth-store.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
 import { SecretBox } from './secret-box.ts';
 import { ServerManager } from './servers/manager.ts';
@@ -139,6 +140,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
   const users = new UserRepository(db);
   const sessions = new SessionStore(db, { idleTimeoutMs: config.session.idleTimeout * 1000, maxAgeMs: config.session.maxAge * 1000 }, now);
   const tokens = new TokenStore(db, now);
+  const oauth = new OAuthStore(db, now);
   const serverRepository = new ServerRepository(db);
   const box = new SecretBox(secret);
   const usernamePolicy = {
@@ -153,6 +155,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     logger,
     repository: serverRepository,
     tokens,
+    oauth,
     box,
     dataDir,
     hubApiUrl,
@@ -172,6 +175,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     throttle: new SqliteThrottleStore(db),
     sessions,
     tokens,
+    oauth,
     servers,
     serverRepository,
     activity: new ActivityRecorder(users, serverRepository, tokens, now),

@@ -7,6 +7,7 @@ import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
+import type { OAuthStore } from './oauth/oauth-store.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
@@ -24,6 +25,7 @@ export interface HubServices {
   readonly throttle: SqliteThrottleStore;
   readonly sessions: SessionStore;
   readonly tokens: TokenStore;
+  readonly oauth: OAuthStore;
   readonly servers: ServerManager;
   readonly serverRepository: ServerRepository;
   readonly activity: ActivityRecorder;

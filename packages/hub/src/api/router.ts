@@ -5,6 +5,7 @@ import { gatehouseError } from '../errors.ts';
 import { principalOf, requirePrincipal } from '../http/identity.ts';
 import { JUPYTERHUB_COMPAT_VERSION } from '../http/request-context.ts';
 import type { HubServices } from '../services.ts';
+import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -49,6 +50,7 @@ export function apiRouter(services: HubServices): Router {
     };
   });
 
+  oauthRoutes(router, services);
   userRoutes(router, services);
   serverRoutes(router, services);
   tokenRoutes(router, services);

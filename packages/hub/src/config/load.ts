@@ -52,7 +52,7 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
   registerPackageResolution();
   let exported: unknown;
   try {
-    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const module = (await import(`${pathToFileURL(file).href}?gatehouse-config`)) as { default?: unknown };
     exported = module.default;
   } catch (error) {
     if (error instanceof Error && error.name === 'PluginOptionsError') throw configError([error.message]);

@@ -12,8 +12,14 @@ export function initialize(data) {
  * @param {unknown} context
  * @param {(specifier: string, context: unknown) => unknown} nextResolve
  */
-export function resolve(specifier, context, nextResolve) {
+export async function resolve(specifier, context, nextResolve) {
   const url = packages.get(specifier);
   if (url !== undefined) return { url, shortCircuit: true, format: 'module' };
-  return nextResolve(specifier, context);
+  const resolved = await nextResolve(specifier, context);
+  // The config file itself is an ES module wherever it lives (a directory without package.json
+  // would otherwise make it CommonJS, which cannot import our ES modules).
+  if (specifier.endsWith(CONFIG_MARKER)) return { ...resolved, format: 'module' };
+  return resolved;
 }
+
+const CONFIG_MARKER = '?gatehouse-config';

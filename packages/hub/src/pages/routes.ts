@@ -78,7 +78,11 @@ export function pageRoutes(services: HubServices): Router {
 
   const logout = (ctx: Context) => {
     const principal = principalOf(ctx);
-    if (principal !== undefined) services.logger.info({ username: principal.user.name }, 'logout');
+    if (principal !== undefined) {
+      // Single-user servers cache identities per OAuth token; revoking them ends those logins too.
+      services.tokens.revokeAllFor(principal.user.id, ['oauth']);
+      services.logger.info({ username: principal.user.name }, 'logout');
+    }
     endSession(ctx);
     ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
   };

@@ -6,8 +6,9 @@ import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SecretBox } from '../secret-box.ts';
+import type { OAuthStore } from '../oauth/oauth-store.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
-import { serverEnvironment, servicePrefix } from './environment.ts';
+import { oauthCallbackPath, oauthClientId, serverEnvironment, servicePrefix } from './environment.ts';
 import { ProgressLog } from './progress.ts';
 import type { ServerRepository } from './server-repository.ts';
 
@@ -28,6 +29,7 @@ export interface ServerManagerDeps {
   readonly logger: Logger;
   readonly repository: ServerRepository;
   readonly tokens: TokenStore;
+  readonly oauth: OAuthStore;
   readonly box: SecretBox;
   readonly dataDir: string;
   /** The hub's own API URL as servers reach it; known once the hub listens. */
@@ -140,6 +142,7 @@ export class ServerManager {
       note: 'server token',
     });
     repository.insertPending(user.id, box.seal(token));
+    this.#deps.oauth.registerClient(oauthClientId(name), user.id, token, oauthCallbackPath(name));
     const progress = new ProgressLog();
     this.#progress.set(name, progress);
     progress.push({ progress: 0, message: 'Server requested' });
@@ -189,8 +192,7 @@ export class ServerManager {
 
   #onStartFailed(user: UserRow, error: unknown, progress: ProgressLog): void {
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
-    this.#deps.repository.delete(user.id);
-    this.#deps.tokens.revokeAllFor(user.id, ['server']);
+    this.#forget(user.id);
     this.#deps.logger.warn({ username: user.name, reason, err: error instanceof SpawnError ? undefined : error }, 'server failed to start');
     progress.push({ progress: 100, message: `Spawn failed: ${reason}`, failed: true });
   }
@@ -240,6 +242,7 @@ export class ServerManager {
   #forget(userId: number): void {
     this.#deps.repository.delete(userId);
     this.#deps.tokens.revokeAllFor(userId, ['server']);
+    this.#deps.oauth.removeClientsOf(userId);
   }
 
   /**
