@@ -40,7 +40,7 @@ export async function startTestHub(overrides: Partial<GatehouseConfigInput> = {}
     ip: '127.0.0.1',
     port: 0,
     authenticator: new DummyAuthenticator(),
-    spawner: new LocalProcessSpawner({ portRange: [31000, 39999] }),
+    spawner: new LocalProcessSpawner({ portRange: [32000, 39999] }),
     ...overrides,
     dataDir,
   });

@@ -1,3 +1,4 @@
+import { optionsObject } from './options.ts';
 import { secretsEqual } from './secrets.ts';
 import { PluginOptionsError, type Authenticator, type AuthenticatorHost, type AuthResult, type LoginRequest } from './types.ts';
 
@@ -29,6 +30,7 @@ export class DummyAuthenticator implements Authenticator {
   readonly #allowNonLoopback: boolean;
 
   constructor(options: DummyAuthenticatorOptions = {}) {
+    optionsObject(options, 'authenticator', ['password', 'allowNonLoopback']);
     if (options.password !== undefined && (typeof options.password !== 'string' || options.password.length === 0)) {
       throw new PluginOptionsError('authenticator.password', 'expected a non-empty string');
     }

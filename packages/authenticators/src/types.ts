@@ -24,6 +24,7 @@ export interface LoginRequest {
   /**
    * Node's `rawHeaders`: [name, value, name, value, …] exactly as received, so a strategy can see
    * repeated headers and alternative spellings (`Remote_User`, `REMOTE-USER`) that a map would merge.
+   * Node gives values as latin1 (one character per byte); header strategies re-read UTF-8 (`headerText`).
    */
   readonly rawHeaders: readonly string[];
   /** The immediate peer's address (never taken from X-Forwarded-For). */
@@ -131,7 +132,8 @@ export type AccountResult = { readonly ok: true } | { readonly ok: false; readon
 /**
  * Optional capability: the strategy keeps local account records the hub's admins manage (CLI
  * `useradd/passwd/userdel`, REST API, admin page). Usernames given here are already normalised
- * and validated by the hub.
+ * and validated by the hub. The methods use the host's AccountStore, so they work only after
+ * `init(host)` — the CLI must call `init` too before it manages accounts.
  */
 export interface AccountManagement {
   /** Whether accounts have passwords (LocalAuthenticator) or are just an allow-list (RemoteUserLocal…). */
@@ -163,7 +165,8 @@ export class UserDataError extends Error {
 /**
  * Optional capability: per-user data posted by the front proxy to `POST /hub/data` as headers
  * (DataRemoteUserAuthenticator). The hub stores the accepted values with the user and passes
- * `environment()` of them to the spawner.
+ * `environment()` of them to the spawner. `parse` trusts its input: call it only for a request
+ * from a trusted proxy that the login pipeline has authenticated (the same request's identity header).
  */
 export interface UserDataHandling {
   /** Accepted values by header name (as configured). Ignores unlisted headers; throws UserDataError. */

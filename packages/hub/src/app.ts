@@ -4,6 +4,7 @@ import { errorHandler } from './http/error-handler.ts';
 import { identify } from './http/identity.ts';
 import { requestContext } from './http/request-context.ts';
 import { sessionMiddleware } from './http/session.ts';
+import { tokenInQuery } from './http/token-in-query.ts';
 import { apiRouter } from './api/router.ts';
 import { pageRoutes } from './pages/routes.ts';
 import type { HubServices } from './services.ts';
@@ -21,6 +22,7 @@ export function createApp(services: HubServices): Koa {
   app.use(requestContext(services));
   app.use(errorHandler(services.logger));
   app.use(sessionMiddleware(app, services.sessions));
+  app.use(tokenInQuery(services));
   app.use(identify(services));
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

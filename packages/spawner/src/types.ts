@@ -58,7 +58,10 @@ export interface SpawnRequest {
    * hub. The spawner adds USER, HOME, PATH and its own configured `env` on top.
    */
   environment(port: number): Record<string, string>;
-  /** File the server's stdout and stderr go to. The hub bounds its size. */
+  /**
+   * File the server's stdout and stderr go to (appended, mode 0600). The hub bounds its size, e.g.
+   * by calling `boundLogFile(logFile, maxBytes)` from its poll loop.
+   */
   readonly logFile: string;
 }
 

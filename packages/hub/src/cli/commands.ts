@@ -2,6 +2,7 @@ import { createLogger } from '../log.ts';
 import { startHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
+import { ACCOUNT_COMMANDS } from './account-commands.ts';
 import { configFromArgs, openOfflineHub } from './context.ts';
 
 export interface CommandIo {
@@ -88,4 +89,4 @@ const list: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [start, users, list];
+export const COMMANDS: readonly Command[] = [start, users, list, ...ACCOUNT_COMMANDS];

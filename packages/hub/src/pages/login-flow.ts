@@ -43,3 +43,4 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
   services.logger.info({ ...logFields, username: outcome.username }, 'login');
   return outcome;
 }
+

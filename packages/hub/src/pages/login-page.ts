@@ -35,6 +35,15 @@ export function renderLoginPage(model: LoginPageModel): string {
         <input id="password" name="password" type="password" autocomplete="current-password">
         <button type="submit">Sign in</button>
       </form>
+      <details class="token-login">
+        <summary>Sign in with an API token</summary>
+        <form method="post" action="/hub/login?next=${encodeURIComponent(model.next)}">
+          <input type="hidden" name="_xsrf" value="${model.xsrfToken}">
+          <label for="token">Token</label>
+          <input id="token" name="token" type="password" autocomplete="off">
+          <button type="submit">Sign in with token</button>
+        </form>
+      </details>
     </section>`,
   );
 }

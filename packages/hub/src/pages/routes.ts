@@ -8,10 +8,12 @@ import { readForm } from '../http/body.ts';
 import { principalOf } from '../http/identity.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { serverPageRoutes } from './server-routes.ts';
+import { tokenPageRoutes } from './token-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 import { renderHomePage } from './home-page.ts';
+import { loginWithToken } from '../http/token-in-query.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
 
@@ -62,6 +64,13 @@ export function pageRoutes(services: HubServices): Router {
     const next = safeNextPath(ctx.query['next']);
     const form = await readForm(ctx);
     services.xsrf.verify(ctx, form['_xsrf']);
+    if (form['token'] !== undefined && form['token'] !== '') {
+      if (await loginWithToken(ctx, services, form['token'])) return ctx.redirect(next);
+      ctx.status = 403;
+      ctx.type = 'html';
+      ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), error: 'That token is not valid (or has expired).' });
+      return;
+    }
     const outcome = await attemptLogin(ctx, services, form);
     if (outcome.ok) return ctx.redirect(next);
     ctx.status = failureStatus(outcome);
@@ -107,6 +116,7 @@ export function pageRoutes(services: HubServices): Router {
   });
 
   serverPageRoutes(router, services);
+  tokenPageRoutes(router, services);
 
   return router;
 }

@@ -8,6 +8,7 @@ import type { ActivityRecorder } from '../activity.ts';
 import type { Logger } from '../log.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
+import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, returnedHeaders, type HeaderRules } from './headers.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 
@@ -79,6 +80,7 @@ export class UserProxy {
       sendProxyError(req, res, 'GATEHOUSE_ERR_NOT_FOUND');
       return { kind: 'handled' };
     }
+    if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
     const principal = proxyPrincipal(this.#deps.sources, req);
     if (principal === undefined) {
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
@@ -99,6 +101,19 @@ export class UserProxy {
     }
     this.#deps.activity.recordServer(route.userId, route.username);
     return { kind: 'forward', route };
+  }
+
+  /**
+   * `?token=<hub token>` on a first page request: the hub's login sets the session and comes back
+   * here without the token. Other `token` parameters (a Jupyter server's own) are left alone.
+   */
+  #redirectTokenLogin(res: ServerResponse, url: string): boolean {
+    const token = new URL(url, 'http://gatehouse.invalid').searchParams.get('token');
+    const row = token === null ? undefined : this.#deps.sources.tokens.resolve(token);
+    if (token === null || row === undefined || (row.kind !== 'api' && row.kind !== 'launch')) return false;
+    const params = new URLSearchParams({ next: withoutTokenParam(url), token });
+    redirect(res, `/hub/login?${params.toString()}`);
+    return true;
   }
 
   #pool(route: Route): Pool {

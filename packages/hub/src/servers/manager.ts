@@ -273,7 +273,7 @@ export class ServerManager {
     this.#polling = true;
     try {
       for (const [name, running] of [...this.#running]) {
-        boundLogFile(this.logFileFor(name), this.#deps.config.serverLogMaxBytes);
+        this.#boundLog(name);
         if ((await this.#spawner.poll(running.handle)) === 'running') continue;
         if (this.#running.get(name) !== running) continue; // stopped meanwhile
         this.#removeRoute(name);
@@ -281,9 +281,18 @@ export class ServerManager {
         this.#forget(running.route.userId);
         this.#deps.logger.warn({ username: name, port: running.handle.port }, 'server exited; route removed');
       }
-      for (const name of this.#pending.keys()) boundLogFile(this.logFileFor(name), this.#deps.config.serverLogMaxBytes);
+      for (const name of this.#pending.keys()) this.#boundLog(name);
     } finally {
       this.#polling = false;
+    }
+  }
+
+  /** Keeps a server's log within serverLogMaxBytes; one unreadable file must not stop the poll. */
+  #boundLog(username: string): void {
+    try {
+      boundLogFile(this.logFileFor(username), this.#deps.config.serverLogMaxBytes);
+    } catch (error) {
+      this.#deps.logger.warn({ username, err: error }, 'could not bound the server log');
     }
   }
 

@@ -1,0 +1,134 @@
+import { hashPassword, type AccountManagement } from '@gatehouse/authenticators';
+import { gatehouseError } from '../errors.ts';
+import { integerOption, stringOption, type ParsedArgs } from './args.ts';
+import type { Command } from './commands.ts';
+import { openOfflineHub, type OfflineHub } from './context.ts';
+import { newPassword, readPasswordFromStdin } from './password-input.ts';
+
+/** Commands that manage users and accounts in the hub's database (the hub may be running). */
+
+function requireName(args: ParsedArgs, command: string): string {
+  const name = args.positionals[0];
+  if (name === undefined) throw gatehouseError('GATEHOUSE_ERR_CLI_USAGE', `usage: gatehouse ${command} NAME`);
+  return name;
+}
+
+function accountsOf(hub: OfflineHub): AccountManagement | undefined {
+  return hub.config.authenticator.accountManagement;
+}
+
+function check(result: { ok: true } | { ok: false; message: string }): void {
+  if (!result.ok) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', result.message);
+}
+
+async function withHub<T>(args: ParsedArgs, work: (hub: OfflineHub) => Promise<T>): Promise<T> {
+  const hub = await openOfflineHub(args);
+  try {
+    return await work(hub);
+  } finally {
+    hub.close();
+  }
+}
+
+const useradd: Command = {
+  name: 'useradd',
+  summary: 'add a user (and a local account when the authenticator keeps accounts)',
+  usage: 'gatehouse useradd NAME [--admin] [--password-stdin]',
+  optionHelp: ['--admin           make the user an admin', '--password-stdin  read the password from standard input (otherwise prompted on a TTY)'],
+  options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
+  maxPositionals: 1,
+  run: (args, io) =>
+    withHub(args, async (hub) => {
+      const name = hub.userAdmin.validName(requireName(args, 'useradd'));
+      const accounts = accountsOf(hub);
+      if (hub.users.get(name) !== undefined && (accounts === undefined || hub.accounts.get(name) !== undefined)) {
+        throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
+      }
+      if (accounts !== undefined) {
+        const password = accounts.usesPasswords ? await newPassword(args.values['password-stdin'] === true) : null;
+        check(await accounts.addAccount(name, password));
+      }
+      if (hub.users.get(name) === undefined) hub.userAdmin.create(name, args.values['admin'] === true, 'cli');
+      else if (args.values['admin'] === true) hub.userAdmin.setAdmin(name, true, 'cli');
+      io.out(`Added ${name}${args.values['admin'] === true ? ' (admin)' : ''}.`);
+      return 0;
+    }),
+};
+
+const passwd: Command = {
+  name: 'passwd',
+  summary: "set a local account's password",
+  usage: 'gatehouse passwd NAME [--password-stdin]',
+  optionHelp: ['--password-stdin  read the password from standard input (otherwise prompted on a TTY)'],
+  options: { 'password-stdin': { type: 'boolean' } },
+  maxPositionals: 1,
+  run: (args, io) =>
+    withHub(args, async (hub) => {
+      const name = hub.userAdmin.validName(requireName(args, 'passwd'));
+      const accounts = accountsOf(hub);
+      if (accounts === undefined || !accounts.usesPasswords) {
+        throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `the ${hub.config.authenticator.kind} authenticator has no passwords`);
+      }
+      if (hub.accounts.get(name) === undefined) throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `no account named ${name}`);
+      check(await accounts.setPassword(name, await newPassword(args.values['password-stdin'] === true)));
+      const ended = hub.sessions.destroyAllFor(name);
+      io.out(`Password changed for ${name}; ${ended} session(s) ended.`);
+      return 0;
+    }),
+};
+
+const userdel: Command = {
+  name: 'userdel',
+  summary: 'delete a user, their account, sessions and tokens',
+  usage: 'gatehouse userdel NAME',
+  optionHelp: [],
+  options: {},
+  maxPositionals: 1,
+  run: (args, io) =>
+    withHub(args, async (hub) => {
+      const name = hub.userAdmin.validName(requireName(args, 'userdel'));
+      const hadAccount = (await accountsOf(hub)?.removeAccount(name)) === true;
+      if (hub.users.get(name) === undefined && !hadAccount) throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `no user named ${name}`);
+      if (hub.users.get(name) !== undefined) await hub.userAdmin.delete(name, 'cli');
+      io.out(`Deleted ${name}.`);
+      return 0;
+    }),
+};
+
+const token: Command = {
+  name: 'token',
+  summary: 'mint an API token for a user and print it once',
+  usage: 'gatehouse token NAME [--note TEXT] [--expires-in SECONDS]',
+  optionHelp: ['--note TEXT           what the token is for', '--expires-in SECONDS  lifetime (default: never expires)'],
+  options: { note: { type: 'string' }, 'expires-in': { type: 'string' } },
+  maxPositionals: 1,
+  run: (args, io) =>
+    withHub(args, async (hub) => {
+      const user = hub.userAdmin.require(hub.userAdmin.validName(requireName(args, 'token')));
+      const { token: value } = hub.tokens.mint({
+        userId: user.id,
+        kind: 'api',
+        scopes: ['inherit'],
+        note: stringOption(args, 'note') ?? 'made with gatehouse token',
+        expiresInSeconds: integerOption(args, 'expires-in', 1, 10 * 365 * 86400),
+      });
+      io.out(value);
+      return 0;
+    }),
+};
+
+const hashPasswordCommand: Command = {
+  name: 'hash-password',
+  summary: 'print an argon2id hash of a password (read from stdin or prompted)',
+  usage: 'gatehouse hash-password [--password-stdin]',
+  optionHelp: ['--password-stdin  read the password from standard input'],
+  options: { 'password-stdin': { type: 'boolean' } },
+  maxPositionals: 0,
+  async run(args, io) {
+    const password = args.values['password-stdin'] === true ? await readPasswordFromStdin() : await newPassword(false);
+    io.out(await hashPassword(password));
+    return 0;
+  },
+};
+
+export const ACCOUNT_COMMANDS: readonly Command[] = [useradd, passwd, userdel, token, hashPasswordCommand];

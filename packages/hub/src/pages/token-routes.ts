@@ -1,0 +1,49 @@
+import type Router from '@koa/router';
+import { gatehouseError } from '../errors.ts';
+import { readForm } from '../http/body.ts';
+import type { HubServices } from '../services.ts';
+import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
+import { renderTokenPage, TOKEN_EXPIRY_CHOICES } from './token-page.ts';
+
+export function tokenPageRoutes(router: Router, services: HubServices): void {
+  router.get('/hub/token', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    ctx.type = 'html';
+    ctx.body = renderTokenPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services), tokens: services.tokens.listFor(principal.user.id) });
+  });
+
+  router.post('/hub/token', async (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    const form = await readForm(ctx);
+    services.xsrf.verify(ctx, form['_xsrf']);
+    const note = (form['note'] ?? '').trim().slice(0, 1000);
+    const expiry = form['expires_in'] ?? '';
+    const allowed = TOKEN_EXPIRY_CHOICES.map(([, seconds]) => (seconds === null ? '' : String(seconds)));
+    if (!allowed.includes(expiry)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'choose one of the listed expiry times');
+    const created = services.tokens.mint({
+      userId: principal.user.id,
+      kind: 'api',
+      scopes: ['inherit'],
+      note: note === '' ? undefined : note,
+      expiresInSeconds: expiry === '' ? undefined : Number(expiry),
+    });
+    services.logger.info({ username: principal.user.name, tokenId: created.row.id }, 'token created');
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = renderTokenPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services), tokens: services.tokens.listFor(principal.user.id), created });
+  });
+
+  router.post('/hub/token/:id/revoke', async (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    services.xsrf.verify(ctx, (await readForm(ctx))['_xsrf']);
+    const id = Number(ctx.params['id']);
+    const row = Number.isInteger(id) ? services.tokens.get(id) : undefined;
+    if (row === undefined || row.userId !== principal.user.id || row.kind !== 'api') throw gatehouseError('GATEHOUSE_ERR_NOT_FOUND', 'no such token');
+    services.tokens.revoke(id);
+    services.logger.info({ username: principal.user.name, tokenId: id }, 'token revoked');
+    ctx.redirect('/hub/token');
+  });
+}

@@ -1,0 +1,4 @@
+export * from './types.ts';
+export { LocalProcessSpawner, demoAppPath } from './local-process.ts';
+export type { LocalProcessSpawnerOptions } from './local-process-options.ts';
+export { boundLogFile } from './log-file.ts';

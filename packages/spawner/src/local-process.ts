@@ -1,0 +1,243 @@
+import { stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { hubAccount, systemAccount, type ServerAccount } from './account.ts';
+import {
+  resolveLocalProcessOptions,
+  type LocalProcessSpawnerOptions,
+  type ResolvedLocalProcessOptions,
+} from './local-process-options.ts';
+import { lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
+import { claimPort } from './port-allocation.ts';
+import { terminateGroup, type ProcessIdentity } from './process-group.ts';
+import { isSameLiveProcess } from './process-table.ts';
+import { waitForHttp } from './readiness.ts';
+import { describeExit, launchServerProcess, type ServerChild } from './server-process.ts';
+import {
+  SpawnError,
+  type JsonObject,
+  type ProgressSink,
+  type ServerHandle,
+  type SpawnRequest,
+  type Spawner,
+  type SpawnerHost,
+} from './types.ts';
+
+/** Absolute path of the bundled demo app, the default server (run with this Node binary). */
+export const demoAppPath = fileURLToPath(new URL('../demo/demo-app.mjs', import.meta.url));
+
+/** Servers listen on loopback only; the hub's proxy is the way in. */
+const SERVER_HOST = '127.0.0.1';
+/** Starts on another port after a server reports its port taken (a race the pre-check cannot close). */
+const MAX_PORT_ATTEMPTS = 5;
+const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const LOG_LINES_IN_ERRORS = 15;
+
+/** Why one attempt did not produce a running server, when that is worth another port. */
+type AttemptResult = { readonly handle: ServerHandle } | { readonly portTaken: true };
+
+/** Reads `ServerHandle.state` back, whatever JSON round trips it went through. */
+function processIdentity(state: JsonObject): ProcessIdentity | undefined {
+  const { pid, pgid, startTime } = state;
+  const valid = [pid, pgid, startTime].every((value) => typeof value === 'number' && Number.isInteger(value) && value > 0);
+  return valid ? { pid: pid as number, pgid: pgid as number, startTime: startTime as number } : undefined;
+}
+
+/** A detached child leads its own process group, so its pgid is its pid. */
+function identityOf(child: ServerChild): ProcessIdentity {
+  return { pid: child.pid, pgid: child.pid, startTime: child.startTime };
+}
+
+/**
+ * JupyterHub's LocalProcessSpawner: one local process per user, on a port claimed in the hub's
+ * database, in its own process group, optionally as the user's system account. Its handle state
+ * `{pid, pgid, startTime}` lets any later hub process poll and stop it.
+ */
+export class LocalProcessSpawner implements Spawner {
+  readonly kind = 'local-process';
+  readonly startTimeout: number;
+  readonly #options: ResolvedLocalProcessOptions;
+  #host: SpawnerHost | undefined;
+  /** Children of this process by pid: stop() waits for Node to reap them, so no zombie is left. */
+  readonly #children = new Map<number, ServerChild>();
+
+  constructor(options: LocalProcessSpawnerOptions = {}) {
+    this.#options = resolveLocalProcessOptions(options);
+    this.startTimeout = this.#options.startTimeout;
+  }
+
+  init(host: SpawnerHost): void {
+    this.#host = host;
+  }
+
+  async start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle> {
+    const host = this.#requireHost();
+    try {
+      return await this.#startOnFreePort(host, request, onProgress, signal);
+    } catch (error) {
+      const failure = error instanceof SpawnError ? error : new SpawnError(`Unexpected failure: ${String(error)}`, { cause: error });
+      host.logger.warn({ user: request.username, reason: failure.reason.split('\n')[0] }, 'server failed to start');
+      throw failure;
+    }
+  }
+
+  async poll(handle: ServerHandle): Promise<'running' | 'stopped'> {
+    const identity = processIdentity(handle.state);
+    if (identity === undefined) return 'stopped';
+    return (await isSameLiveProcess(identity.pid, identity.startTime)) ? 'running' : 'stopped';
+  }
+
+  async stop(handle: ServerHandle): Promise<void> {
+    const host = this.#requireHost();
+    const identity = processIdentity(handle.state);
+    if (identity === undefined) {
+      host.logger.warn({ port: handle.port }, 'server handle has no usable process state; nothing to stop');
+    } else {
+      await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
+    }
+    host.ports.release(handle.port);
+  }
+
+  /** Claims a port and starts there; a server that finds its port taken gets another one. */
+  async #startOnFreePort(host: SpawnerHost, request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle> {
+    const startSignal = AbortSignal.any([signal, AbortSignal.timeout(this.startTimeout * 1000)]);
+    const account = this.#options.systemUsers ? await systemAccount(request.username) : hubAccount();
+    const cwd = this.#options.cwd ?? account.home;
+    await assertDirectory(cwd, this.#options.cwd === undefined ? `HOME of "${account.name}"` : 'spawner.cwd');
+    const portsTaken = new Set<number>();
+    for (let attempt = 1; attempt <= MAX_PORT_ATTEMPTS; attempt++) {
+      this.#throwIfAborted(signal, startSignal);
+      const port = await claimPort(this.#options.portRange, host.ports, request.username, portsTaken);
+      if (port === undefined) {
+        const [min, max] = this.#options.portRange;
+        throw new SpawnError(`No free port left in spawner.portRange [${min}, ${max}]`);
+      }
+      onProgress({ progress: 10, message: `Allocated port ${port}` });
+      const result = await this.#attempt(request, port, account, cwd, onProgress, { signal, startSignal }).catch((error: unknown) => {
+        host.ports.release(port);
+        throw error;
+      });
+      if ('handle' in result) return result.handle;
+      host.ports.release(port);
+      portsTaken.add(port);
+      host.logger.info({ user: request.username, port, attempt }, 'port was taken by another process; trying another');
+    }
+    throw new SpawnError(`The server reported its port in use ${MAX_PORT_ATTEMPTS} times; is another program grabbing ports in spawner.portRange?`);
+  }
+
+  /** One process on one claimed port: started, then ready, or cleaned up and explained. */
+  async #attempt(
+    request: SpawnRequest,
+    port: number,
+    account: ServerAccount,
+    cwd: string,
+    onProgress: ProgressSink,
+    signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
+  ): Promise<AttemptResult> {
+    const log = await openLogFile(request.logFile).catch((error: unknown) => {
+      throw new SpawnError(`Cannot open the server log ${request.logFile}: ${(error as Error).message}`, { cause: error });
+    });
+    let child: ServerChild;
+    try {
+      child = await launchServerProcess({
+        argv: [...(this.#options.command ?? [process.execPath, demoAppPath]), ...this.#options.args],
+        env: this.#environment(request, port, account),
+        cwd,
+        ...(account.uid === undefined ? {} : { uid: account.uid, gid: account.gid }),
+        log: log.handle,
+      });
+    } finally {
+      await log.handle.close(); // the child holds its own copy of the descriptor
+    }
+    this.#track(child);
+    const identity = identityOf(child);
+    try {
+      return await this.#readyOrExplained(request, port, child, onProgress, signals, log.startOffset);
+    } catch (error) {
+      // Whatever went wrong, no process may outlive a failed start.
+      await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
+      throw error;
+    }
+  }
+
+  /** Waits for the first HTTP answer; on failure ends the process and says why, from its own output. */
+  async #readyOrExplained(
+    request: SpawnRequest,
+    port: number,
+    child: ServerChild,
+    onProgress: ProgressSink,
+    signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
+    logOffset: number,
+  ): Promise<AttemptResult> {
+    const identity = identityOf(child);
+    onProgress({ progress: 30, message: `Process started (pid ${child.pid})` });
+    this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server process started');
+    const childGone = new AbortController();
+    void child.exited.then(() => childGone.abort());
+    const url = `http://${SERVER_HOST}:${port}${request.prefix}`;
+    const answered = await waitForHttp(url, this.#options.httpTimeout * 1000, AbortSignal.any([signals.startSignal, childGone.signal]));
+    // Something answered, but if our process is gone it was someone else on this port.
+    if (answered && (await isSameLiveProcess(child.pid, child.startTime))) {
+      onProgress({ progress: 100, message: 'Server ready' });
+      this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server ready');
+      const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime };
+      return { handle: { host: SERVER_HOST, port, credential: this.#options.credential, state } };
+    }
+
+    const exitedByItself = child.exit; // read before terminateGroup, which makes every child exit
+    await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
+    const output = readLogSince(request.logFile, logOffset);
+    if (exitedByItself !== undefined && mentionsAddressInUse(output)) return { portTaken: true };
+    this.#throwIfAborted(signals.signal, signals.startSignal);
+    const outputLines = output.trim() === '' ? 'It wrote nothing.' : `Its last output:\n${lastLines(output, LOG_LINES_IN_ERRORS)}`;
+    if (exitedByItself !== undefined) {
+      throw new SpawnError(`The server ${describeExit(exitedByItself)} before it answered. ${outputLines}`);
+    }
+    throw new SpawnError(
+      `The server did not answer at ${url} within spawner.httpTimeout (${this.#options.httpTimeout} s). ${outputLines}`,
+    );
+  }
+
+  /** JUPYTERHUB_* from the hub win over the configured `env`; USER and HOME describe the account. */
+  #environment(request: SpawnRequest, port: number, account: ServerAccount): Record<string, string> {
+    return {
+      PATH: process.env['PATH'] ?? FALLBACK_PATH,
+      ...this.#options.env,
+      ...request.environment(port),
+      USER: account.name,
+      HOME: account.home,
+    };
+  }
+
+  #track(child: ServerChild): void {
+    this.#children.set(child.pid, child);
+    void child.exited.then(() => {
+      if (this.#children.get(child.pid) === child) this.#children.delete(child.pid);
+    });
+  }
+
+  /** For our own children, "gone" also means reaped; a re-attached server is reaped by its parent. */
+  #reapedCheck(identity: ProcessIdentity): (() => boolean) | undefined {
+    const child = this.#children.get(identity.pid);
+    if (child === undefined || child.startTime !== identity.startTime) return undefined;
+    return () => child.exit !== undefined;
+  }
+
+  #throwIfAborted(signal: AbortSignal, startSignal: AbortSignal): void {
+    if (signal.aborted) throw new SpawnError('The server start was cancelled', { cause: signal.reason });
+    if (startSignal.aborted) {
+      throw new SpawnError(`The server did not start within spawner.startTimeout (${this.startTimeout} s)`);
+    }
+  }
+
+  #requireHost(): SpawnerHost {
+    if (this.#host === undefined) throw new SpawnError('LocalProcessSpawner used before init(host)');
+    return this.#host;
+  }
+}
+
+async function assertDirectory(dir: string, what: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info?.isDirectory() !== true) {
+    throw new SpawnError(`Cannot start the server in ${dir} (${what}): no such directory`);
+  }
+}
