@@ -13,6 +13,7 @@ import { UserRepository } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
 import { createAddressMatcher } from './http/cidr.ts';
 import { XsrfGuard } from './http/xsrf.ts';
+import { startHousekeeping } from './housekeeping.ts';
 import { createLogger, type Logger } from './log.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
 import { OAuthStore } from './oauth/oauth-store.ts';
@@ -94,11 +95,15 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     await services.servers.restore();
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS);
+    const stopHousekeeping = startHousekeeping(services, options.now ?? Date.now);
     const runtimeFile =
       options.writeRuntimeFile === false
         ? undefined
         : writeRuntimeFile({ pid: process.pid, url, dataDir, configFile: options.configFile ?? '', startedAt: new Date().toISOString() });
-    logger.info({ url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind }, `Gatehouse is running at ${url}`);
+    logger.info(
+      { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
+      `Gatehouse is running at ${url}`,
+    );
     let closed: Promise<void> | undefined;
     return {
       url,
@@ -114,6 +119,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
           server.closeAllConnections();
           await stopped;
           services.activity.stop();
+          stopHousekeeping();
           if (runtimeFile !== undefined) removeRuntimeFile(runtimeFile);
           db.close();
         })();

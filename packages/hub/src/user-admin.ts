@@ -1,4 +1,4 @@
-import { normaliseUsername, usernameProblem, type Authenticator, type UsernamePolicy } from '@gatehouse/authenticators';
+import { normaliseUsername, usernameProblem, type AccountManagement, type AccountResult, type Authenticator, type UsernamePolicy } from '@gatehouse/authenticators';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository, UserRow } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
@@ -37,6 +37,49 @@ export class UserAdmin {
     return user;
   }
 
+  /**
+   * Adds a user, with a local account when the authenticator keeps accounts (password null: the
+   * account has none yet, e.g. for a one-time setup link). A policy refusal is a 400 with its reason.
+   */
+  async add(rawName: unknown, options: { admin: boolean; password?: string | null }, actor: string): Promise<UserRow> {
+    const name = this.validName(rawName);
+    const accounts = this.authenticator.accountManagement;
+    if (this.users.get(name) !== undefined) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
+    if (accounts !== undefined) {
+      const password = accounts.usesPasswords ? (options.password ?? null) : null;
+      accountResult(await accounts.addAccount(name, password));
+    } else if (options.password !== undefined && options.password !== null) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `the ${this.authenticator.kind} authenticator keeps no passwords`);
+    }
+    return this.create(name, options.admin, actor);
+  }
+
+  /** Admin reset of a local account's password; ends the user's sessions. */
+  async resetPassword(name: string, password: string, actor: string): Promise<void> {
+    const accounts = this.passwordAccounts();
+    this.require(name);
+    accountResult(await accounts.setPassword(name, password));
+    this.sessions.destroyAllFor(name);
+    this.logger.info({ username: name, actor }, 'password reset');
+  }
+
+  /** Approves a pending self-signup (signup: 'approval'). */
+  async approve(name: string, actor: string): Promise<void> {
+    const accounts = this.authenticator.accountManagement;
+    if (accounts === undefined) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'this authenticator keeps no accounts');
+    accountResult(await accounts.approve(name));
+    if (this.users.get(name) === undefined) this.users.create(name, false);
+    this.logger.info({ username: name, actor }, 'sign-up approved');
+  }
+
+  passwordAccounts(): AccountManagement {
+    const accounts = this.authenticator.accountManagement;
+    if (accounts === undefined || !accounts.usesPasswords) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `the ${this.authenticator.kind} authenticator keeps no passwords`);
+    }
+    return accounts;
+  }
+
   create(rawName: unknown, admin: boolean, actor: string): UserRow {
     const name = this.validName(rawName);
     if (this.users.get(name) !== undefined) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
@@ -69,4 +112,9 @@ export class UserAdmin {
     this.users.delete(name); // sessions, tokens and server rows go with it (ON DELETE CASCADE)
     this.logger.info({ username: name, actor }, 'user deleted');
   }
+}
+
+/** An authenticator's account refusal (weak password, exists…) as a 400 with its message. */
+export function accountResult(result: AccountResult): void {
+  if (!result.ok) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', result.message, result.field === undefined ? {} : { details: { field: result.field } });
 }

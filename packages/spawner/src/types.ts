@@ -97,6 +97,8 @@ export interface SpawnerHost {
 export interface Spawner {
   /** A short, stable name for logs and pages, e.g. `local-process`. */
   readonly kind: string;
+  /** Optional words for the start-up log, e.g. `jupyterhub-singleuser (OAuth with the hub)`. */
+  readonly description?: string;
   /** Upper bound for a whole start, in seconds; the hub aborts `start()` after it. */
   readonly startTimeout: number;
   init(host: SpawnerHost): void | Promise<void>;

@@ -30,6 +30,13 @@ function optionalBoolean(body: Record<string, unknown>, key: string): boolean | 
   return value;
 }
 
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `${key}: expected a string`);
+  return value;
+}
+
 export function userRoutes(router: Router, services: HubServices): void {
   const model = (name: string) => userModel(services.userAdmin.require(name), services.servers, services.serverRepository);
 
@@ -58,7 +65,7 @@ export function userRoutes(router: Router, services: HubServices): void {
     const names = body['usernames'].map((raw: unknown) => services.userAdmin.validName(raw));
     const fresh = [...new Set(names)].filter((name) => services.users.get(name) === undefined);
     if (fresh.length === 0) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', 'all of these users already exist');
-    for (const name of fresh) services.userAdmin.create(name, admin, principal.user.name);
+    for (const name of fresh) await services.userAdmin.add(name, { admin }, principal.user.name);
     ctx.status = 201;
     ctx.body = fresh.map(model);
   });
@@ -66,7 +73,8 @@ export function userRoutes(router: Router, services: HubServices): void {
   router.post('/users/:name', async (ctx) => {
     const principal = requireScope(ctx, 'admin:users');
     const body = objectBody(await readJson(ctx));
-    const user = services.userAdmin.create(ctx.params['name'], optionalBoolean(body, 'admin') ?? false, principal.user.name);
+    const password = optionalString(body, 'password');
+    const user = await services.userAdmin.add(ctx.params['name'], { admin: optionalBoolean(body, 'admin') ?? false, password }, principal.user.name);
     ctx.status = 201;
     ctx.body = model(user.name);
   });
@@ -81,9 +89,13 @@ export function userRoutes(router: Router, services: HubServices): void {
     const name = ctx.params['name'] as string;
     const principal = requireScope(ctx, 'admin:users', { user: name });
     const body = objectBody(await readJson(ctx));
-    const unknown = Object.keys(body).filter((key) => key !== 'admin');
-    if (unknown.length > 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `cannot change ${unknown.join(', ')}: only admin can be changed`);
+    const unknown = Object.keys(body).filter((key) => !['admin', 'password', 'approved'].includes(key));
+    if (unknown.length > 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `cannot change ${unknown.join(', ')}: only admin, password and approved can be changed`);
+    if (optionalBoolean(body, 'approved') === true) await services.userAdmin.approve(name, principal.user.name);
+    services.userAdmin.require(name);
     const admin = optionalBoolean(body, 'admin');
+    const password = optionalString(body, 'password');
+    if (password !== undefined) await services.userAdmin.resetPassword(name, password, principal.user.name);
     if (admin !== undefined) services.userAdmin.setAdmin(name, admin, principal.user.name);
     ctx.body = model(name);
   });

@@ -17,10 +17,6 @@ function accountsOf(hub: OfflineHub): AccountManagement | undefined {
   return hub.config.authenticator.accountManagement;
 }
 
-function check(result: { ok: true } | { ok: false; message: string }): void {
-  if (!result.ok) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', result.message);
-}
-
 async function withHub<T>(args: ParsedArgs, work: (hub: OfflineHub) => Promise<T>): Promise<T> {
   const hub = await openOfflineHub(args);
   try {
@@ -40,16 +36,9 @@ const useradd: Command = {
   run: (args, io) =>
     withHub(args, async (hub) => {
       const name = hub.userAdmin.validName(requireName(args, 'useradd'));
-      const accounts = accountsOf(hub);
-      if (hub.users.get(name) !== undefined && (accounts === undefined || hub.accounts.get(name) !== undefined)) {
-        throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
-      }
-      if (accounts !== undefined) {
-        const password = accounts.usesPasswords ? await newPassword(args.values['password-stdin'] === true) : null;
-        check(await accounts.addAccount(name, password));
-      }
-      if (hub.users.get(name) === undefined) hub.userAdmin.create(name, args.values['admin'] === true, 'cli');
-      else if (args.values['admin'] === true) hub.userAdmin.setAdmin(name, true, 'cli');
+      if (hub.users.get(name) !== undefined) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
+      const password = accountsOf(hub)?.usesPasswords === true ? await newPassword(args.values['password-stdin'] === true) : null;
+      await hub.userAdmin.add(name, { admin: args.values['admin'] === true, password }, 'cli');
       io.out(`Added ${name}${args.values['admin'] === true ? ' (admin)' : ''}.`);
       return 0;
     }),
@@ -65,14 +54,11 @@ const passwd: Command = {
   run: (args, io) =>
     withHub(args, async (hub) => {
       const name = hub.userAdmin.validName(requireName(args, 'passwd'));
-      const accounts = accountsOf(hub);
-      if (accounts === undefined || !accounts.usesPasswords) {
-        throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `the ${hub.config.authenticator.kind} authenticator has no passwords`);
-      }
+      hub.userAdmin.passwordAccounts();
       if (hub.accounts.get(name) === undefined) throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `no account named ${name}`);
-      check(await accounts.setPassword(name, await newPassword(args.values['password-stdin'] === true)));
-      const ended = hub.sessions.destroyAllFor(name);
-      io.out(`Password changed for ${name}; ${ended} session(s) ended.`);
+      if (hub.users.get(name) === undefined) hub.userAdmin.create(name, false, 'cli');
+      await hub.userAdmin.resetPassword(name, await newPassword(args.values['password-stdin'] === true), 'cli');
+      io.out(`Password changed for ${name}; their sessions were ended.`);
       return 0;
     }),
 };

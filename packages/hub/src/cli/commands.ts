@@ -34,6 +34,7 @@ const start: Command = {
     const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel) });
     io.out(`Gatehouse is running at ${hub.url}`);
     io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
+    io.out(`User servers: ${config.spawner.description ?? config.spawner.kind}`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

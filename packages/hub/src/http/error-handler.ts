@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { renderErrorPage } from '../pages/error-page.ts';
 
 export function isApiRequest(ctx: Context): boolean {
-  return ctx.path.startsWith('/hub/api/') || ctx.path === '/hub/api';
+  return ctx.path.startsWith('/hub/api/') || ctx.path === '/hub/api' || ctx.path === '/hub/data';
 }
 
 /**

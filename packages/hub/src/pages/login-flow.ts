@@ -38,7 +38,8 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
     services.logger.warn({ ...logFields, reason: outcome.reason, username: outcome.attemptedUsername ?? form['username'] }, 'login refused');
     return outcome;
   }
-  services.users.recordLogin(outcome.username, outcome.admin);
+  const user = services.users.recordLogin(outcome.username, outcome.admin);
+  if (outcome.authState !== undefined) services.users.setSealedAuthState(user.id, services.box.seal(JSON.stringify(outcome.authState)));
   await beginSession(ctx, outcome.username);
   services.logger.info({ ...logFields, username: outcome.username }, 'login');
   return outcome;

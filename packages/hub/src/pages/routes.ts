@@ -9,6 +9,7 @@ import { principalOf } from '../http/identity.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { serverPageRoutes } from './server-routes.ts';
 import { tokenPageRoutes } from './token-routes.ts';
+import { dataRoute } from '../api/data-route.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
@@ -117,6 +118,7 @@ export function pageRoutes(services: HubServices): Router {
 
   serverPageRoutes(router, services);
   tokenPageRoutes(router, services);
+  dataRoute(router, services);
 
   return router;
 }

@@ -1,0 +1,23 @@
+import type { HubServices } from './services.ts';
+
+/** Throttle records older than this can no longer matter (well past any window plus lockout). */
+const THROTTLE_RETENTION_MS = 24 * 60 * 60 * 1000;
+const INTERVAL_MS = 10 * 60 * 1000;
+
+/** Deletes expired sessions, tokens, OAuth codes and old throttle records: at start, then every 10 minutes. */
+export function startHousekeeping(services: HubServices, now: () => number): () => void {
+  const sweep = () => {
+    try {
+      services.sessions.prune();
+      services.tokens.pruneExpired();
+      services.oauth.pruneExpiredCodes();
+      services.throttle.prune(new Date(now() - THROTTLE_RETENTION_MS));
+    } catch (error) {
+      services.logger.error({ err: error }, 'housekeeping failed');
+    }
+  };
+  sweep();
+  const timer = setInterval(sweep, INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,81 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { LocalProcessSpawner } from './local-process.ts';
+import type { LocalProcessSpawnerOptions } from './local-process-options.ts';
+
+/**
+ * Spawn presets for the servers people actually use. Each is a LocalProcessSpawner with the right
+ * command, environment and proxy credential; `options` may override any of it (e.g. portRange).
+ *
+ * - jupyterhub-singleuser: JupyterHub's own single-user server. It runs OAuth with the hub, so the
+ *   proxy adds no credential. Debian has no JupyterLab: the classic notebook UI is selected.
+ * - jupyter server / jupyter notebook: plain servers authenticated by the per-server token, which
+ *   the proxy injects as `Authorization: token …` (users never see it).
+ * - demo: the bundled demo app (no Jupyter needed).
+ */
+
+type PresetOptions = Omit<LocalProcessSpawnerOptions, 'command'>;
+
+const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** The executable's path when it is on PATH, else undefined. */
+export function findExecutable(name: string, searchPath = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function hasJupyterLab(): boolean {
+  return findExecutable('jupyter-lab') !== undefined;
+}
+
+/** The port a server must bind, read from JUPYTERHUB_SERVICE_URL by the shell (plain Jupyter takes --port). */
+const PORT_FROM_SERVICE_URL = 'port=${JUPYTERHUB_SERVICE_URL##*:}; port=${port%%/*}';
+
+export class JupyterhubSingleuserSpawner extends LocalProcessSpawner {
+  readonly description: string;
+  constructor(options: PresetOptions = {}) {
+    super({
+      credential: 'none',
+      ...options,
+      command: [findExecutable('jupyterhub-singleuser') ?? 'jupyterhub-singleuser', ...(runningAsRoot ? ['--allow-root'] : [])],
+      env: { ...(hasJupyterLab() ? {} : { JUPYTERHUB_SINGLEUSER_APP: 'notebook.notebookapp.NotebookApp' }), ...options.env },
+    });
+    this.description = 'jupyterhub-singleuser (OAuth with the hub)';
+  }
+}
+
+export class JupyterServerSpawner extends LocalProcessSpawner {
+  readonly description: string;
+  /** `app`: 'server' runs `jupyter server` (Jupyter Server 1.x), 'notebook' the classic `jupyter notebook`. */
+  constructor(options: PresetOptions & { app?: 'server' | 'notebook' } = {}) {
+    const { app = 'server', ...rest } = options;
+    const appClass = app === 'server' ? 'ServerApp' : 'NotebookApp';
+    const allowRoot = runningAsRoot ? ' --allow-root' : '';
+    const script =
+      `${PORT_FROM_SERVICE_URL}; exec jupyter ${app} --no-browser --ip=127.0.0.1 --port="$port"${allowRoot} ` +
+      `--${appClass}.base_url="$JUPYTERHUB_SERVICE_PREFIX" --${appClass}.token="$JUPYTERHUB_API_TOKEN" ` +
+      `--${appClass}.password='' --${appClass}.port_retries=0`;
+    super({ credential: 'token-header', ...rest, command: ['/bin/sh', '-c', script] });
+    this.description = `jupyter ${app} (token injected by the proxy)`;
+  }
+}
+
+export class DemoAppSpawner extends LocalProcessSpawner {
+  readonly description = 'the bundled demo app';
+}
+
+/** The best server installed here: jupyterhub-singleuser, then jupyter server, then the demo app. */
+export function bestAvailableSpawner(options: PresetOptions = {}): LocalProcessSpawner & { description: string } {
+  if (findExecutable('jupyterhub-singleuser') !== undefined) return new JupyterhubSingleuserSpawner(options);
+  if (findExecutable('jupyter-server') !== undefined) return new JupyterServerSpawner({ ...options, app: 'server' });
+  return new DemoAppSpawner(options);
+}
