@@ -4,8 +4,8 @@
  * Every key is optional unless marked required; unknown keys are errors.
  */
 import { defineConfig } from '@gatehouse/hub';
-import { DummyAuthenticator } from '@gatehouse/authenticators';
-import { LocalProcessSpawner } from '@gatehouse/spawner';
+import { LocalAuthenticator } from '@gatehouse/authenticators';
+import { bestAvailableSpawner } from '@gatehouse/spawner';
 
 export default defineConfig({
   // Address and port the hub listens on. Keep 127.0.0.1 unless a front proxy needs more.
@@ -21,13 +21,18 @@ export default defineConfig({
   blockedUsers: [],
   // Connections from these CIDRs may assert identity (Remote-User) and X-Forwarded-* headers.
   trustedProxies: ['127.0.0.1/32', '::1/128'],
-  // Who may log in. The dummy authenticator takes any name; set a shared password with
-  // GATEHOUSE_DUMMY_PASSWORD. Without one, any password works: for trying Gatehouse on your own machine.
-  authenticator: new DummyAuthenticator(
-    process.env['GATEHOUSE_DUMMY_PASSWORD'] ? { password: process.env['GATEHOUSE_DUMMY_PASSWORD'] } : {},
-  ),
-  // How user servers start: a local process per user (the bundled demo app unless `command` is set).
-  spawner: new LocalProcessSpawner({ portRange: [20000, 29999] }),
+  // Who may log in: local accounts (argon2id) kept in the data dir. On first start the hub prints a
+  // one-time link where the first admin (adminUsers[0]) chooses a password; admins then add people with
+  // the admin page, the REST API or `gatehouse useradd`. Options: minPasswordLength (8),
+  // signup ('closed' | 'approval' | 'open'), throttle ({ maxFailures: 5, windowSeconds: 300, lockoutSeconds: 900 }).
+  // Other authenticators: DummyAuthenticator (testing), RemoteUserAuthenticator, RemoteUserLocalAuthenticator,
+  // DataRemoteUserAuthenticator (behind nginx/Apache) — see the README and config/examples/.
+  authenticator: new LocalAuthenticator({ signup: 'closed' }),
+  // How user servers start: one local process per user. bestAvailableSpawner() picks
+  // jupyterhub-singleuser if installed, else `jupyter server`, else the bundled demo app, and the hub
+  // says which at start. Use JupyterhubSingleuserSpawner, JupyterServerSpawner or LocalProcessSpawner
+  // ({ command, args, env, cwd, portRange, httpTimeout, startTimeout, stopGracePeriod, credential, systemUsers }) to choose.
+  spawner: bestAvailableSpawner({ portRange: [20000, 29999] }),
   // Sliding idle expiry and absolute maximum of a login session, in seconds.
   session: { idleTimeout: 24 * 60 * 60, maxAge: 14 * 24 * 60 * 60 },
   // 'auto': Secure cookies unless the hub serves plain HTTP on loopback; or force true/false.

@@ -2,12 +2,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loginWithForm } from '../support/login.ts';
-import { runCli, startCliHub } from '../support/cli.ts';
+import { REPO_ROOT, runCli, startCliHub } from '../support/cli.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 
 afterAll(cleanupTempDirs);
 
-const COMMANDS = ['start', 'users', 'list'];
+const COMMANDS = ['start', 'users', 'list', 'useradd', 'passwd', 'userdel', 'token', 'hash-password'];
+const DUMMY_CONFIG = path.join(REPO_ROOT, 'config/examples/dummy.config.ts');
 
 describe('gatehouse CLI', () => {
   it('documents every command in --help', async () => {
@@ -43,7 +44,7 @@ describe('gatehouse CLI', () => {
     const runtimeDir = path.join(tempDir(), 'runtime');
     const dataDir = path.join(tempDir(), 'data');
     const env = { GATEHOUSE_RUNTIME_DIR: runtimeDir };
-    const hub = await startCliHub(['--data-dir', dataDir, '--port', '0'], { env });
+    const hub = await startCliHub(['--config', DUMMY_CONFIG, '--data-dir', dataDir, '--port', '0'], { env });
     try {
       expect(hub.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const files = readdirSync(runtimeDir);
@@ -57,7 +58,7 @@ describe('gatehouse CLI', () => {
       expect(listed.stdout).toContain(String(hub.process.pid));
 
       await loginWithForm(hub.url, 'Alice');
-      const users = await runCli(['users', '--data-dir', dataDir], { env });
+      const users = await runCli(['users', '--config', DUMMY_CONFIG, '--data-dir', dataDir], { env });
       expect(users.code).toBe(0);
       expect(users.stdout).toMatch(/^alice\tno\t/m);
     } finally {

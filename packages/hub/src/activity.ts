@@ -46,8 +46,9 @@ export class ActivityRecorder {
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and, unless told otherwise (the database is already gone), writes the last batch. */
+  stop(options: { flush: boolean } = { flush: true }): void {
     clearInterval(this.#timer);
-    this.flush();
+    if (options.flush) this.flush();
   }
 }

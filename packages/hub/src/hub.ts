@@ -13,6 +13,7 @@ import { UserRepository } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
 import { createAddressMatcher } from './http/cidr.ts';
 import { XsrfGuard } from './http/xsrf.ts';
+import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { createLogger, type Logger } from './log.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
@@ -37,6 +38,8 @@ export interface StartHubOptions {
 
 export interface RunningHub {
   readonly url: string;
+  /** First start with password accounts and no admin: the one-time link where the first admin sets a password. */
+  readonly firstAdminSetupUrl: string | undefined;
   readonly port: number;
   readonly services: HubServices;
   readonly server: http.Server;
@@ -69,6 +72,9 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       listenAddress: config.ip,
     });
     await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository });
+    const setupPath = await firstAdminSetupPath(services);
+    const forcedToken = process.env['GATEHOUSE_TOKEN'];
+    if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
     const proxy = new UserProxy({
       sources: services,
       servers: services.servers,
@@ -92,6 +98,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
+    const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     await services.servers.restore();
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS);
@@ -99,7 +106,14 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const runtimeFile =
       options.writeRuntimeFile === false
         ? undefined
-        : writeRuntimeFile({ pid: process.pid, url, dataDir, configFile: options.configFile ?? '', startedAt: new Date().toISOString() });
+        : writeRuntimeFile({
+            pid: process.pid,
+            url,
+            loginUrl: listLoginUrl(services, url),
+            dataDir,
+            configFile: options.configFile ?? '',
+            startedAt: new Date().toISOString(),
+          });
     logger.info(
       { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
       `Gatehouse is running at ${url}`,
@@ -107,6 +121,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     let closed: Promise<void> | undefined;
     return {
       url,
+      firstAdminSetupUrl,
       port,
       services,
       server,
@@ -118,10 +133,13 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
           await proxy.close();
           server.closeAllConnections();
           await stopped;
-          services.activity.stop();
           stopHousekeeping();
           if (runtimeFile !== undefined) removeRuntimeFile(runtimeFile);
-          db.close();
+          services.activity.stop({ flush: db.open });
+          if (db.open) {
+            revokeListLogin(services);
+            db.close();
+          }
         })();
         return closed;
       },

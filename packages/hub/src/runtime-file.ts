@@ -7,6 +7,8 @@ import { writePrivateFileExclusive } from './data-dir.ts';
 export interface RuntimeInfo {
   readonly pid: number;
   readonly url: string;
+  /** Logs the owner in (a token inside): this file is 0600, readable by the owner only. */
+  readonly loginUrl?: string | undefined;
   readonly dataDir: string;
   readonly configFile: string;
   readonly startedAt: string;

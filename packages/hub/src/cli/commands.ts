@@ -1,5 +1,6 @@
 import { createLogger } from '../log.ts';
-import { startHub } from '../hub.ts';
+import { startHub, type RunningHub } from '../hub.ts';
+import { launchPath, openInBrowser, writeRedirectFile } from '../launch.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ACCOUNT_COMMANDS } from './account-commands.ts';
@@ -24,9 +25,13 @@ export interface Command {
 const start: Command = {
   name: 'start',
   summary: 'run the hub',
-  usage: 'gatehouse start [--config FILE] [--ip IP] [--port N] [--data-dir DIR]',
-  optionHelp: ['--ip IP        address to listen on (overrides the config file)', '--port N       port to listen on; 0 picks a free one'],
-  options: { ip: { type: 'string' }, port: { type: 'string' } },
+  usage: 'gatehouse start [--config FILE] [--ip IP] [--port N] [--data-dir DIR] [--open]',
+  optionHelp: [
+    '--ip IP        address to listen on (overrides the config file)',
+    '--port N       port to listen on; 0 picks a free one',
+    '--open         open a browser, logged in as you (a one-time link; no secret on any command line)',
+  ],
+  options: { ip: { type: 'string' }, port: { type: 'string' }, open: { type: 'boolean' } },
   maxPositionals: 0,
   async run(args, io) {
     const port = integerOption(args, 'port', 0, 65535);
@@ -35,6 +40,11 @@ const start: Command = {
     io.out(`Gatehouse is running at ${hub.url}`);
     io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
     io.out(`User servers: ${config.spawner.description ?? config.spawner.kind}`);
+    if (hub.firstAdminSetupUrl !== undefined) {
+      io.out(`No administrator can sign in yet. Choose the first admin's password at this one-time link:`);
+      io.out(`  ${hub.firstAdminSetupUrl}`);
+    }
+    if (args.values['open'] === true) await openHub(hub, io);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -44,6 +54,15 @@ const start: Command = {
     return 0;
   },
 };
+
+/** `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself. */
+async function openHub(hub: RunningHub, io: CommandIo): Promise<void> {
+  const path = launchPath(hub.services);
+  const target = hub.firstAdminSetupUrl ?? (path === undefined ? `${hub.url}hub/login` : `${hub.url}${path.slice(1)}`);
+  const file = writeRedirectFile(hub.services.dataDir, target);
+  if (await openInBrowser(file)) io.out(`Opened ${file} in your browser.`);
+  else io.out(`Could not start a browser; open ${file} in one.`);
+}
 
 const users: Command = {
   name: 'users',
@@ -84,8 +103,8 @@ const list: Command = {
       io.out('No running hubs.');
       return 0;
     }
-    io.out(['URL', 'DATA DIR', 'PID'].join('\t'));
-    for (const hub of hubs) io.out([hub.url, hub.dataDir, String(hub.pid)].join('\t'));
+    io.out(['URL', 'DATA DIR', 'PID', 'LOGIN URL'].join('\t'));
+    for (const hub of hubs) io.out([hub.url, hub.dataDir, String(hub.pid), hub.loginUrl ?? '-'].join('\t'));
     return 0;
   },
 };

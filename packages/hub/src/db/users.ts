@@ -87,15 +87,23 @@ export class UserRepository {
     return this.#db.prepare('DELETE FROM users WHERE name = ?').run(name).changes > 0;
   }
 
-  list(options: { offset?: number; limit?: number } = {}): UserRow[] {
+  /** Users by name, optionally only those whose name contains `query`. */
+  list(options: { offset?: number; limit?: number; query?: string } = {}): UserRow[] {
     const rows = this.#db
-      .prepare<[number, number], RawUser>('SELECT id, name, admin, created_at, last_activity FROM users ORDER BY name LIMIT ? OFFSET ?')
-      .all(options.limit ?? -1, options.offset ?? 0);
+      .prepare<[string, number, number], RawUser>(
+        "SELECT id, name, admin, created_at, last_activity FROM users WHERE instr(name, ?) > 0 ORDER BY name LIMIT ? OFFSET ?",
+      )
+      .all(options.query ?? '', options.limit ?? -1, options.offset ?? 0);
     return rows.map(toUser);
   }
 
-  count(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  count(query = ''): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM users WHERE instr(name, ?) > 0').get(query) as { n: number }).n;
+  }
+
+  /** Whether any admin exists (the first-start flow runs until one does). */
+  hasAdmin(): boolean {
+    return this.#db.prepare('SELECT 1 FROM users WHERE admin = 1 LIMIT 1').get() !== undefined;
   }
 
   /** Batched activity: one transaction for many users (called from a timer, not per request). */

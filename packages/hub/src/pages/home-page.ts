@@ -8,6 +8,8 @@ export interface HomePageModel {
   readonly xsrfToken: string;
   readonly serverState: ServerState;
   readonly serverLastActivity: string | null;
+  /** Show the change-password link (local accounts). */
+  readonly hasPassword: boolean;
 }
 
 export function renderHomePage(model: HomePageModel): string {
@@ -17,6 +19,7 @@ export function renderHomePage(model: HomePageModel): string {
     html`<section class="card">
       <h1>Welcome, ${user.name}</h1>
       <p>You are signed in as <strong>${user.name}</strong>${user.admin ? ' (administrator)' : ''}.</p>
+      ${model.hasPassword ? html`<p><a href="/hub/change-password">Change your password</a></p>` : ''}
     </section>
     <section class="card" aria-labelledby="server-heading">
       <h2 id="server-heading">Your server</h2>

@@ -35,6 +35,9 @@ export function renderLoginPage(model: LoginPageModel): string {
         <input id="password" name="password" type="password" autocomplete="current-password">
         <button type="submit">Sign in</button>
       </form>
+      ${model.authenticator.accountManagement !== undefined && model.authenticator.accountManagement.signup !== 'closed'
+        ? html`<p><a href="/hub/signup">No account yet? Sign up</a></p>`
+        : ''}
       <details class="token-login">
         <summary>Sign in with an API token</summary>
         <form method="post" action="/hub/login?next=${encodeURIComponent(model.next)}">

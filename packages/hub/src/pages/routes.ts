@@ -9,6 +9,8 @@ import { principalOf } from '../http/identity.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { serverPageRoutes } from './server-routes.ts';
 import { tokenPageRoutes } from './token-routes.ts';
+import { adminPageRoutes } from './admin-routes.ts';
+import { accountPageRoutes } from './setup-routes.ts';
 import { dataRoute } from '../api/data-route.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession } from '../http/session.ts';
@@ -113,11 +115,14 @@ export function pageRoutes(services: HubServices): Router {
       xsrfToken: xsrfTokenFor(ctx, services),
       serverState: services.servers.state(principal.user.name),
       serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
+      hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
     });
   });
 
   serverPageRoutes(router, services);
   tokenPageRoutes(router, services);
+  adminPageRoutes(router, services);
+  accountPageRoutes(router, services);
   dataRoute(router, services);
 
   return router;

@@ -15,7 +15,9 @@ export type TokenKind =
   /** Issued through OAuth to a single-user server for one browser user. */
   | 'oauth'
   /** One-time launch token for `gatehouse start --open` and first-admin setup. */
-  | 'launch';
+  | 'launch'
+  /** One-time link where a person sets the password of an account that has none (admin-made, first admin). */
+  | 'setup';
 
 export interface TokenRow {
   readonly id: number;

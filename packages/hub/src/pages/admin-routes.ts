@@ -1,0 +1,144 @@
+import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { gatehouseError, isGatehouseError } from '../errors.ts';
+import { readForm } from '../http/body.ts';
+import { requireAdmin } from '../http/identity.ts';
+import type { HubServices } from '../services.ts';
+import { renderAdminPage } from './admin-page.ts';
+import { html, layout } from './html.ts';
+import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
+import { mintSetupLink } from './setup-routes.ts';
+
+const PAGE_SIZE = 50;
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/** Fixed notices (never echoing arbitrary query text into the page). */
+const NOTICES: Record<string, (name: string) => string> = {
+  added: (name) => `Added ${name}.`,
+  deleted: (name) => `Deleted ${name}.`,
+  admin: (name) => `Changed ${name}'s role.`,
+  password: (name) => `Reset ${name}'s password and ended their sessions.`,
+  revoked: (name) => `Ended ${name}'s sessions and revoked their tokens.`,
+  approved: (name) => `Approved ${name}.`,
+};
+
+function tailOf(file: string): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return '';
+  }
+  if (size <= LOG_TAIL_BYTES) return readFileSync(file, 'utf8');
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(LOG_TAIL_BYTES);
+    readSync(fd, buffer, 0, LOG_TAIL_BYTES, size - LOG_TAIL_BYTES);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function adminPageRoutes(router: Router, services: HubServices): void {
+  const render = (ctx: Context, extra: { error?: string; setupLink?: string } = {}) => {
+    const viewer = requireAdmin(ctx).user;
+    const query = typeof ctx.query['q'] === 'string' ? ctx.query['q'].trim().toLowerCase() : '';
+    const offset = Math.max(0, Number.parseInt(String(ctx.query['offset'] ?? '0'), 10) || 0);
+    const accounts = services.accounts;
+    const done = typeof ctx.query['done'] === 'string' ? NOTICES[ctx.query['done']] : undefined;
+    const who = typeof ctx.query['user'] === 'string' ? ctx.query['user'] : '';
+    const { running, pending } = services.servers.counts();
+    ctx.type = 'html';
+    ctx.body = renderAdminPage({
+      viewer,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      rows: services.users.list({ query, offset, limit: PAGE_SIZE }).map((user) => ({
+        user,
+        account: accounts.get(user.name),
+        serverState: services.servers.state(user.name),
+      })),
+      pendingSignups: accounts.list().filter((account) => account.status === 'pending'),
+      query,
+      offset,
+      pageSize: PAGE_SIZE,
+      total: services.users.count(query),
+      counts: { users: services.users.count(), running, pending },
+      usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
+      notice: done?.(who),
+      ...extra,
+    });
+  };
+
+  /** Runs an admin action from a form; a refusal re-renders the page with its message. */
+  const action = (path: string, work: (ctx: Context, form: Record<string, string>, actor: string) => Promise<string | { setupLink: string; user: string }>) => {
+    router.post(path, async (ctx) => {
+      const actor = requireAdmin(ctx).user.name;
+      const form = await readForm(ctx);
+      services.xsrf.verify(ctx, form['_xsrf']);
+      try {
+        const outcome = await work(ctx, form, actor);
+        if (typeof outcome === 'string') {
+          ctx.redirect(`/hub/admin?done=${outcome}&user=${encodeURIComponent(ctx.params['name'] ?? form['username'] ?? '')}`);
+          return;
+        }
+        render(ctx, { setupLink: outcome.setupLink });
+      } catch (error) {
+        if (!isGatehouseError(error) || error.status >= 500) throw error;
+        ctx.status = error.status;
+        render(ctx, { error: error.message });
+      }
+    });
+  };
+
+  router.get('/hub/admin', (ctx) => {
+    if (pagePrincipal(ctx) !== undefined) render(ctx);
+  });
+
+  action('/hub/admin/users', async (ctx, form, actor) => {
+    const password = form['password'] ?? '';
+    const user = await services.userAdmin.add(form['username'], { admin: form['admin'] === '1', password: password === '' ? null : password }, actor);
+    const needsSetup = password === '' && services.config.authenticator.accountManagement?.usesPasswords === true;
+    if (!needsSetup) return 'added';
+    return { setupLink: mintSetupLink(ctx, services, user), user: user.name };
+  });
+  action('/hub/admin/users/:name/admin', async (ctx, form, actor) => {
+    if (ctx.params['name'] === actor) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'you cannot change your own role');
+    services.userAdmin.setAdmin(ctx.params['name'] as string, form['admin'] === '1', actor);
+    return 'admin';
+  });
+  action('/hub/admin/users/:name/password', async (ctx, form, actor) => {
+    await services.userAdmin.resetPassword(ctx.params['name'] as string, form['password'] ?? '', actor);
+    return 'password';
+  });
+  action('/hub/admin/users/:name/revoke', async (ctx, _form, actor) => {
+    services.userAdmin.revokeAccess(ctx.params['name'] as string, actor);
+    return 'revoked';
+  });
+  action('/hub/admin/users/:name/approve', async (ctx, _form, actor) => {
+    await services.userAdmin.approve(ctx.params['name'] as string, actor);
+    return 'approved';
+  });
+  action('/hub/admin/users/:name/delete', async (ctx, _form, actor) => {
+    const name = ctx.params['name'] as string;
+    if (services.users.get(name) !== undefined) await services.userAdmin.delete(name, actor);
+    else if ((await services.config.authenticator.accountManagement?.removeAccount(name)) !== true) {
+      throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `no user named ${name}`);
+    }
+    return 'deleted';
+  });
+
+  router.get('/hub/admin/users/:name/log', (ctx) => {
+    const viewer = requireAdmin(ctx).user;
+    const user = services.userAdmin.require(ctx.params['name'] as string);
+    const text = tailOf(services.servers.logFileFor(user.name));
+    ctx.type = 'html';
+    ctx.body = layout(
+      { title: `${user.name}'s server log`, user: viewer, xsrfToken: xsrfTokenFor(ctx, services) },
+      html`<section class="card"><h1>${user.name}'s server log</h1>
+        <p class="muted">The last ${LOG_TAIL_BYTES / 1024} KiB. <a href="/hub/admin">Back to admin</a></p>
+        <pre id="server-log">${text === '' ? '(empty)' : text}</pre></section>`,
+    );
+  });
+}
