@@ -48,5 +48,7 @@ export default defineConfig({
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,
+  // Serve /hub/metrics (Prometheus) without authentication; otherwise it needs an admin session or token.
+  metricsPublic: false,
   logLevel: 'info',
 });

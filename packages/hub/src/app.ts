@@ -2,6 +2,7 @@ import Koa from 'koa';
 import { gatehouseError } from './errors.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { identify } from './http/identity.ts';
+import { requestTiming } from './http/metrics-routes.ts';
 import { requestContext } from './http/request-context.ts';
 import { sessionMiddleware } from './http/session.ts';
 import { tokenInQuery } from './http/token-in-query.ts';
@@ -19,6 +20,7 @@ export function createApp(services: HubServices): Koa {
   const pages = pageRoutes(services);
   const api = apiRouter(services);
 
+  app.use(requestTiming(services.metrics));
   app.use(requestContext(services));
   app.use(errorHandler(services.logger));
   app.use(sessionMiddleware(app, services.sessions));

@@ -16,6 +16,7 @@ import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { createLogger, type Logger } from './log.ts';
+import { HubMetrics, proxyCounters } from './metrics.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
 import { OAuthStore } from './oauth/oauth-store.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
@@ -83,6 +84,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
       isTrustedProxy: services.isTrustedProxy,
+      counters: proxyCounters(services.metrics),
     });
     const koa = createApp(services).callback();
     const server = http.createServer((req, res) => {
@@ -167,6 +169,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
   const oauth = new OAuthStore(db, now);
   const serverRepository = new ServerRepository(db);
   const box = new SecretBox(secret);
+  const metrics = new HubMetrics();
   const usernamePolicy = {
     pattern: new RegExp(config.usernamePattern, 'u'),
     maxLength: config.usernameMaxLength,
@@ -183,6 +186,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     dataDir,
     hubApiUrl,
+    onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),
     userEnvironment: (user) => {
       const handler = config.authenticator.userData;
       const data = users.getUserData(user.id);
@@ -203,6 +207,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     servers,
     serverRepository,
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
+    metrics,
     userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger),
     box,
     xsrf: new XsrfGuard(secret),

@@ -7,6 +7,7 @@ import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
+import type { HubMetrics } from './metrics.ts';
 import type { OAuthStore } from './oauth/oauth-store.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
@@ -29,6 +30,7 @@ export interface HubServices {
   readonly servers: ServerManager;
   readonly serverRepository: ServerRepository;
   readonly activity: ActivityRecorder;
+  readonly metrics: HubMetrics;
   readonly userAdmin: UserAdmin;
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;

@@ -50,6 +50,7 @@ export const configSchema = z.strictObject({
   serverPollInterval: seconds(2),
   serverLogMaxBytes: z.number().int().min(4096).default(1024 * 1024),
   stopServersOnShutdown: z.boolean().default(false),
+  metricsPublic: z.boolean().default(false),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

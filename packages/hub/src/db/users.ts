@@ -109,10 +109,10 @@ export class UserRepository {
   /** Batched activity: one transaction for many users (called from a timer, not per request). */
   recordActivity(updates: ReadonlyMap<string, string>): void {
     const update = this.#db.prepare(
-      'UPDATE users SET last_activity = ?1 WHERE name = ?2 AND (last_activity IS NULL OR last_activity < ?1)',
+      'UPDATE users SET last_activity = @at WHERE name = @name AND (last_activity IS NULL OR last_activity < @at)',
     );
     this.#db.transaction(() => {
-      for (const [name, at] of updates) update.run(at, name);
+      for (const [name, at] of updates) update.run({ at, name });
     })();
   }
 }

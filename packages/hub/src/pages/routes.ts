@@ -12,6 +12,7 @@ import { tokenPageRoutes } from './token-routes.ts';
 import { adminPageRoutes } from './admin-routes.ts';
 import { accountPageRoutes } from './setup-routes.ts';
 import { dataRoute } from '../api/data-route.ts';
+import { metricsRoute } from '../http/metrics-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
@@ -124,6 +125,7 @@ export function pageRoutes(services: HubServices): Router {
   adminPageRoutes(router, services);
   accountPageRoutes(router, services);
   dataRoute(router, services);
+  metricsRoute(router, services);
 
   return router;
 }

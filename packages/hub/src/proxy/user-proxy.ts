@@ -6,6 +6,7 @@ import { Pool } from 'undici';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
 import type { Logger } from '../log.ts';
+import type { proxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
@@ -20,6 +21,7 @@ export interface UserProxyDeps {
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
   readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly counters: ReturnType<typeof proxyCounters>;
 }
 
 type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
@@ -57,11 +59,13 @@ export class UserProxy {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
     const principal = proxyPrincipal(this.#deps.sources, req);
-    if (owner === undefined || principal === undefined) return refuseUpgrade(socket, 401);
-    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuseUpgrade(socket, 403);
-    if (!sameOrigin(req)) return refuseUpgrade(socket, 403); // cross-site WebSocket hijacking
+    const counters = this.#deps.counters;
+    if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
+    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
+    if (!sameOrigin(req)) return refuse(counters.forbidden, socket, 403); // cross-site WebSocket hijacking
     const route = this.#deps.servers.route(owner);
-    if (route === undefined) return refuseUpgrade(socket, 503);
+    if (route === undefined) return refuse(counters.notRunning, socket, 503);
+    counters.forwarded.inc();
     this.#deps.activity.recordServer(route.userId, route.username);
     const headers = forwardedHeaders(req, this.#rules, this.#context(req, route, true));
     req.headers = headers;
@@ -82,24 +86,29 @@ export class UserProxy {
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
     const principal = proxyPrincipal(this.#deps.sources, req);
+    const counters = this.#deps.counters;
     if (principal === undefined) {
+      counters.unauthenticated.inc();
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
       else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
       return { kind: 'handled' };
     }
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) {
+      counters.forbidden.inc();
       const exists = this.#deps.sources.users.get(owner) !== undefined;
       sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${owner}'s server.` : undefined, principal.user);
       return { kind: 'handled' };
     }
     const route = this.#deps.servers.route(owner);
     if (route === undefined) {
+      counters.notRunning.inc();
       // The hub's page for a server that is not running: start button, or progress while pending.
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub${url}`);
       else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${owner}'s server is not running.`, principal.user);
       return { kind: 'handled' };
     }
     this.#deps.activity.recordServer(route.userId, route.username);
+    counters.forwarded.inc();
     return { kind: 'forward', route };
   }
 
@@ -156,6 +165,7 @@ export class UserProxy {
         },
         (error: unknown) => {
           if (abort.signal.aborted || res.headersSent) return res.destroy();
+          this.#deps.counters.upstreamError.inc();
           this.#deps.logger.warn({ username: route.username, err: error }, 'user server did not answer');
           sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
         },
@@ -167,6 +177,11 @@ export class UserProxy {
     await Promise.all([...this.#pools.values()].map((pool) => pool.destroy().catch(() => undefined)));
     this.#pools.clear();
   }
+}
+
+function refuse(counter: { inc(): void }, socket: Duplex, status: number): void {
+  counter.inc();
+  refuseUpgrade(socket, status);
 }
 
 /** A WebSocket handshake's Origin, when present, must name the host it is sent to. */

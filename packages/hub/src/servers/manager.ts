@@ -34,6 +34,8 @@ export interface ServerManagerDeps {
   readonly dataDir: string;
   /** The hub's own API URL as servers reach it; known once the hub listens. */
   readonly hubApiUrl: () => string;
+  /** Told how each start ended and how long it took (metrics). */
+  readonly onSpawnSettled?: (outcome: 'ready' | 'failed', seconds: number) => void;
   /** Extra environment for a user's server (the authenticator's user-data mapping). */
   readonly userEnvironment: (user: UserRow) => Record<string, string>;
 }
@@ -173,9 +175,17 @@ export class ServerManager {
       (event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }),
       abort.signal,
     );
+    const startedAt = performance.now();
+    const settled = (outcome: 'ready' | 'failed') => this.#deps.onSpawnSettled?.(outcome, (performance.now() - startedAt) / 1000);
     const done = started.then(
-      (handle) => this.#onStarted(user, token, handle, progress),
-      (error: unknown) => this.#onStartFailed(user, error, progress),
+      (handle) => {
+        this.#onStarted(user, token, handle, progress);
+        settled('ready');
+      },
+      (error: unknown) => {
+        this.#onStartFailed(user, error, progress);
+        settled('failed');
+      },
     );
     const pending = { abort, done: done.finally(() => clearTimeout(timeout)) };
     this.#pending.set(name, pending);

@@ -84,10 +84,10 @@ export class ServerRepository implements PortRegistry {
 
   recordActivity(updates: ReadonlyMap<number, string>): void {
     const update = this.#db.prepare(
-      "UPDATE servers SET last_activity = ?1 WHERE user_id = ?2 AND name = '' AND (last_activity IS NULL OR last_activity < ?1)",
+      "UPDATE servers SET last_activity = @at WHERE user_id = @userId AND name = '' AND (last_activity IS NULL OR last_activity < @at)",
     );
     this.#db.transaction(() => {
-      for (const [userId, at] of updates) update.run(at, userId);
+      for (const [userId, at] of updates) update.run({ at, userId });
     })();
   }
 

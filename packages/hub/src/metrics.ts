@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics at /hub/metrics. The proxy's per-request cost is one counter increment
+ * (no timers on the hot path); hub requests and spawns carry duration histograms.
+ */
+export class HubMetrics {
+  readonly registry = new Registry();
+  readonly hubRequestDuration = new Histogram({
+    name: 'gatehouse_hub_request_duration_seconds',
+    help: 'Duration of requests to the hub (pages and API), by method and status code',
+    labelNames: ['method', 'code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly proxiedRequests = new Counter({
+    name: 'gatehouse_proxied_requests_total',
+    help: 'Requests and WebSocket upgrades the proxy forwarded to user servers, or refused, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly spawnDuration = new Histogram({
+    name: 'gatehouse_spawn_duration_seconds',
+    help: 'Time from a start request until the server is ready (or failed), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly runningServers = new Gauge({
+    name: 'gatehouse_running_servers',
+    help: 'User servers currently running',
+    registers: [this.registry],
+  });
+  readonly pendingServers = new Gauge({
+    name: 'gatehouse_pending_servers',
+    help: 'User servers currently starting',
+    registers: [this.registry],
+  });
+  readonly logins = new Counter({
+    name: 'gatehouse_logins_total',
+    help: 'Login attempts by result (success, or the failure reason)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
+  }
+}
+
+/** Pre-bound children so the proxy's hot path does no label lookup. */
+export function proxyCounters(metrics: HubMetrics) {
+  return {
+    forwarded: metrics.proxiedRequests.labels('forwarded'),
+    unauthenticated: metrics.proxiedRequests.labels('unauthenticated'),
+    forbidden: metrics.proxiedRequests.labels('forbidden'),
+    notRunning: metrics.proxiedRequests.labels('not_running'),
+    upstreamError: metrics.proxiedRequests.labels('upstream_error'),
+  };
+}
