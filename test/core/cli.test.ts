@@ -15,14 +15,15 @@ describe('gatehouse CLI', () => {
     const main = await runCli(['--help']);
     expect(main.code).toBe(0);
     for (const command of COMMANDS) expect(main.stdout).toMatch(new RegExp(`^  ${command}\\s`, 'm'));
-    for (const command of COMMANDS) {
-      const help = await runCli([command, '--help']);
+    const helps = await Promise.all(COMMANDS.map((command) => runCli([command, '--help'])));
+    helps.forEach((help, i) => {
+      const command = COMMANDS[i] as string;
       expect(help.code, command).toBe(0);
       expect(help.stdout).toContain(`gatehouse ${command}`);
       expect(help.stdout).toContain('--config FILE');
       expect(help.stdout).toContain('--data-dir DIR');
-    }
-  });
+    });
+  }, 180_000);
 
   it('exits non-zero with a one-line reason on bad input', async () => {
     const cases: Array<[string[], RegExp]> = [
@@ -32,13 +33,14 @@ describe('gatehouse CLI', () => {
       [['users', 'extra'], /unexpected argument: extra/],
       [['start', '--config', '/nonexistent/hub.config.ts'], /config file not found/],
     ];
-    for (const [args, reason] of cases) {
-      const result = await runCli(args);
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, reason]] of cases.entries()) {
+      const result = results[i] as Awaited<ReturnType<typeof runCli>>;
       expect(result.code, args.join(' ')).not.toBe(0);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr).toMatch(reason);
     }
-  });
+  }, 180_000);
 
   it('starts a hub, lists it from a 0600 runtime file, lists its users, and cleans up on SIGTERM', async () => {
     const runtimeDir = path.join(tempDir(), 'runtime');
