@@ -1,8 +1,8 @@
-import { hashPassword, type AccountManagement } from '@gatehouse/authenticators';
+import type { AccountManagement } from '@gatehouse/authenticators';
 import { gatehouseError } from '../errors.ts';
 import { integerOption, stringOption, type ParsedArgs } from './args.ts';
 import type { Command } from './commands.ts';
-import { openOfflineHub, type OfflineHub } from './context.ts';
+import type { OfflineHub } from './context.ts';
 import { newPassword, readPasswordFromStdin } from './password-input.ts';
 
 /** Commands that manage users and accounts in the hub's database (the hub may be running). */
@@ -18,6 +18,7 @@ function accountsOf(hub: OfflineHub): AccountManagement | undefined {
 }
 
 async function withHub<T>(args: ParsedArgs, work: (hub: OfflineHub) => Promise<T>): Promise<T> {
+  const { openOfflineHub } = await import('./context.ts');
   const hub = await openOfflineHub(args);
   try {
     return await work(hub);
@@ -112,6 +113,7 @@ const hashPasswordCommand: Command = {
   maxPositionals: 0,
   async run(args, io) {
     const password = args.values['password-stdin'] === true ? await readPasswordFromStdin() : await newPassword(false);
+    const { hashPassword } = await import('@gatehouse/authenticators');
     io.out(await hashPassword(password));
     return 0;
   },

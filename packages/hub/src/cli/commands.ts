@@ -1,10 +1,10 @@
-import { createLogger } from '../log.ts';
-import { startHub, type RunningHub } from '../hub.ts';
-import { launchPath, openInBrowser, writeRedirectFile } from '../launch.ts';
+import type { RunningHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ACCOUNT_COMMANDS } from './account-commands.ts';
-import { configFromArgs, openOfflineHub } from './context.ts';
+
+// Commands import the hub's heavy modules when they run, so `--help` and bad usage answer at once.
+const context = () => import('./context.ts');
 
 export interface CommandIo {
   out(line: string): void;
@@ -35,7 +35,8 @@ const start: Command = {
   maxPositionals: 0,
   async run(args, io) {
     const port = integerOption(args, 'port', 0, 65535);
-    const { file, config } = await configFromArgs(args, { ip: stringOption(args, 'ip'), port });
+    const { file, config } = await (await context()).configFromArgs(args, { ip: stringOption(args, 'ip'), port });
+    const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.ts'), import('../log.ts')]);
     const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel) });
     io.out(`Gatehouse is running at ${hub.url}`);
     io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
@@ -57,6 +58,7 @@ const start: Command = {
 
 /** `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself. */
 async function openHub(hub: RunningHub, io: CommandIo): Promise<void> {
+  const { launchPath, openInBrowser, writeRedirectFile } = await import('../launch.ts');
   const path = launchPath(hub.services);
   const target = hub.firstAdminSetupUrl ?? (path === undefined ? `${hub.url}hub/login` : `${hub.url}${path.slice(1)}`);
   const file = writeRedirectFile(hub.services.dataDir, target);
@@ -72,7 +74,7 @@ const users: Command = {
   options: {},
   maxPositionals: 0,
   async run(args, io) {
-    const hub = await openOfflineHub(args);
+    const hub = await (await context()).openOfflineHub(args);
     try {
       const accounts = new Map(hub.accounts.list().map((account) => [account.username, account]));
       const rows = hub.users.list();
