@@ -96,12 +96,13 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       else socket.destroy();
     });
     server.keepAliveTimeout = 65_000;
+    // Re-attach to running servers before the first request can arrive, so none is told "not running".
+    await services.servers.restore();
     await listen(server, config.ip, config.port);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
-    await services.servers.restore();
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS);
     const stopHousekeeping = startHousekeeping(services, options.now ?? Date.now);
@@ -131,8 +132,8 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
+          await proxy.close(); // requests in flight finish first
           await services.servers.close();
-          await proxy.close();
           server.closeAllConnections();
           await stopped;
           stopHousekeeping();

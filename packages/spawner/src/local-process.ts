@@ -223,7 +223,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   #throwIfAborted(signal: AbortSignal, startSignal: AbortSignal): void {
-    if (signal.aborted) throw new SpawnError('The server start was cancelled', { cause: signal.reason });
+    // The hub aborts with a SpawnError saying why (its start timeout, a stop, shutdown): keep that reason.
+    if (signal.aborted) throw signal.reason instanceof SpawnError ? signal.reason : new SpawnError('The server start was cancelled', { cause: signal.reason });
     if (startSignal.aborted) {
       throw new SpawnError(`The server did not start within spawner.startTimeout (${this.startTimeout} s)`);
     }

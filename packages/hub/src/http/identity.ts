@@ -9,16 +9,15 @@ export type { Principal };
 
 /**
  * Sets `ctx.state.principal` and `ctx.state.user` from an API token (`Authorization: token …` or
- * `Bearer …`) or else the session cookie. A present but invalid token is not silently ignored:
- * the request is treated as unauthenticated even if a cookie is also present.
+ * `Bearer …`) or else the session cookie. A token that is presented but invalid is not rescued by
+ * a cookie (the request is unauthenticated); other Authorization schemes (Basic, forwarded by a
+ * front proxy such as nginx with auth_basic) are not tokens, and the cookie decides.
  */
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
-    const authorization = ctx.get('authorization');
+    const token = tokenFromAuthorization(ctx.get('authorization') || undefined);
     const principal =
-      authorization !== ''
-        ? principalFromToken(services, tokenFromAuthorization(authorization))
-        : principalFromSession(services, ctx.cookies.get(SESSION_COOKIE));
+      token !== undefined ? principalFromToken(services, token) : principalFromSession(services, ctx.cookies.get(SESSION_COOKIE));
     if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };

@@ -36,8 +36,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
 }
 
 /**
- * Who is asking: an API token in Authorization wins (and a bad one is not rescued by a cookie);
- * otherwise the session cookie scoped to /user/.
+ * Who is asking: a valid API token in Authorization (`token`/`Bearer`), else the session cookie
+ * scoped to /user/. A browser may send Authorization schemes of its own (Basic from a front proxy,
+ * a single-user server's scheme), so an Authorization that is not a valid hub token falls back to
+ * the cookie — it never grants anything by itself.
  */
 export function proxyPrincipal(sources: PrincipalSources, req: IncomingMessage): Principal | undefined {
   const authorization = req.headers.authorization;

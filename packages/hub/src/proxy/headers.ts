@@ -82,13 +82,15 @@ export function forwardedHeaders(req: IncomingMessage, rules: HeaderRules, conte
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
-    if (FORWARDING.has(name)) {
+    // Judged by canonical name, so `X_Forwarded_For` or `Remote_User` cannot slip past as a "different" header.
+    const canonical = name.includes('_') ? canonicalHeaderName(name) : name;
+    if (FORWARDING.has(canonical)) {
       if (context.fromTrustedProxy && name === 'x-forwarded-for') trustedForwardedFor = trustedForwardedFor ? `${trustedForwardedFor}, ${value}` : value;
       if (context.fromTrustedProxy && name === 'x-forwarded-proto') trustedProto ??= value.split(',')[0]?.trim();
       continue;
     }
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    if (rules.identityHeaders.has(canonicalHeaderName(name))) continue;
+    if (HOP_BY_HOP.has(canonical) || (listed.has(canonical) && canonical !== 'host')) continue;
+    if (rules.identityHeaders.has(canonical)) continue;
     if (name === 'cookie') {
       const kept = withoutHubCookies(value);
       if (kept !== undefined) out['cookie'] = out['cookie'] ? `${out['cookie']}; ${kept}` : kept;
@@ -109,13 +111,35 @@ export function forwardedHeaders(req: IncomingMessage, rules: HeaderRules, conte
   return out;
 }
 
-/** Response headers from a user server, minus hop-by-hop ones and any attempt to set the hub's cookies. */
-export function returnedHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+type HeaderBag = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
+
+/** Set-Cookie lines without any that would set one of the hub's cookies (a nameless cookie counts too). */
+export function withoutHubSetCookies(value: string | string[]): string[] {
+  return (Array.isArray(value) ? value : [value]).filter((line) => {
+    const pair = line.trimStart();
+    const name = pair.slice(0, Math.max(0, pair.indexOf('='))).trim();
+    return !(name.startsWith(HUB_COOKIE_PREFIX) || pair.startsWith('=') || (name === '' && pair.includes(HUB_COOKIE_PREFIX)));
+  });
+}
+
+/** Removes, in place, any Set-Cookie of the hub's cookies (WebSocket handshake responses keep their other headers). */
+export function stripHubSetCookies(headers: HeaderBag): void {
+  const value = headers['set-cookie'];
+  if (value === undefined) return;
+  const kept = withoutHubSetCookies(value);
+  if (kept.length > 0) headers['set-cookie'] = kept;
+  else delete headers['set-cookie'];
+}
+
+/** Response headers from a user server, minus hop-by-hop ones (and those it names in Connection) and any attempt to set the hub's cookies. */
+export function returnedHeaders(headers: HeaderBag): Record<string, string | string[]> {
+  const connection = headers['connection'];
+  const listed = connection === undefined ? undefined : new Set(String(connection).split(',').map((token) => token.trim().toLowerCase()));
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     if (name === 'set-cookie') {
-      const cookies = (Array.isArray(value) ? value : [value]).filter((line) => !line.trimStart().startsWith(HUB_COOKIE_PREFIX));
+      const cookies = withoutHubSetCookies(value);
       if (cookies.length > 0) out[name] = cookies;
       continue;
     }
