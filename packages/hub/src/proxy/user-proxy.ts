@@ -28,8 +28,9 @@ type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
 /**
  * The authenticating reverse proxy for `/user/<name>/…`: every request and every WebSocket
  * handshake is authenticated and authorised before a byte reaches the user's server.
- * HTTP goes through an undici Pool per server (pooled keep-alive connections; measured faster
- * than http-proxy, see bench/); WebSocket upgrades go through http-proxy.
+ * HTTP goes through an undici Pool per server with stream() (pooled keep-alive connections; the
+ * cheapest CPU per request of the variants measured in bench/results.md, ahead of request() +
+ * pipeline() and http-proxy); WebSocket upgrades go through http-proxy, which only pipes sockets.
  */
 export class UserProxy {
   readonly #deps: UserProxyDeps;
