@@ -68,7 +68,7 @@ describe('data directory and cookie secret', () => {
       const secretFile = path.join(dataDir, 'cookie_secret');
       expect(statSync(secretFile).mode & 0o777).toBe(0o600);
       expect(readFileSync(secretFile, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
-      expect(existsSync(path.join(dataDir, DATABASE_FILE))).toBe(true);
+      expect(statSync(path.join(dataDir, DATABASE_FILE)).mode & 0o777).toBe(0o600);
     } finally {
       await hub.close();
     }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { gatehouseError } from '../errors.ts';
@@ -18,6 +18,8 @@ export interface OpenDatabaseOptions {
 /** Opens (creating if needed) the hub database in `dataDir`, in WAL mode, migrated to the latest version. */
 export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
   const file = path.join(dataDir, DATABASE_FILE);
+  // Created 0600 (SQLite gives its -wal and -shm files the same mode): it holds password hashes.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
