@@ -18,7 +18,15 @@ function passwordBytes(password: string): Buffer {
 
 /** An encoded argon2id hash (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) of `password`, with a fresh salt. */
 export async function hashPassword(password: string): Promise<string> {
-  return hash(passwordBytes(password), ARGON2_PARAMETERS);
+  return standardParameterOrder(await hash(passwordBytes(password), ARGON2_PARAMETERS));
+}
+
+/**
+ * The reference encoding lists parameters as `m=…,t=…,p=…`; the argon2 package sorts them
+ * alphabetically (`m,p,t`), which libargon2-based verifiers (argon2-cffi, PHP) reject.
+ */
+function standardParameterOrder(encoded: string): string {
+  return encoded.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, (_match, m: string, p: string, t: string) => `$m=${m},t=${t},p=${p}$`);
 }
 
 /** True when `password` matches `encodedHash`; false for a wrong password and for a hash that is not argon2. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { isLoopbackAddress, normaliseUsername } from '@gatehouse/authenticators';
+import { isLoopbackAddress, normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
 import { ActivityRecorder } from './activity.ts';
 import { createApp } from './app.ts';
 import type { GatehouseConfig } from './config/schema.ts';
@@ -73,6 +73,12 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       listenAddress: config.ip,
     });
     await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository });
+    // Like JupyterHub, adminUsers exist (as admins) from the first start.
+    for (const name of services.usernamePolicy.adminUsers) {
+      const problem = usernameProblem(name, services.usernamePolicy);
+      if (problem === undefined) services.users.recordLogin(name, true);
+      else logger.warn({ username: name, problem }, 'adminUsers entry is not a valid username; ignored');
+    }
     const setupPath = await firstAdminSetupPath(services);
     const forcedToken = process.env['GATEHOUSE_TOKEN'];
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { formatScope, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
+import { coversAll, formatScope, intersectScopes, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requireScope } from '../http/identity.ts';
@@ -7,6 +7,7 @@ import type { HubServices } from '../services.ts';
 import { parseTokenId, tokenModel } from './models.ts';
 
 const MAX_NOTE_LENGTH = 1000;
+const MAX_EXPIRES_IN = 10 * 365 * 24 * 60 * 60;
 
 export function tokenRoutes(router: Router, services: HubServices): void {
   const ownedToken = (name: string, rawId: string) => {
@@ -35,15 +36,18 @@ export function tokenRoutes(router: Router, services: HubServices): void {
       throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `note: expected a string of at most ${MAX_NOTE_LENGTH} characters`);
     }
     const expiresIn = body['expires_in'];
-    if (expiresIn !== undefined && expiresIn !== null && (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0)) {
-      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'expires_in: expected a positive number of seconds');
+    if (expiresIn !== undefined && expiresIn !== null && (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN)) {
+      throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `expires_in: expected a whole number of seconds from 1 to ${MAX_EXPIRES_IN} (10 years)`);
     }
     const scopes = body['scopes'] ?? ['inherit'];
     if (!Array.isArray(scopes) || !scopes.every((scope): scope is string => typeof scope === 'string' && isValidScopeString(scope))) {
       throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'scopes: expected a list of scope names (e.g. ["read:users!user=alice"])');
     }
     // A token never holds more than its owner, nor more than the token used to create it.
-    const granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? principal.scopes.map(formatScope) : [scope])) : scopes;
+    // `inherit` from a token: the owner's scopes as far as the creating token holds them too.
+    const creatorWithinOwner = () =>
+      coversAll(principal.scopes, ownerScopes(user)) ? ['inherit'] : intersectScopes(principal.scopes, ownerScopes(user)).map(formatScope);
+    const granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? creatorWithinOwner() : [scope])) : scopes;
     const beyond = [
       ...scopesBeyond(granted, ownerScopes(user), user.name),
       ...(principal.via === 'token' ? scopesBeyond(granted, principal.scopes, user.name) : []),

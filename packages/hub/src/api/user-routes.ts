@@ -13,8 +13,8 @@ const MAX_LIMIT = 200;
 function pagination(ctx: Context): { offset: number; limit: number } {
   const offset = Number(ctx.query['offset'] ?? 0);
   const limit = Number(ctx.query['limit'] ?? MAX_LIMIT);
-  if (!Number.isInteger(offset) || offset < 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'offset: expected a non-negative integer');
-  if (!Number.isInteger(limit) || limit < 1) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'limit: expected a positive integer');
+  if (!Number.isSafeInteger(offset) || offset < 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'offset: expected a non-negative integer');
+  if (!Number.isSafeInteger(limit) || limit < 1) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'limit: expected a positive integer');
   return { offset, limit: Math.min(limit, MAX_LIMIT) };
 }
 
@@ -44,8 +44,15 @@ export function userRoutes(router: Router, services: HubServices): void {
     const principal = requirePrincipal(ctx);
     const { offset, limit } = pagination(ctx);
     const readAll = allows(principal.scopes, 'read:users');
-    const visible = readAll ? services.users.list({ offset, limit }) : [principal.user].filter((user) => allows(principal.scopes, 'read:users', { user: user.name })).slice(offset, offset + limit);
-    const total = readAll ? services.users.count() : visible.length;
+    // Without the unfiltered scope: exactly the users named by the caller's read:users!user= filters.
+    const readable = readAll
+      ? []
+      : [...new Set(principal.scopes.filter((scope) => scope.name === 'read:users' && scope.server === undefined).map((scope) => scope.user as string))]
+          .sort()
+          .map((name) => services.users.get(name))
+          .filter((user) => user !== undefined);
+    const visible = readAll ? services.users.list({ offset, limit }) : readable.slice(offset, offset + limit);
+    const total = readAll ? services.users.count() : readable.length;
     const items = visible.map((user) => userModel(user, services.servers, services.serverRepository));
     if (ctx.get('accept').includes(PAGINATION_TYPE)) {
       const next = offset + items.length < total ? { offset: offset + items.length, limit, url: `/hub/api/users?offset=${offset + items.length}&limit=${limit}` } : null;

@@ -113,3 +113,20 @@ export function scopesBeyond(requested: readonly string[], held: readonly Scope[
     return wanted.some((scope) => scope === undefined || !held.some((heldScope) => covers(heldScope, scope)));
   });
 }
+
+/** The scopes held by both sides: for each pair of the same scope, the narrower filter. */
+export function intersectScopes(a: readonly Scope[], b: readonly Scope[]): Scope[] {
+  const both: Scope[] = [];
+  for (const left of a) {
+    for (const right of b) {
+      if (covers(left, right)) both.push(right);
+      else if (covers(right, left)) both.push(left);
+    }
+  }
+  return both;
+}
+
+/** Whether `held` covers every scope in `wanted`. */
+export function coversAll(held: readonly Scope[], wanted: readonly Scope[]): boolean {
+  return wanted.every((scope) => held.some((heldScope) => covers(heldScope, scope)));
+}

@@ -16,7 +16,9 @@ export function withoutTokenParam(originalUrl: string): string {
 /** Logs in with an API or launch token (from the URL or the login form); launch tokens are single-use. */
 export async function loginWithToken(ctx: Context, services: HubServices, token: string): Promise<boolean> {
   const row = services.tokens.resolve(token.trim());
-  const user = row !== undefined && URL_LOGIN_KINDS.has(row.kind) ? services.users.getById(row.userId) : undefined;
+  // A browser session holds all of its owner's scopes, so only a token that does too may start one.
+  const mayStartSession = row !== undefined && URL_LOGIN_KINDS.has(row.kind) && (row.kind === 'launch' || row.scopes.includes('inherit'));
+  const user = mayStartSession ? services.users.getById(row.userId) : undefined;
   if (row === undefined || user === undefined) {
     services.logger.warn({ remoteAddress: ctx.req.socket.remoteAddress }, 'login with an invalid token refused');
     return false;

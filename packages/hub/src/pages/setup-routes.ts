@@ -90,6 +90,8 @@ export function accountPageRoutes(router: Router, services: HubServices): void {
     const mismatch = samePasswords(form);
     if (mismatch !== undefined) return fail(mismatch);
     if (services.users.get(name) !== undefined || services.accounts.get(name) !== undefined) return fail('That username is taken.');
+    // Names in adminUsers are admins the moment they log in: nobody may claim one by signing up.
+    if (services.usernamePolicy.adminUsers.has(name)) return fail('That username is reserved.');
     const result = await management.signUp(name, form['password'] ?? '');
     if (!result.ok) return fail(result.message);
     services.logger.info({ username: name, approval }, 'sign-up');

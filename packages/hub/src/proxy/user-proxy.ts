@@ -124,7 +124,7 @@ export class UserProxy {
   #redirectTokenLogin(res: ServerResponse, url: string): boolean {
     const token = new URL(url, 'http://gatehouse.invalid').searchParams.get('token');
     const row = token === null ? undefined : this.#deps.sources.tokens.resolve(token);
-    if (token === null || row === undefined || (row.kind !== 'api' && row.kind !== 'launch')) return false;
+    if (token === null || row === undefined || !(row.kind === 'launch' || (row.kind === 'api' && row.scopes.includes('inherit')))) return false;
     const params = new URLSearchParams({ next: withoutTokenParam(url), token });
     redirect(res, `/hub/login?${params.toString()}`);
     return true;
