@@ -1,0 +1,137 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { demoAppPath, LocalProcessSpawner } from '@gatehouse/spawner';
+import { tempDir } from '../support/temp.ts';
+import { expectHubLayout, expectText, screenshot, signIn, STEP_TIMEOUT, useBrowser, useHub } from './helpers.ts';
+
+/** /hub/home and /hub/spawn-pending: start with live progress, open, stop, last activity, failures. */
+
+const gates = tempDir('gatehouse-browser-gates-');
+afterAll(() => rmSync(gates, { recursive: true, force: true }));
+
+/** The demo app, started only once the file named like the user exists in `gates`: a start stays pending until the test says so. */
+function gatedDemoApp(): string[] {
+  const script = `const gate = require('node:path').join(${JSON.stringify(gates)}, process.env.JUPYTERHUB_USER);
+(function wait() { if (require('node:fs').existsSync(gate)) import(${JSON.stringify(pathToFileURL(demoAppPath).href)}); else setTimeout(wait, 25); })();`;
+  return [process.execPath, '-e', script];
+}
+
+function openGate(user: string): void {
+  writeFileSync(path.join(gates, user), '');
+}
+
+const hub = useHub(() => ({ spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: gatedDemoApp(), stopGracePeriod: 2 }) }));
+const failing = useHub(() => ({
+  spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: [process.execPath, '-e', 'console.error("no notebook here"); process.exit(3)'] }),
+}));
+const browser = useBrowser([hub, failing]);
+
+/** Progress bar values as spawn-pending.js sets them (the page's own script stays untouched). */
+async function recordProgressValues(page: Page): Promise<() => Promise<number[]>> {
+  await page.addInitScript(() => {
+    const seen: number[] = [];
+    Object.assign(window, { progressValuesSeen: seen });
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        if (mutation.target instanceof HTMLProgressElement) seen.push(mutation.target.value);
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['value'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { progressValuesSeen: number[] }).progressValuesSeen);
+}
+
+async function startFromHome(page: Page, user: string): Promise<void> {
+  await page.getByRole('button', { name: 'Start server' }).click();
+  await page.waitForURL(hub.url(`/hub/spawn-pending/${user}`));
+}
+
+describe('home and spawn-pending', () => {
+  it('starts the server with live progress, then opens it for its user', async () => {
+    const page = await browser.newPage();
+    await signIn(page, hub, 'ann');
+    await expectText(page.locator('#server-status'), 'stopped');
+    const progressValues = await recordProgressValues(page);
+    await startFromHome(page, 'ann');
+    await expectHubLayout(page, "Starting ann's server");
+    await expect.poll(() => page.locator('#progress-bar').evaluate((bar: HTMLProgressElement) => bar.value), { timeout: STEP_TIMEOUT }).toBe(30);
+    await expectText(page.locator('#progress-message'), /^Process started \(pid \d+\)$/);
+    const messages = await page.locator('#progress-log li').allTextContents();
+    expect(messages.slice(0, 3)).toEqual(['Server requested', expect.stringMatching(/^Allocated port \d+$/), expect.stringMatching(/^Process started/)]);
+    const values = await progressValues();
+    expect(values.at(-1)).toBe(30);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(new Set(values).size).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'home-1-spawn-pending');
+
+    openGate('ann');
+    await page.waitForURL(hub.url('/user/ann/'));
+    await expectText(page.locator('#user'), 'ann');
+    expect(await page.title()).toBe('Gatehouse demo server for ann');
+    await screenshot(page, 'home-2-server-open');
+  });
+
+  it('shows the running server with an Open link, stops it, and shows the last activity', async () => {
+    const page = await browser.newPage();
+    await signIn(page, hub, 'ann');
+    await expectText(page.locator('#server-status'), 'running');
+    const open = page.getByRole('link', { name: 'Open server' });
+    expect(await open.getAttribute('href')).toBe('/user/ann/');
+    // The test hub's clock stands still unless moved: move it so that the new activity is recognisable.
+    hub.hub.clock.advance(60_000);
+    const openedAt = hub.hub.clock.now;
+    await open.click();
+    await page.waitForURL(hub.url('/user/ann/'));
+    await page.goto(hub.url('/hub/home'));
+    const lastActivity = async () => {
+      await page.reload();
+      const text = (await page.getByText(/^Last activity:/).textContent()) ?? '';
+      return Date.parse(text.replace('Last activity:', '').trim());
+    };
+    // Activity is written in batches every few seconds.
+    await expect.poll(lastActivity, { timeout: STEP_TIMEOUT, interval: 500 }).toBeGreaterThanOrEqual(openedAt);
+    await screenshot(page, 'home-3-running');
+    await page.getByRole('button', { name: 'Stop server' }).click();
+    await page.waitForURL(hub.url('/hub/home'));
+    await expectText(page.locator('#server-status'), 'stopped');
+    await page.getByRole('button', { name: 'Start server' }).waitFor();
+    expect(hub.hub.services.servers.state('ann')).toBe('stopped');
+  });
+
+  it('cancels a start that is still pending', async () => {
+    const page = await browser.newPage();
+    await signIn(page, hub, 'bert');
+    await startFromHome(page, 'bert');
+    await expectText(page.locator('#progress-message'), /^Process started/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(hub.url('/hub/home'));
+    await expectText(page.locator('#server-status'), 'stopped');
+    expect(hub.hub.services.servers.state('bert')).toBe('stopped');
+  });
+
+  it('goes back to the hub with the Back button after the server opened', async () => {
+    openGate('cleo');
+    const page = await browser.newPage();
+    await signIn(page, hub, 'cleo');
+    await startFromHome(page, 'cleo');
+    await page.waitForURL(hub.url('/user/cleo/'));
+    await page.goBack();
+    // Back must leave the server for the page before it, not bounce through spawn-pending into the server again.
+    await expect.poll(() => page.url(), { timeout: 5_000 }).toBe(hub.url('/hub/home'));
+  });
+
+  it('says why a start failed, on the progress page', async () => {
+    const page = await browser.newPage();
+    await signIn(page, failing, 'fay');
+    await page.getByRole('button', { name: 'Start server' }).click();
+    const failure = page.locator('#progress-failed');
+    await failure.waitFor();
+    await expectText(failure, /^Spawn failed: The server exited with code 3 before it answered\. .*no notebook here/);
+    expect(await page.getByRole('alert').count()).toBe(1);
+    await screenshot(page, 'home-4-spawn-failed');
+    await page.goto(failing.url('/hub/home'));
+    await expectText(page.locator('#server-status'), 'stopped');
+  });
+});
