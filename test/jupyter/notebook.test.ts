@@ -59,6 +59,17 @@ describe('jupyter notebook behind the hub', () => {
     }
   });
 
+  it("refuses a direct connection to the server's port without its token, or with a wrong one", { timeout: BROWSER_TEST_MS }, async () => {
+    const { hub } = suite;
+    await startServer(hub, 'alice');
+    const route = hub.services.servers.route('alice');
+    if (route === undefined) throw new Error('alice has no route');
+    const direct = `http://${route.host}:${route.port}/user/alice/api/contents`;
+    expect((await fetch(direct, { redirect: 'manual' })).status).toBe(403);
+    expect((await fetch(direct, { redirect: 'manual', headers: { authorization: 'token not-the-server-token' } })).status).toBe(403);
+    expect((await fetch(direct, { redirect: 'manual', headers: { authorization: route.authorization ?? '' } })).status).toBe(200);
+  });
+
   it('DELETE /hub/api/users/alice/server ends the server and its kernel', { timeout: BROWSER_TEST_MS }, async () => {
     const { hub, browser, dirs } = suite;
     const notebook = await openNotebookFromHome(browser, hub, 'alice', 'notebook-stop');

@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LocalProcessSpawner } from './local-process.ts';
 import type { LocalProcessSpawnerOptions } from './local-process-options.ts';
 
@@ -37,6 +38,9 @@ function hasJupyterLab(): boolean {
   return findExecutable('jupyter-lab') !== undefined;
 }
 
+/** Where gatehouse_auth.py lives (Jupyter imports the login handler from PYTHONPATH). */
+const JUPYTER_AUTH_DIR = fileURLToPath(new URL('../jupyter/', import.meta.url));
+
 /** The port a server must bind, read from JUPYTERHUB_SERVICE_URL by the shell (plain Jupyter takes --port). */
 const PORT_FROM_SERVICE_URL = 'port=${JUPYTERHUB_SERVICE_URL##*:}; port=${port%%/*}';
 
@@ -60,11 +64,18 @@ export class JupyterServerSpawner extends LocalProcessSpawner {
     const { app = 'server', ...rest } = options;
     const appClass = app === 'server' ? 'ServerApp' : 'NotebookApp';
     const allowRoot = runningAsRoot ? ' --allow-root' : '';
+    // Jupyter's own token stays empty (it would be written into every page); gatehouse_auth checks
+    // the proxy's Authorization header instead.
     const script =
       `${PORT_FROM_SERVICE_URL}; exec jupyter ${app} --no-browser --ip=127.0.0.1 --port="$port"${allowRoot} ` +
-      `--${appClass}.base_url="$JUPYTERHUB_SERVICE_PREFIX" --${appClass}.token="$JUPYTERHUB_API_TOKEN" ` +
-      `--${appClass}.password='' --${appClass}.port_retries=0`;
-    super({ credential: 'token-header', ...rest, command: ['/bin/sh', '-c', script] });
+      `--${appClass}.base_url="$JUPYTERHUB_SERVICE_PREFIX" --${appClass}.token='' --${appClass}.password='' ` +
+      `--${appClass}.login_handler_class=gatehouse_auth.GatehouseLoginHandler --${appClass}.port_retries=0`;
+    super({
+      credential: 'token-header',
+      ...rest,
+      env: { PYTHONPATH: JUPYTER_AUTH_DIR, ...rest.env },
+      command: ['/bin/sh', '-c', script],
+    });
     this.description = `jupyter ${app} (token injected by the proxy)`;
   }
 }
