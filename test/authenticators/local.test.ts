@@ -204,7 +204,8 @@ describe('LocalAuthenticator', () => {
       const clock = new ManualClock();
       const { authenticator, accounts } = await ready({ now: clock.now });
       await accounts.addAccount('alice', GOOD);
-      for (let i = 0; i < 5; i++) await failTimes(authenticator, 1, `guess${i}`, '198.51.100.7');
+      // The address limit is 4 × maxFailures by default: 20 failures across 20 accounts.
+      for (let i = 0; i < 20; i++) await failTimes(authenticator, 1, `guess${i}`, '198.51.100.7');
       const fromAttacker = await login(authenticator, 'alice', GOOD, '198.51.100.7');
       expect(fromAttacker).toMatchObject({ ok: false, reason: 'throttled', retryAfterSeconds: 900 });
       expect((await login(authenticator, 'alice', GOOD, '198.51.100.8')).ok).toBe(true);

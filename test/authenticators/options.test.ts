@@ -75,7 +75,7 @@ describe('LocalAuthenticator options', () => {
     expect(authenticator.trustedHeaders).toEqual([]);
     expect(authenticator.minPasswordLength).toBe(8);
     expect(authenticator.signup).toBe('closed');
-    expect(authenticator.throttle).toEqual({ maxFailures: 5, maxFailuresPerAddress: 5, windowSeconds: 300, lockoutSeconds: 900 });
+    expect(authenticator.throttle).toEqual({ maxFailures: 5, maxFailuresPerAddress: 20, windowSeconds: 300, lockoutSeconds: 900 });
   });
 
   it('accepts every option at once', () => {
@@ -85,7 +85,7 @@ describe('LocalAuthenticator options', () => {
       throttle: { maxFailures: 3, windowSeconds: 60, lockoutSeconds: 120 },
       now: new ManualClock().now,
     });
-    expect(authenticator.throttle).toEqual({ maxFailures: 3, maxFailuresPerAddress: 3, windowSeconds: 60, lockoutSeconds: 120 });
+    expect(authenticator.throttle).toEqual({ maxFailures: 3, maxFailuresPerAddress: 12, windowSeconds: 60, lockoutSeconds: 120 });
     expect(authenticator.accountManagement.signup).toBe('approval');
   });
 });

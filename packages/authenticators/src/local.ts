@@ -23,7 +23,7 @@ export interface LocalAuthenticatorOptions {
   readonly minPasswordLength?: number;
   /** `closed` (default): only admins add accounts; `approval`: sign-ups wait for an admin; `open`: sign-ups are active. */
   readonly signup?: SignupMode;
-  /** Login throttling: defaults 5 failures in 300 s lock for 900 s, per account and per client address. */
+  /** Login throttling: 5 failures in 300 s lock an account for 900 s; 4 × as many lock a client address. */
   readonly throttle?: {
     readonly maxFailures?: number;
     readonly maxFailuresPerAddress?: number;

@@ -4,7 +4,11 @@ import type { AuthFailure, ThrottleStore } from './types.ts';
 export interface ThrottleSettings {
   /** Failures within `windowSeconds` that lock an account. */
   readonly maxFailures: number;
-  /** The same for one client address; defaults to `maxFailures`. Raise it when many people share an address. */
+  /**
+   * The same for one client address; defaults to 4 × `maxFailures`. The address lock stops one
+   * client guessing across many accounts; a lower one would lock out a person whose account an
+   * admin has just unlocked, or everyone behind one NAT.
+   */
   readonly maxFailuresPerAddress: number;
   readonly windowSeconds: number;
   /** How long the lock lasts, counted from the failure that reached the limit. */
@@ -12,6 +16,7 @@ export interface ThrottleSettings {
 }
 
 export const DEFAULT_THROTTLE = Object.freeze({ maxFailures: 5, windowSeconds: 300, lockoutSeconds: 900 });
+const ADDRESS_FACTOR = 4;
 
 export function throttleOption(value: unknown): ThrottleSettings {
   const path = 'authenticator.throttle';
@@ -20,7 +25,7 @@ export function throttleOption(value: unknown): ThrottleSettings {
   const maxFailures = optionalInteger(checked['maxFailures'], `${path}.maxFailures`, 1, 1000) ?? DEFAULT_THROTTLE.maxFailures;
   return {
     maxFailures,
-    maxFailuresPerAddress: optionalInteger(checked['maxFailuresPerAddress'], `${path}.maxFailuresPerAddress`, 1, 100_000) ?? maxFailures,
+    maxFailuresPerAddress: optionalInteger(checked['maxFailuresPerAddress'], `${path}.maxFailuresPerAddress`, 1, 100_000) ?? maxFailures * ADDRESS_FACTOR,
     windowSeconds: optionalInteger(checked['windowSeconds'], `${path}.windowSeconds`, 1, day) ?? DEFAULT_THROTTLE.windowSeconds,
     lockoutSeconds: optionalInteger(checked['lockoutSeconds'], `${path}.lockoutSeconds`, 1, day) ?? DEFAULT_THROTTLE.lockoutSeconds,
   };

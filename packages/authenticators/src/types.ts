@@ -27,7 +27,11 @@ export interface LoginRequest {
    * Node gives values as latin1 (one character per byte); header strategies re-read UTF-8 (`headerText`).
    */
   readonly rawHeaders: readonly string[];
-  /** The immediate peer's address (never taken from X-Forwarded-For). */
+  /**
+   * The client's address, for throttling and logs: the peer's own, or — only when the peer is a
+   * trusted proxy — the last address that proxy appended to X-Forwarded-For. Trust decisions use
+   * `fromTrustedProxy`, never this.
+   */
   readonly remoteAddress: string;
   /** True when `remoteAddress` is inside the hub's `trustedProxies`. Identity headers count only then. */
   readonly fromTrustedProxy: boolean;

@@ -17,7 +17,7 @@
     log.appendChild(item);
     if (data.ready) {
       source.close();
-      window.location.assign(data.url);
+      window.location.replace(data.url); // Back from the server should not land here again
     } else if (data.failed) {
       source.close();
       failed.hidden = false;

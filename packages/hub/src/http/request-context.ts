@@ -37,3 +37,14 @@ export function requestContext(services: HubServices) {
     await next();
   };
 }
+
+/**
+ * The client's address: the socket peer, or, when the peer is a trusted proxy, the address that
+ * proxy reported last in X-Forwarded-For (so one attacker behind nginx does not lock everyone out).
+ */
+export function clientAddress(ctx: Context): string {
+  const peer = ctx.req.socket.remoteAddress ?? '';
+  if (ctx.state['fromTrustedProxy'] !== true) return peer;
+  const forwarded = ctx.get('x-forwarded-for').split(',').map((part) => part.trim()).filter((part) => part !== '');
+  return forwarded.at(-1) ?? peer;
+}

@@ -21,10 +21,12 @@ export interface AdminPageModel {
   readonly total: number;
   readonly counts: { users: number; running: number; pending: number };
   readonly usesPasswords: boolean;
+  /** Admins may open other users' servers (config adminAccess). */
+  readonly adminAccess: boolean;
   readonly notice?: string | undefined;
   readonly error?: string | undefined;
   /** A one-time setup link just made: shown once. */
-  readonly setupLink?: string | undefined;
+  readonly setupLink?: { readonly user: string; readonly url: string } | undefined;
 }
 
 function hidden(xsrfToken: string): SafeHtml {
@@ -36,7 +38,7 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
   const enc = encodeURIComponent(name);
   const self = name === model.viewer.name;
   return html`<details><summary>Manage <span class="visually-hidden">${name}</span></summary>
-    ${serverControls(name, row.serverState, model.xsrfToken)}
+    ${serverControls(name, row.serverState, model.xsrfToken, self || model.adminAccess)}
     <p><a href="/hub/admin/users/${enc}/log">Recent server log</a></p>
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/admin" class="inline">${hidden(model.xsrfToken)}
         <input type="hidden" name="admin" value="${row.user.admin ? '0' : '1'}">
@@ -84,12 +86,13 @@ export function renderAdminPage(model: AdminPageModel): string {
     { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken },
     html`<section class="card">
       <h1>Administration</h1>
-      <p id="counts"><strong>${model.counts.users}</strong> users · <strong>${model.counts.running}</strong> servers running ·
+      <p id="counts"><strong>${model.counts.users}</strong> users · <strong>${model.counts.running}</strong> ${model.counts.running === 1 ? 'server' : 'servers'} running ·
         <strong>${model.counts.pending}</strong> starting</p>
       ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ''}
       ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
       ${model.setupLink
-        ? html`<div class="notice" role="status"><p>One-time setup link (valid 24 hours, shown once):</p><pre id="setup-link">${model.setupLink}</pre></div>`
+        ? html`<div class="notice" role="status"><p>Added ${model.setupLink.user}. Send them this one-time link to choose their password
+            (valid 24 hours, shown once):</p><pre id="setup-link">${model.setupLink.url}</pre></div>`
         : ''}
     </section>
     ${model.pendingSignups.length > 0 ? html`<section class="card"><h2>Sign-ups waiting for approval</h2><ul>${signups}</ul></section>` : ''}

@@ -21,6 +21,8 @@ const NOTICES: Record<string, (name: string) => string> = {
   password: (name) => `Reset ${name}'s password and ended their sessions.`,
   revoked: (name) => `Ended ${name}'s sessions and revoked their tokens.`,
   approved: (name) => `Approved ${name}.`,
+  started: (name) => `Starting ${name}'s server.`,
+  stopped: (name) => `Stopped ${name}'s server.`,
 };
 
 function tailOf(file: string): string {
@@ -42,7 +44,7 @@ function tailOf(file: string): string {
 }
 
 export function adminPageRoutes(router: Router, services: HubServices): void {
-  const render = (ctx: Context, extra: { error?: string; setupLink?: string } = {}) => {
+  const render = (ctx: Context, extra: { error?: string; setupLink?: { user: string; url: string } } = {}) => {
     const viewer = requireAdmin(ctx).user;
     const query = typeof ctx.query['q'] === 'string' ? ctx.query['q'].trim().toLowerCase() : '';
     const offset = Math.max(0, Number.parseInt(String(ctx.query['offset'] ?? '0'), 10) || 0);
@@ -66,6 +68,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       total: services.users.count(query),
       counts: { users: services.users.count(), running, pending },
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
+      adminAccess: services.config.adminAccess,
       notice: done?.(who),
       ...extra,
     });
@@ -83,7 +86,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
           ctx.redirect(`/hub/admin?done=${outcome}&user=${encodeURIComponent(ctx.params['name'] ?? form['username'] ?? '')}`);
           return;
         }
-        render(ctx, { setupLink: outcome.setupLink });
+        render(ctx, { setupLink: { user: outcome.user, url: outcome.setupLink } });
       } catch (error) {
         if (!isGatehouseError(error) || error.status >= 500) throw error;
         ctx.status = error.status;

@@ -53,10 +53,12 @@ export function layout(options: LayoutOptions, body: SafeHtml): string {
         <a href="/hub/token">Tokens</a>
         ${options.user.admin ? html`<a href="/hub/admin">Admin</a>` : ''}
         <span class="who">Signed in as <strong>${options.user.name}</strong></span>
-        <form method="post" action="/hub/logout" class="inline">
-          <input type="hidden" name="_xsrf" value="${options.xsrfToken ?? ''}">
-          <button type="submit" class="link">Sign out</button>
-        </form>
+        ${options.xsrfToken
+          ? html`<form method="post" action="/hub/logout" class="inline">
+              <input type="hidden" name="_xsrf" value="${options.xsrfToken}">
+              <button type="submit" class="link">Sign out</button>
+            </form>`
+          : html`<form method="get" action="/hub/logout" class="inline"><button type="submit" class="link">Sign out</button></form>`}
       </nav>`
     : '';
   return html`<!doctype html>

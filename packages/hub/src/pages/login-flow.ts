@@ -1,5 +1,6 @@
 import { runLoginPipeline, type LoginOutcome, type LoginRequest } from '@gatehouse/authenticators';
 import type { Context } from 'koa';
+import { clientAddress } from '../http/request-context.ts';
 import { beginSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 
@@ -29,7 +30,7 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
     method: ctx.method === 'POST' ? 'POST' : 'GET',
     form,
     rawHeaders: ctx.req.rawHeaders,
-    remoteAddress: ctx.req.socket.remoteAddress ?? '',
+    remoteAddress: clientAddress(ctx),
     fromTrustedProxy: ctx.state['fromTrustedProxy'] === true,
   };
   const outcome = await runLoginPipeline(services.config.authenticator, request, services.usernamePolicy);

@@ -39,6 +39,13 @@ export function pageRoutes(services: HubServices): Router {
     ctx.body = { status: 'ok' };
   });
 
+  // jupyterhub-singleuser pages show <img src="/hub/logo">, as under JupyterHub.
+  router.get('/hub/logo', (ctx) => {
+    ctx.type = STATIC_TYPES['.svg'] as string;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = staticFiles.get('logo.svg');
+  });
+
   router.get('/hub/static/:name', (ctx) => {
     const name = ctx.params['name'] ?? '';
     const body = staticFiles.get(name);

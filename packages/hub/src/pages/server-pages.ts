@@ -2,13 +2,14 @@ import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
 import { html, layout, type SafeHtml } from './html.ts';
 
-export function serverControls(owner: string, state: ServerState, xsrfToken: string): SafeHtml {
+/** Start/stop controls; `canOpen` false hides the link to the server (an admin without adminAccess). */
+export function serverControls(owner: string, state: ServerState, xsrfToken: string, canOpen = true): SafeHtml {
   const enc = encodeURIComponent(owner);
   const stopForm = html`<form method="post" action="/hub/stop/${enc}" class="inline">
       <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit" class="danger">Stop server</button></form>`;
   switch (state) {
     case 'running':
-      return html`<p><a class="button" href="/user/${enc}/">Open server</a> ${stopForm}</p>`;
+      return html`<p>${canOpen ? html`<a class="button" href="/user/${enc}/">Open server</a> ` : ''}${stopForm}</p>`;
     case 'pending':
       return html`<p><a class="button" href="/hub/spawn-pending/${enc}">Starting… see progress</a> ${stopForm}</p>`;
     case 'stopping':

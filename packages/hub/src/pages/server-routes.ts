@@ -27,7 +27,9 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     services.xsrf.verify(ctx, (await readForm(ctx))['_xsrf']);
     const owner = requireServerControl(services, principal, ownerParam(ctx));
     if (services.servers.state(owner.name) === 'stopped') services.servers.start(owner);
-    ctx.redirect(`/hub/spawn-pending/${encodeURIComponent(owner.name)}`);
+    // An admin who may not open the server follows it from the admin page instead.
+    const mayOpen = principal.user.name === owner.name || services.config.adminAccess;
+    ctx.redirect(mayOpen ? `/hub/spawn-pending/${encodeURIComponent(owner.name)}` : `/hub/admin?done=started&user=${encodeURIComponent(owner.name)}`);
   });
 
   router.post('/hub/stop/:name', async (ctx) => {
@@ -36,7 +38,7 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     services.xsrf.verify(ctx, (await readForm(ctx))['_xsrf']);
     const owner = requireServerControl(services, principal, ownerParam(ctx));
     await services.servers.stop(owner);
-    ctx.redirect(principal.user.name === owner.name ? '/hub/home' : '/hub/admin');
+    ctx.redirect(principal.user.name === owner.name ? '/hub/home' : `/hub/admin?done=stopped&user=${encodeURIComponent(owner.name)}`);
   });
 
   router.get('/hub/spawn-pending/:name', (ctx) => {

@@ -1,16 +1,43 @@
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import type { HubServices } from '../services.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { renderTokenPage, TOKEN_EXPIRY_CHOICES } from './token-page.ts';
 
+const CREATED_TOKEN_KEY = 'createdToken';
+
+function setSessionValue(ctx: Context, key: string, value: string | undefined): void {
+  const session = ctx.session as unknown as Record<string, unknown> | null;
+  if (session === null) return;
+  if (value === undefined) delete session[key];
+  else session[key] = value;
+}
+
+/** The token created just before this page view, shown once: it is removed from the session as it is read. */
+function takeCreatedToken(ctx: Context, services: HubServices): { id: number; token: string } | undefined {
+  const sealed = (ctx.session as unknown as Record<string, unknown> | null)?.[CREATED_TOKEN_KEY];
+  if (typeof sealed !== 'string') return undefined;
+  setSessionValue(ctx, CREATED_TOKEN_KEY, undefined);
+  const opened = services.box.open(sealed);
+  return opened === undefined ? undefined : (JSON.parse(opened) as { id: number; token: string });
+}
+
 export function tokenPageRoutes(router: Router, services: HubServices): void {
   router.get('/hub/token', (ctx) => {
     const principal = pagePrincipal(ctx);
     if (principal === undefined) return;
+    const created = takeCreatedToken(ctx, services);
+    const row = created === undefined ? undefined : services.tokens.listFor(principal.user.id).find((token) => token.id === created.id);
     ctx.type = 'html';
-    ctx.body = renderTokenPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services), tokens: services.tokens.listFor(principal.user.id) });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = renderTokenPage({
+      user: principal.user,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      tokens: services.tokens.listFor(principal.user.id),
+      ...(created !== undefined && row !== undefined ? { created: { token: created.token, row } } : {}),
+    });
   });
 
   router.post('/hub/token', async (ctx) => {
@@ -30,9 +57,10 @@ export function tokenPageRoutes(router: Router, services: HubServices): void {
       expiresInSeconds: expiry === '' ? undefined : Number(expiry),
     });
     services.logger.info({ username: principal.user.name, tokenId: created.row.id }, 'token created');
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = renderTokenPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services), tokens: services.tokens.listFor(principal.user.id), created });
+    // Post/redirect/get: a reload of the page must not make another token. The new token rides in
+    // the server-side session once, sealed (the database never holds a usable token).
+    setSessionValue(ctx, CREATED_TOKEN_KEY, services.box.seal(JSON.stringify({ id: created.row.id, token: created.token })));
+    ctx.redirect('/hub/token');
   });
 
   router.post('/hub/token/:id/revoke', async (ctx) => {
