@@ -33,7 +33,7 @@ describe('login through nginx with basic auth', () => {
     expect(home.body).toContain('You are signed in as <strong>alice</strong>');
     const whoami = await browser.get('/hub/api/user');
     expect(whoami.json<{ name: string }>().name).toBe('alice');
-    expect(setup.hub.logs.text).toContain(`"remoteAddress":"${PROXY_ADDRESS}"`);
+    expect(setup.hub.logs.text).toContain(`"peerAddress":"${PROXY_ADDRESS}"`);
   });
 
   it('refuses a wrong password at nginx (401); the hub never hears of bob', async () => {
