@@ -1,9 +1,9 @@
 import type { Context, Next } from 'koa';
-import { principalFromSession, principalFromToken, tokenFromAuthorization, type Principal } from '../auth/principal.ts';
+import { principalFromToken, sessionPrincipal, tokenFromAuthorization, type Principal } from '../auth/principal.ts';
 import { allows, type ScopeName, type ScopeTarget } from '../auth/scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import type { HubServices } from '../services.ts';
-import { SESSION_COOKIE } from './session.ts';
+import { sessionUsername } from './session.ts';
 
 export type { Principal };
 
@@ -16,8 +16,7 @@ export type { Principal };
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
     const token = tokenFromAuthorization(ctx.get('authorization') || undefined);
-    const principal =
-      token !== undefined ? principalFromToken(services, token) : principalFromSession(services, ctx.cookies.get(SESSION_COOKIE));
+    const principal = token !== undefined ? principalFromToken(services, token) : sessionPrincipal(services, sessionUsername(ctx));
     if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };
