@@ -10,7 +10,6 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_CONFIG_LOAD: { status: 500, message: 'The configuration file could not be loaded' },
   GATEHOUSE_ERR_DATA_DIR: { status: 500, message: 'The data directory is unusable' },
   GATEHOUSE_ERR_SECRET_PERMISSIONS: { status: 500, message: 'A secret file is readable by others' },
-  GATEHOUSE_ERR_UNSAFE_BIND: { status: 500, message: 'Refusing to listen on this address' },
   GATEHOUSE_ERR_LISTEN: { status: 500, message: 'The hub could not listen on its address' },
   GATEHOUSE_ERR_MIGRATION: { status: 500, message: 'The database could not be migrated' },
   GATEHOUSE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
