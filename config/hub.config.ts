@@ -48,7 +48,9 @@ export default defineConfig({
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,
-  // Serve /hub/metrics (Prometheus) without authentication; otherwise it needs an admin session or token.
+  // Prometheus metrics at /hub/metrics (false: no endpoint, no instrumentation at all).
+  metrics: true,
+  // Serve /hub/metrics without authentication; otherwise it needs an admin session or token.
   metricsPublic: false,
   logLevel: 'info',
 });

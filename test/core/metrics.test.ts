@@ -50,3 +50,24 @@ describe('/hub/metrics', () => {
     expect(sample((await admin.get('/hub/metrics')).body, 'gatehouse_running_servers')).toBe(0);
   });
 });
+
+describe('metrics: false', () => {
+  it('serves no /hub/metrics and counts nothing, while proxying still works', async () => {
+    const quiet = await startTestHub({ adminUsers: ['root'], stopServersOnShutdown: true, metrics: false });
+    try {
+      const admin = await loginWithForm(quiet.baseUrl, 'root');
+      expect((await admin.get('/hub/metrics')).status).toBe(404);
+      const user = quiet.services.users.get('root');
+      if (user === undefined) throw new Error('root was not created');
+      quiet.services.servers.start(user);
+      expect(await quiet.services.servers.settled('root')).toBe('running');
+      expect((await admin.get('/user/root/api/ping')).status).toBe(200);
+      const registry = await quiet.services.metrics.registry.metrics();
+      expect(registry).not.toContain('gatehouse_process_');
+      expect(sample(registry, 'gatehouse_proxied_requests_total{outcome="forwarded"}')).toBe(0);
+      expect(registry).not.toContain('gatehouse_hub_request_duration_seconds_bucket{');
+    } finally {
+      await quiet.close();
+    }
+  });
+});

@@ -20,7 +20,7 @@ export function createApp(services: HubServices): Koa {
   const pages = pageRoutes(services);
   const api = apiRouter(services);
 
-  app.use(requestTiming(services.metrics));
+  if (services.metrics.enabled) app.use(requestTiming(services.metrics));
   app.use(requestContext(services));
   app.use(errorHandler(services.logger));
   app.use(sessionMiddleware(app, services.sessions));

@@ -176,7 +176,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
   const oauth = new OAuthStore(db, now);
   const serverRepository = new ServerRepository(db);
   const box = new SecretBox(secret);
-  const metrics = new HubMetrics();
+  const metrics = new HubMetrics(config.metrics);
   const usernamePolicy = {
     pattern: new RegExp(config.usernamePattern, 'u'),
     maxLength: config.usernameMaxLength,

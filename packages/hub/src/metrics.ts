@@ -43,13 +43,24 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
+  /** `enabled: false` (config `metrics: false`): no process metrics (event-loop and GC observers) are collected. */
+  constructor(readonly enabled = true) {
+    if (enabled) collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
   }
 }
 
-/** Pre-bound children so the proxy's hot path does no label lookup. */
-export function proxyCounters(metrics: HubMetrics) {
+export interface ProxyCounter {
+  inc(): void;
+}
+export type ProxyCounters = Record<'forwarded' | 'unauthenticated' | 'forbidden' | 'notRunning' | 'upstreamError', ProxyCounter>;
+
+const NOT_COUNTED: ProxyCounter = { inc: () => undefined };
+
+/** Pre-bound children so the proxy's hot path does no label lookup; no-ops when metrics are off. */
+export function proxyCounters(metrics: HubMetrics): ProxyCounters {
+  if (!metrics.enabled) {
+    return { forwarded: NOT_COUNTED, unauthenticated: NOT_COUNTED, forbidden: NOT_COUNTED, notRunning: NOT_COUNTED, upstreamError: NOT_COUNTED };
+  }
   return {
     forwarded: metrics.proxiedRequests.labels('forwarded'),
     unauthenticated: metrics.proxiedRequests.labels('unauthenticated'),

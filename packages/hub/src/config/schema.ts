@@ -50,6 +50,8 @@ export const configSchema = z.strictObject({
   serverPollInterval: seconds(2),
   serverLogMaxBytes: z.number().int().min(4096).default(1024 * 1024),
   stopServersOnShutdown: z.boolean().default(false),
+  /** false: no /hub/metrics, no request timing, no process metrics; the proxy's counters are no-ops. */
+  metrics: z.boolean().default(true),
   metricsPublic: z.boolean().default(false),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });

@@ -132,7 +132,7 @@ export function pageRoutes(services: HubServices): Router {
   adminPageRoutes(router, services);
   accountPageRoutes(router, services);
   dataRoute(router, services);
-  metricsRoute(router, services);
+  if (services.metrics.enabled) metricsRoute(router, services);
 
   return router;
 }

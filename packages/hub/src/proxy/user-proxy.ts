@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
 import type { Logger } from '../log.ts';
-import type { proxyCounters } from '../metrics.ts';
+import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
@@ -20,7 +20,7 @@ export interface UserProxyDeps {
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
   readonly isTrustedProxy: (address: string | undefined) => boolean;
-  readonly counters: ReturnType<typeof proxyCounters>;
+  readonly counters: ProxyCounters;
 }
 
 type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
@@ -196,7 +196,7 @@ export class UserProxy {
   }
 }
 
-function refuse(counter: { inc(): void }, socket: Duplex, status: number): void {
+function refuse(counter: ProxyCounter, socket: Duplex, status: number): void {
   counter.inc();
   refuseUpgrade(socket, status);
 }
