@@ -17,6 +17,8 @@ import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin
 import { startHousekeeping } from './housekeeping.ts';
 import { createLogger, type Logger } from './log.ts';
 import { HubMetrics, proxyCounters } from './metrics.ts';
+import { PrincipalCache } from './auth/principal-cache.ts';
+import { DatabaseChangeWatch } from './db/change-watch.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
 import { OAuthStore } from './oauth/oauth-store.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
@@ -84,6 +86,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
     const proxy = new UserProxy({
       sources: services,
+      sessionPrincipals: new PrincipalCache(services, new DatabaseChangeWatch(services.db), options.now ?? Date.now),
       servers: services.servers,
       activity: services.activity,
       logger,

@@ -29,13 +29,7 @@ export interface PrincipalSources {
   readonly tokens: TokenStore;
 }
 
-/** The principal of a session id (the proxy's path: it reads the cookie itself). */
-export function principalFromSession(sources: PrincipalSources, sessionId: string | undefined): Principal | undefined {
-  if (sessionId === undefined) return undefined;
-  return sessionPrincipal(sources, sources.sessions.lookup(sessionId)?.username);
-}
-
-/** The principal of a live session's user (hub pages: koa-session has already looked the session up). */
+/** The principal of a live session's user (hub pages: koa-session looked the session up; the proxy: PrincipalCache). */
 export function sessionPrincipal(sources: Pick<PrincipalSources, 'users'>, username: string | undefined): Principal | undefined {
   const user = username === undefined ? undefined : sources.users.get(username);
   return user === undefined ? undefined : { user, via: 'session', scopes: ownerScopes(user) };

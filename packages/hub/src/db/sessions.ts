@@ -78,6 +78,14 @@ export class SessionStore {
     return { username: raw.username, createdAt: raw.created_at, lastSeenAt, data: JSON.parse(raw.data) as Record<string, unknown> };
   }
 
+  /**
+   * Until when a record lookup() returned stays what lookup() would return, barring writes to the
+   * table: its idle or absolute expiry, or when lookup() would next refresh last_seen_at.
+   */
+  reusableUntil(record: SessionRecord): number {
+    return Math.min(record.lastSeenAt + TOUCH_INTERVAL_MS, record.lastSeenAt + this.#lifetimes.idleTimeoutMs, record.createdAt + this.#lifetimes.maxAgeMs);
+  }
+
   /** Inserts or replaces the session `id`; its creation time is kept across saves. */
   save(id: string, username: string, data: Record<string, unknown>): void {
     const now = this.#now();

@@ -25,11 +25,25 @@ export function createAddressMatcher(cidrs: readonly string[]): (address: string
     if (parsed === undefined) throw new Error(`invalid CIDR ${cidr}`);
     list.addSubnet(parsed.address, parsed.prefix, parsed.family);
   }
-  return (address) => {
-    if (address === undefined) return false;
+  if (cidrs.length === 0) return () => false;
+  const check = (address: string): boolean => {
     const mapped = address.startsWith('::ffff:') ? address.slice(7) : address;
     const version = isIP(mapped);
     if (version === 0) return false;
     return list.check(mapped, version === 4 ? 'ipv4' : 'ipv6');
   };
+  // Asked on every proxied request; a peer's answer never changes, and peers are few.
+  let answers = new Map<string, boolean>();
+  return (address) => {
+    if (address === undefined) return false;
+    let trusted = answers.get(address);
+    if (trusted === undefined) {
+      trusted = check(address);
+      if (answers.size >= MAX_REMEMBERED_PEERS) answers = new Map();
+      answers.set(address, trusted);
+    }
+    return trusted;
+  };
 }
+
+const MAX_REMEMBERED_PEERS = 4096;

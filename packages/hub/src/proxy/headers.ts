@@ -113,13 +113,16 @@ export function forwardedHeaders(req: IncomingMessage, rules: HeaderRules, conte
 
 type HeaderBag = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
 
-/** Set-Cookie lines without any that would set one of the hub's cookies (a nameless cookie counts too). */
+/** A Set-Cookie line that would set one of the hub's cookies (a nameless cookie counts too). */
+function setsHubCookie(line: string): boolean {
+  const pair = line.trimStart();
+  const name = pair.slice(0, Math.max(0, pair.indexOf('='))).trim();
+  return name.startsWith(HUB_COOKIE_PREFIX) || pair.startsWith('=') || (name === '' && pair.includes(HUB_COOKIE_PREFIX));
+}
+
+/** Set-Cookie lines without any that would set one of the hub's cookies. */
 export function withoutHubSetCookies(value: string | string[]): string[] {
-  return (Array.isArray(value) ? value : [value]).filter((line) => {
-    const pair = line.trimStart();
-    const name = pair.slice(0, Math.max(0, pair.indexOf('='))).trim();
-    return !(name.startsWith(HUB_COOKIE_PREFIX) || pair.startsWith('=') || (name === '' && pair.includes(HUB_COOKIE_PREFIX)));
-  });
+  return (Array.isArray(value) ? value : [value]).filter((line) => !setsHubCookie(line));
 }
 
 /** Removes, in place, any Set-Cookie of the hub's cookies (WebSocket handshake responses keep their other headers). */
@@ -136,7 +139,8 @@ export function returnedHeaders(headers: HeaderBag): Record<string, string | str
   const connection = headers['connection'];
   const listed = connection === undefined ? undefined : new Set(String(connection).split(',').map((token) => token.trim().toLowerCase()));
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     if (name === 'set-cookie') {
       const cookies = withoutHubSetCookies(value);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
+import type { PrincipalCache } from '../auth/principal-cache.ts';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
 import type { Logger } from '../log.ts';
@@ -10,10 +11,13 @@ import type { Route, ServerManager } from '../servers/manager.ts';
 import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, returnedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
+import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
+  /** Session principals for the proxy path (exact: invalidated by any database change). */
+  readonly sessionPrincipals: PrincipalCache;
   readonly servers: ServerManager;
   readonly activity: ActivityRecorder;
   readonly logger: Logger;
@@ -28,9 +32,10 @@ type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
 /**
  * The authenticating reverse proxy for `/user/<name>/…`: every request and every WebSocket
  * handshake is authenticated and authorised before a byte reaches the user's server.
- * HTTP goes through an undici Pool per server with stream() (pooled keep-alive connections; the
- * cheapest CPU per request of the variants measured in bench/results.md, ahead of request() +
- * pipeline() and http-proxy); WebSocket upgrades go through http-proxy, which only pipes sockets.
+ * HTTP goes through an undici Pool per server (pooled keep-alive connections) with dispatch() and a
+ * ResponseRelay (the cheapest CPU per request of the variants measured in bench/results.md, ahead of
+ * stream(), request() + pipeline() and http-proxy); WebSocket upgrades go through http-proxy, which
+ * only pipes sockets.
  */
 export class UserProxy {
   readonly #deps: UserProxyDeps;
@@ -63,7 +68,7 @@ export class UserProxy {
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sources, req);
+    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
@@ -90,7 +95,7 @@ export class UserProxy {
       return { kind: 'handled' };
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sources, req);
+    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();
@@ -148,36 +153,22 @@ export class UserProxy {
     pool.destroy().catch(() => undefined);
   }
 
-  /**
-   * Forwards with undici's stream(): the response body is written straight into `res` (measured
-   * cheapest per request in bench/), and a client that goes away destroys `res`, which aborts the
-   * upstream request — no AbortController per request.
-   */
+  /** Forwards through the server's pooled keep-alive connections; ResponseRelay writes the answer back. */
   #forward(req: IncomingMessage, res: ServerResponse, route: Route): void {
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    this.#pool(route).stream(
-      {
-        path: req.url ?? '/',
-        method: (req.method ?? 'GET') as 'GET',
-        headers: forwardedHeaders(req, this.#rules, this.#context(req, route, false)),
-        body: hasBody ? req : null,
-        opaque: res,
-      },
-      ({ statusCode, headers, opaque }) => {
-        const response = opaque as ServerResponse;
-        response.writeHead(statusCode, returnedHeaders(headers));
-        return response;
-      },
-      (error) => {
-        if (error === null || res.destroyed) return;
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
+    const request: Dispatcher.DispatchOptions = {
+      path: req.url ?? '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: forwardedHeaders(req, this.#rules, this.#context(req, route, false)),
+      body: hasBody ? req : null,
+    };
+    this.#pool(route).dispatch(
+      request,
+      new ResponseRelay(res, (error) => {
         this.#deps.counters.upstreamError.inc();
         this.#deps.logger.warn({ username: route.username, err: error }, 'user server did not answer');
         sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
-      },
+      }),
     );
   }
 

@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHub } from '../support/hub.ts';
+import { runCli } from '../support/cli.ts';
+import { loginWithForm } from '../support/login.ts';
+import { tempDir } from '../support/temp.ts';
+import { finishFile, portBlock, rawHttp, sessionCookieOf, startProxyHub, startServer, writeCliConfig, type EchoedRequest, type RawResponse } from './helpers.ts';
+
+// The proxy remembers who a session cookie belongs to (PrincipalCache), so that a proxied request
+// costs no database reads. That memory must never outlive the truth: every way a session or a user
+// can change — from this hub, from the command line in another process, or by the clock — must
+// take effect on the very next proxied request, after the cache has been warmed on purpose.
+
+const PORTS = portBlock(22);
+let hub: TestHub;
+let cliConfig: string;
+
+beforeAll(async () => {
+  const dir = tempDir('gatehouse-revocation-');
+  cliConfig = writeCliConfig(dir, PORTS);
+  hub = await startProxyHub(PORTS, { dataDir: path.join(dir, 'data'), adminUsers: ['root'], adminAccess: true, session: { idleTimeout: 180, maxAge: 3600 } });
+});
+
+afterAll(async () => finishFile(hub));
+
+/** A proxied request to `owner`'s echo endpoint with `session` as the /user/ session cookie. */
+function proxiedAs(session: string, owner: string): Promise<RawResponse> {
+  return rawHttp(hub.baseUrl, 'GET', `/user/${owner}/api/headers`, [['Cookie', `gatehouse-user-session=${session}`]]);
+}
+
+/** Served by `owner`'s server (so the cookie was accepted), several times: the cache now holds the session. */
+async function expectServedRepeatedly(session: string, owner: string): Promise<void> {
+  for (let i = 0; i < 3; i += 1) {
+    const response = await proxiedAs(session, owner);
+    expect(response.status, response.body).toBe(200);
+    expect(response.json<EchoedRequest>().user).toBe(owner);
+  }
+}
+
+function expectSentToLogin(response: RawResponse): void {
+  expect(response.status, response.body).toBe(302);
+  expect(response.headers.get('location')).toMatch(/^\/hub\/login\?next=/);
+}
+
+async function loggedInWithServer(name: string): Promise<string> {
+  const session = sessionCookieOf(await loginWithForm(hub.baseUrl, name));
+  await startServer(hub, name);
+  await expectServedRepeatedly(session, name);
+  return session;
+}
+
+describe('a warmed session on the proxy path', () => {
+  it('stops working on the next request after `gatehouse userdel` in another process', async () => {
+    const session = await loggedInWithServer('carol');
+    const result = await runCli(['userdel', 'carol', '--config', cliConfig, '--data-dir', hub.dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expectSentToLogin(await proxiedAs(session, 'carol'));
+  });
+
+  it('stops working on the next request after the sessions are ended in the hub itself', async () => {
+    const session = await loggedInWithServer('dave');
+    expect(hub.services.sessions.destroyAllFor('dave')).toBeGreaterThan(0);
+    expectSentToLogin(await proxiedAs(session, 'dave'));
+  });
+
+  it("loses an admin's reach into another server on the next request after the admin flag is removed", async () => {
+    const erin = await loggedInWithServer('erin');
+    const root = sessionCookieOf(await loginWithForm(hub.baseUrl, 'root'));
+    await expectServedRepeatedly(root, 'erin'); // adminAccess: root may open erin's server
+    hub.services.users.setAdmin('root', false);
+    const refused = await proxiedAs(root, 'erin');
+    expect(refused.status, refused.body).toBe(403);
+    await expectServedRepeatedly(erin, 'erin');
+  });
+
+  it('expires by the clock (idle timeout) even while it is cached', async () => {
+    const session = await loggedInWithServer('frank');
+    hub.clock.advance(hub.services.sessions.lifetimes.idleTimeoutMs + 1_000);
+    expectSentToLogin(await proxiedAs(session, 'frank'));
+  });
+
+  it('keeps its sliding expiry refreshed by proxied requests alone', async () => {
+    const session = await loggedInWithServer('grace');
+    const step = 45_000; // requests less than a touch interval apart, for two idle timeouts (180 s)
+    for (let elapsed = 0; elapsed < 2 * hub.services.sessions.lifetimes.idleTimeoutMs; elapsed += step) {
+      hub.clock.advance(step);
+      expect((await proxiedAs(session, 'grace')).status).toBe(200);
+    }
+  });
+});
