@@ -1,7 +1,8 @@
 /**
- * Measurements in interleaved rounds: every target once per round (warmed up in the first), so
- * that a burst of outside load hits all of them alike; the median round is reported, and the CPU
- * time of the proxy and of the backend per request (summed over all rounds) alongside.
+ * Measurements in interleaved rounds: every target once per round (warmed up in the first; every
+ * other round in reverse order), so that a burst of outside load hits all of them alike; the
+ * median round is reported, and the CPU time of the proxy and of the backend per request (summed
+ * over all rounds) alongside.
  */
 import { cpuDuring } from './cpu-time.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
@@ -53,7 +54,7 @@ interface Sample<R> {
 
 /** A fast wrong answer (403, a redirect to the login page) must never be measured as throughput. */
 export async function expectAnswer(target: Target, looksRight: (body: string) => boolean): Promise<void> {
-  const response = await fetch(target.url, { headers: target.headers, redirect: 'manual' });
+  const response = await fetch(target.url, { headers: target.headers, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
   const body = await response.text();
   if (response.status !== 200 || !looksRight(body)) {
     throw new Error(`${target.label}: ${target.url} answered ${response.status} ${JSON.stringify(body.slice(0, 120))}`);
@@ -68,7 +69,9 @@ async function interleave<R>(
 ): Promise<Map<string, Sample<R>[]>> {
   const samples = new Map(targets.map((target): [string, Sample<R>[]] => [target.id, []]));
   for (let round = 0; round < rounds; round += 1) {
-    for (const target of targets) {
+    // Every other round in reverse order: no target always runs right after another, or first.
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
       if (round === 0) await warmUp(target);
       const groups = [target.cpu.proxyPgid, target.cpu.backendPgid];
       const pgids = groups.filter((pgid): pgid is number => pgid !== undefined);

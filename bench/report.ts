@@ -1,9 +1,14 @@
 /** The machine description, the results model, and its rendering to results.md / results.json. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import type { FlatCostResult } from './flat-cost.ts';
+import type { LoginStormResult } from './login-storm.ts';
 import type { CpuCost, HttpResult, Measurement, WsResult } from './measure.ts';
+import type { MetricsOverheadResult } from './metrics-overhead.ts';
+import type { ProcessMemory } from './process-memory.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { SpawnBenchResult } from './spawn-bench.ts';
+import type { TargetCheck } from './targets.ts';
 
 /** JupyterHub's REST API throughput we compare against when no JupyterHub can be started here. */
 export const JUPYTERHUB_REFERENCE_RPS = 450;
@@ -17,18 +22,28 @@ export interface MachineInfo {
   readonly date: string;
 }
 
+/** A section's field is absent when the run did not measure it (`--only`); a full run has them all. */
 export interface BenchResults {
   readonly machine: MachineInfo;
   readonly settings: Readonly<Record<string, number | string>>;
   /** 1-minute load average when the run started and ended: other work on the machine skews throughput. */
   readonly load: { readonly start: number; readonly end: number };
-  readonly http: readonly Measurement<HttpResult>[];
-  readonly ws: readonly Measurement<WsResult>[];
-  readonly api: readonly Measurement<HttpResult>[];
-  /** Why JupyterHub was not measured (then the reference figure is used). */
-  readonly jupyterhubUnavailable: string | null;
-  readonly spawn: SpawnBenchResult;
+  /** The sections measured (bench/sections.ts). */
+  readonly sections: readonly string[];
+  /** False for a `--only` run (written to bench/results-partial.*). */
+  readonly complete: boolean;
+  readonly http?: readonly Measurement<HttpResult>[];
+  readonly ws?: readonly Measurement<WsResult>[];
+  readonly api?: readonly Measurement<HttpResult>[];
+  /** Why JupyterHub was not measured (then the reference figure is used); null when it was. */
+  readonly jupyterhubUnavailable?: string | null;
+  readonly spawn?: SpawnBenchResult;
+  readonly flat?: FlatCostResult;
+  readonly storm?: LoginStormResult;
+  readonly metrics?: MetricsOverheadResult;
   readonly ratios: Readonly<Record<string, number>>;
+  /** The performance issue's targets, each with the figure measured here. */
+  readonly targets: readonly TargetCheck[];
   readonly profile: (ProfileSummary & { readonly workload: string }) | undefined;
   readonly notes: readonly string[];
   readonly durationS: number;
@@ -46,18 +61,32 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-function find<T>(list: readonly Measurement<T>[], id: string): T | undefined {
-  return list.find((measurement) => measurement.id === id)?.result;
+export function find<T>(list: readonly Measurement<T>[] | undefined, id: string): T | undefined {
+  return list?.find((measurement) => measurement.id === id)?.result;
 }
 
+/** The big hub's memory after the load: the hub process and any helper process it runs (MB). */
+export function flatHubMemoryMB(flat: FlatCostResult): number {
+  return flat.memory.bigHub.afterLoad.rssMB + flat.memory.bigHub.afterLoad.helpersRssMB;
+}
+
+/** `10k users+200 servers`: names the flat-cost hub in ratio names. */
+export function flatHubName(flat: Pick<FlatCostResult, 'users' | 'runningServers'>): string {
+  const users = flat.users % 1000 === 0 ? `${flat.users / 1000}k` : String(flat.users);
+  return `${users} users+${flat.runningServers} servers`;
+}
+
+/** Ratios named with this suffix are absolute figures in MB, not ratios. */
+const MB_SUFFIX = ' MB';
+
 /** The ratios the results are judged by (a ratio is omitted when one side was not measured). */
-export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' | 'jupyterhubUnavailable'>): Record<string, number> {
+export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' | 'jupyterhubUnavailable' | 'flat' | 'storm' | 'metrics'>): Record<string, number> {
   const ratios: Record<string, number> = {};
   const add = (name: string, a: number | undefined, b: number | undefined) => {
     if (a !== undefined && b !== undefined && b > 0) ratios[name] = a / b;
   };
-  const rps = (list: readonly Measurement<HttpResult>[], id: string) => find(list, id)?.requestsPerSec;
-  const proxyCpu = (list: readonly Measurement<CpuCost>[], id: string) => find(list, id)?.proxyCpuUs;
+  const rps = (list: readonly Measurement<HttpResult>[] | undefined, id: string) => find(list, id)?.requestsPerSec;
+  const proxyCpu = (list: readonly Measurement<CpuCost>[] | undefined, id: string) => find(list, id)?.proxyCpuUs;
   add('HTTP req/s: Gatehouse / CHP', rps(results.http, 'gatehouse'), rps(results.http, 'chp'));
   add('HTTP req/s: Gatehouse / direct', rps(results.http, 'gatehouse'), rps(results.http, 'direct'));
   add('HTTP req/s: CHP / direct', rps(results.http, 'chp'), rps(results.http, 'direct'));
@@ -72,18 +101,37 @@ export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' 
   const jupyterhub = results.jupyterhubUnavailable === null ? rps(results.api, 'jupyterhub') : JUPYTERHUB_REFERENCE_RPS;
   add('REST API req/s: Gatehouse / JupyterHub', rps(results.api, 'gatehouse'), jupyterhub);
   add('REST API hub CPU per request: JupyterHub / Gatehouse', find(results.api, 'jupyterhub-hub-port')?.backendCpuUs, find(results.api, 'gatehouse')?.backendCpuUs);
+  const { flat, storm, metrics } = results;
+  if (flat !== undefined) {
+    const big = flatHubName(flat);
+    add(`Flat cost: proxied req/s ${big} / one user`, rps(flat.http, 'flat'), rps(flat.http, 'one-user'));
+    add(`Flat cost: hub CPU per proxied request, one user / ${big}`, proxyCpu(flat.http, 'one-user'), proxyCpu(flat.http, 'flat'));
+    ratios[`Flat cost: hub RSS${MB_SUFFIX}`] = flatHubMemoryMB(flat);
+  }
+  if (storm !== undefined) {
+    add('Login storm: proxied p99 storm / quiet', storm.storm.median.latencyP99Ms, storm.quiet.median.latencyP99Ms);
+    add('Login storm: proxied req/s storm / quiet', storm.storm.medianRequestsPerSec, storm.quiet.medianRequestsPerSec);
+  }
+  if (metrics !== undefined) {
+    add('Metrics: proxied req/s on / off', rps(metrics.proxied, 'metrics-on'), rps(metrics.proxied, 'metrics-off'));
+    add('Metrics: hub CPU per proxied request, off / on', proxyCpu(metrics.proxied, 'metrics-off'), proxyCpu(metrics.proxied, 'metrics-on'));
+    add('Metrics: REST API req/s on / off', rps(metrics.api, 'metrics-on'), rps(metrics.api, 'metrics-off'));
+  }
   return ratios;
 }
 
 const fixed = (value: number | undefined, digits = 0) => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : '');
 const ratio = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(2)}×`);
-const rounds = (rates: readonly number[]) => rates.map((rate) => rate.toFixed(0)).join(' / ');
+const rounds = (rates: readonly number[], digits = 0) => rates.map((rate) => rate.toFixed(digits)).join(' / ');
+/** A value of the Ratios table: a ratio, or an absolute figure for names ending in ` MB`. */
+const ratioCell = (name: string, value: number) => (name.endsWith(MB_SUFFIX) ? `${value.toFixed(0)} MB` : ratio(value));
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
-const HTTP_HEADER = ['path', 'req/s (median)', 'rounds', 'p50 ms', 'p99 ms', 'vs direct', 'proxy CPU µs/req', 'backend CPU µs/req', 'errors'];
+/** The header of httpRows(); `versus` names the baseline column (e.g. `vs direct`). */
+const httpHeader = (versus: string) => ['path', 'req/s (median)', 'rounds', 'p50 ms', 'p99 ms', versus, 'proxy CPU µs/req', 'backend CPU µs/req', 'errors'];
 
 function httpRows(list: readonly Measurement<HttpResult>[], baseline: number | undefined): string[][] {
   return list.map(({ label, result }) => [
@@ -99,38 +147,129 @@ function httpRows(list: readonly Measurement<HttpResult>[], baseline: number | u
   ]);
 }
 
-/** The tables alone: printed at the end of a run. */
-export function renderTables(results: BenchResults): string {
-  const direct = find(results.http, 'direct')?.requestsPerSec;
-  const wsDirect = find(results.ws, 'direct')?.messagesPerSec;
-  const s = results.settings;
-  const reference = results.jupyterhubUnavailable === null ? [] : [['JupyterHub 3.0 (reference figure, not measured here)', String(JUPYTERHUB_REFERENCE_RPS), '', '', '', '', '', '', '']];
-  const wsRows = results.ws.map(({ label, result }) => [
+type Settings = BenchResults['settings'];
+
+function httpSection(http: readonly Measurement<HttpResult>[], s: Settings): string {
+  return (
+    `### 1. HTTP: \`GET /user/alice/api/ping\` (1 KB), wrk -t${s['wrkThreads']} -c${s['wrkConnections']}, ${s['rounds']} rounds of ${s['durationS']} s\n\n` +
+    table(httpHeader('vs direct'), httpRows(http, find(http, 'direct')?.requestsPerSec))
+  );
+}
+
+function wsSection(ws: readonly Measurement<WsResult>[], s: Settings): string {
+  const direct = find(ws, 'direct')?.messagesPerSec;
+  const rows = ws.map(({ label, result }) => [
     label,
     fixed(result.messagesPerSec),
     rounds(result.roundsPerSec),
     fixed(result.meanRoundTripMs, 3),
-    wsDirect === undefined ? '' : ratio(result.messagesPerSec / wsDirect),
+    direct === undefined ? '' : ratio(result.messagesPerSec / direct),
     fixed(result.proxyCpuUs, 1),
     fixed(result.backendCpuUs, 1),
   ]);
-  const spawn = results.spawn;
-  return [
-    `### Ratios\n\n${table(['comparison', 'ratio'], Object.entries(results.ratios).map(([name, value]) => [name, ratio(value)]))}`,
-    `### 1. HTTP: \`GET /user/alice/api/ping\` (1 KB), wrk -t${s['wrkThreads']} -c${s['wrkConnections']}, ${s['rounds']} rounds of ${s['durationS']} s\n\n` +
-      table(HTTP_HEADER, httpRows(results.http, direct)),
+  return (
     `### 2. WebSocket echo: ${s['wsConnections']} connections ping-pong ${s['wsPayloadBytes']} B, ${s['rounds']} rounds of ${Number(s['wsDurationMs']) / 1000} s\n\n` +
-      table(['path', 'messages/s (median)', 'rounds', 'mean round trip ms', 'vs direct', 'proxy CPU µs/msg', 'backend CPU µs/msg'], wsRows),
+    table(['path', 'messages/s (median)', 'rounds', 'mean round trip ms', 'vs direct', 'proxy CPU µs/msg', 'backend CPU µs/msg'], rows)
+  );
+}
+
+function apiSection(api: readonly Measurement<HttpResult>[], jupyterhubUnavailable: string | null | undefined): string {
+  const unavailable = jupyterhubUnavailable !== null && jupyterhubUnavailable !== undefined;
+  const reference = unavailable ? [['JupyterHub 3.0 (reference figure, not measured here)', String(JUPYTERHUB_REFERENCE_RPS), '', '', '', '', '', '', '']] : [];
+  return (
     `### 3. REST API: \`GET /hub/api/users/alice\` with an admin API token (hub CPU is in the backend column)\n\n` +
-      table(HTTP_HEADER, [...httpRows(results.api, undefined), ...reference]) +
-      (results.jupyterhubUnavailable === null ? '' : `\n\nJupyterHub could not be started (${results.jupyterhubUnavailable}): Gatehouse is compared with the ${JUPYTERHUB_REFERENCE_RPS} req/s reference.`),
+    table(httpHeader(''), [...httpRows(api, undefined), ...reference]) +
+    (unavailable ? `\n\nJupyterHub could not be started (${jupyterhubUnavailable}): Gatehouse is compared with the ${JUPYTERHUB_REFERENCE_RPS} req/s reference.` : '')
+  );
+}
+
+function spawnSection(spawn: SpawnBenchResult): string {
+  return (
     `### 4. Spawns: ${spawn.count} concurrent demo-app servers through the REST API\n\n` +
-      table(['all ready (wall)', 'median ready', 'all stopped (wall)'], [[`${fixed(spawn.spawnWallMs)} ms`, `${fixed(spawn.medianReadyMs)} ms`, `${fixed(spawn.stopWallMs)} ms`]]),
+    table(['all ready (wall)', 'median ready', 'all stopped (wall)'], [[`${fixed(spawn.spawnWallMs)} ms`, `${fixed(spawn.medianReadyMs)} ms`, `${fixed(spawn.stopWallMs)} ms`]])
+  );
+}
+
+function memoryRow(label: string, before: ProcessMemory, after: ProcessMemory): string[] {
+  const helpers = after.helpers === 0 ? 'none' : `${after.helpers}: ${fixed(after.helpersRssMB)} MB`;
+  return [label, fixed(before.rssMB), fixed(after.rssMB), fixed(after.peakRssMB), helpers];
+}
+
+function flatSection(flat: FlatCostResult): string {
+  const oneUser = find(flat.http, 'one-user')?.requestsPerSec;
+  const { bigHub, oneUserHub } = flat.memory;
+  const setup =
+    `Setup: ${(flat.users - 2).toLocaleString('en')} users added to admin and alice through \`POST /hub/api/users\` in ${fixed(flat.addUsersMs)} ms; ` +
+    `${flat.runningServers} demo-app servers ready in ${fixed(flat.spawnServersMs)} ms. ` +
+    (flat.leftoverServers === 0 ? 'The hub stopped all its servers on shutdown.' : `WARNING: the hub left ${flat.leftoverServers} servers running on shutdown (the bench killed them).`);
+  return [
+    `### 5. Flat cost: \`GET /user/alice/api/ping\` on a hub with ${flat.users.toLocaleString('en')} users and ${flat.runningServers} running servers vs a one-user hub, ${flat.rounds} rounds of ${flat.durationS} s`,
+    table(httpHeader('vs one user'), httpRows(flat.http, oneUser)),
+    'Hub memory (MB = 10⁶ bytes; from /proc/<pid>/status of the `gatehouse start` process):',
+    table(
+      ['hub', 'RSS before the load', 'RSS after the load', 'peak RSS (VmHWM)', 'helper processes (RSS)'],
+      [memoryRow(`${flatHubName(flat)}`, bigHub.beforeLoad, bigHub.afterLoad), memoryRow('one user (alice, admin): the main hub', oneUserHub.beforeLoad, oneUserHub.afterLoad)],
+    ),
+    setup,
   ].join('\n\n');
 }
 
+function stormSection(storm: LoginStormResult): string {
+  const row = (label: string, side: LoginStormResult['quiet']) => [
+    label,
+    fixed(side.median.latencyP50Ms, 2),
+    fixed(side.median.latencyP99Ms, 2),
+    rounds(side.roundsP99Ms, 2),
+    fixed(side.medianRequestsPerSec),
+    rounds(side.roundsPerSec),
+  ];
+  const perWindow = storm.loginsPerWindow.join(' / ');
+  return [
+    `### 6. Login storm: \`GET /user/alice/api/ping\` (local accounts, argon2id) quiet and during waves of ${storm.concurrentLogins} concurrent logins, ${storm.rounds} rounds of ${storm.durationS} s each`,
+    table(['window', 'p50 ms', 'p99 ms (median round)', 'p99 rounds', 'req/s (median)', 'req/s rounds'], [row('quiet', storm.quiet), row(`storm: ${storm.concurrentLogins} logins at a time`, storm.storm)]),
+    `Logins per storm window: ${perWindow} (all succeeded: 302). One login (GET /hub/login + POST /hub/login): median ${fixed(storm.loginMedianMs)} ms, max ${fixed(storm.loginMaxMs)} ms. ` +
+      `p99 storm / quiet: ${ratio(storm.storm.median.latencyP99Ms / storm.quiet.median.latencyP99Ms)}.`,
+  ].join('\n\n');
+}
+
+function metricsSection(metrics: MetricsOverheadResult): string {
+  const off = (list: readonly Measurement<HttpResult>[]) => find(list, 'metrics-off')?.requestsPerSec;
+  const { scrapes } = metrics;
+  return [
+    `### 7. Metrics overhead: two identical hubs, \`metrics: true\` (scraped every ${metrics.scrapeIntervalMs / 1000} s) vs \`metrics: false\`, rounds of ${metrics.durationS} s`,
+    `Proxied: \`GET /user/alice/api/ping\` with the session cookie, ${metrics.proxiedRounds} rounds`,
+    table(httpHeader('vs metrics: false'), httpRows(metrics.proxied, off(metrics.proxied))),
+    `REST API: \`GET /hub/api/users/alice\` with an admin token, ${metrics.apiRounds} rounds (hub CPU is in the backend column)`,
+    table(httpHeader('vs metrics: false'), httpRows(metrics.api, off(metrics.api))),
+    `Scrapes of /hub/metrics during both: ${scrapes.scrapes}, all 200; mean ${fixed(scrapes.meanMs, 1)} ms, ${fixed(scrapes.meanBytes / 1000, 1)} kB.`,
+  ].join('\n\n');
+}
+
+function targetsSection(targets: readonly TargetCheck[]): string {
+  if (targets.length === 0) return '';
+  return `### Targets (the performance issue)\n\n${table(['target', 'measured', ''], targets.map((check) => [check.target, check.measured, check.met ? 'met' : '**not met**']))}`;
+}
+
+/** The tables alone: printed at the end of a run. */
+export function renderTables(results: BenchResults): string {
+  const s = results.settings;
+  return [
+    targetsSection(results.targets),
+    `### Ratios\n\n${table(['comparison', 'ratio'], Object.entries(results.ratios).map(([name, value]) => [name, ratioCell(name, value)]))}`,
+    results.http === undefined ? '' : httpSection(results.http, s),
+    results.ws === undefined ? '' : wsSection(results.ws, s),
+    results.api === undefined ? '' : apiSection(results.api, results.jupyterhubUnavailable),
+    results.spawn === undefined ? '' : spawnSection(results.spawn),
+    results.flat === undefined ? '' : flatSection(results.flat),
+    results.storm === undefined ? '' : stormSection(results.storm),
+    results.metrics === undefined ? '' : metricsSection(results.metrics),
+  ]
+    .filter((part) => part !== '')
+    .join('\n\n');
+}
+
 function proxyChoice(results: BenchResults): string {
-  const minis = results.http.filter((measurement) => measurement.id.startsWith('mini-'));
+  const minis = (results.http ?? []).filter((measurement) => measurement.id.startsWith('mini-'));
   const [undici, httpProxy] = [find(results.http, 'mini-undici'), find(results.http, 'mini-http-proxy')];
   if (undici === undefined || httpProxy === undefined) return '';
   const cheapest = [...minis].sort((a, b) => (a.result.proxyCpuUs ?? Infinity) - (b.result.proxyCpuUs ?? Infinity))[0];
@@ -186,7 +325,7 @@ export function renderMarkdown(results: BenchResults): string {
   return [
     '# Gatehouse benchmark results',
     '',
-    `Written by \`pnpm bench\` (bench/run.ts) on ${m.date}; the run took ${fixed(results.durationS)} s.`,
+    `Written by \`pnpm bench${results.complete ? '' : ` --only ${results.sections.join(',')}`}\` (bench/run.ts) on ${m.date}; the run took ${fixed(results.durationS)} s.`,
     '',
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory, ${m.kernel}, Node ${m.node}. ` +
       `Load average ${results.load.start.toFixed(1)} at the start, ${results.load.end.toFixed(1)} at the end.`,

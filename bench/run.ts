@@ -4,23 +4,31 @@
  *   2. WebSocket echo: direct, Gatehouse, CHP
  *   3. REST API: Gatehouse vs JupyterHub 3.0
  *   4. 50 concurrent spawns
+ *   5. Flat cost: a hub with 10,000 users and 200 running servers vs the one-user hub; hub memory
+ *   6. Login storm: proxied p99 quiet vs during waves of 20 concurrent argon2 logins
+ *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
- * Writes bench/results.{md,json}.
+ * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
+ * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
  * Every process and temp dir it starts is removed at the end, also on failure or Ctrl-C.
  */
 import os from 'node:os';
 import path from 'node:path';
-import { demoAppOf, type DemoApp } from './demo-apps.ts';
-import { loginWithForm, mintAdminToken, proxySessionCookie, startGatehouse, startServer, type GatehouseHub } from './gatehouse.ts';
+import { runFlatCostBench, type FlatCostOptions } from './flat-cost.ts';
 import { InspectorSession } from './inspector.ts';
-import { API_USER, startJupyterHub } from './jupyterhub.ts';
+import { startJupyterHub } from './jupyterhub.ts';
+import { runLoginStormBench, type LoginStormOptions } from './login-storm.ts';
 import { expectAnswer, measureHttp, measureWs, report, type HttpResult, type Measurement, type Settings, type Target, type WsResult } from './measure.ts';
+import { runMetricsOverheadBench, type MetricsOverheadOptions } from './metrics-overhead.ts';
 import { MINI_PROXY_KINDS, MINI_PROXY_LABELS } from './mini-proxy.ts';
 import { REPO_ROOT, cleanUp, installExitHandlers } from './processes.ts';
 import { summarizeCpuProfile } from './profile.ts';
 import { startChp, startMiniProxy } from './proxies.ts';
 import { busy, computeRatios, machineInfo, renderTables, writeResults, type BenchResults } from './report.ts';
+import { sectionsFromArgs, type Section, type SectionChoice } from './sections.ts';
 import { runSpawnBench } from './spawn-bench.ts';
+import { PING_PATH, USER_MODEL_PATH, WS_PATH, apiTarget, isPong, isUserModel, prepareStage, proxiedTarget, withStage, type Stage } from './stage.ts';
+import { checkTargets } from './targets.ts';
 import { ensureWrk, runWrk } from './wrk.ts';
 
 const SETTINGS: Settings = {
@@ -39,60 +47,38 @@ const PROFILE_WARMUP_S = 2;
 const PROFILE_DURATION_S = 5;
 /** Gatehouse below this multiple of CHP (HTTP) gets profiled; `--profile` / `--no-profile` force it. */
 const PROFILE_BELOW_CHP_RATIO = 3;
+// Every hub of a run gets its own spawner port range, so that no two compete for ports.
 const PORT_RANGE = [41000, 41999] as const;
 const PROFILE_PORT_RANGE = [42000, 42099] as const;
+/** Flat cost runs fewer rounds than the main HTTP section, to keep the whole run within minutes. */
+const FOLLOW_UP_SETTINGS: Settings = { ...SETTINGS, rounds: 3 };
+/** The metrics target (3 %) is the finest: its proxied comparison keeps the main section's rounds. */
+const METRICS_SETTINGS: Settings = { ...SETTINGS };
+const FLAT_COST: FlatCostOptions = { portRange: [43000, 43499], users: 10_000, runningServers: 200, userBatch: 1000, spawnConcurrency: 50 };
+const LOGIN_STORM: LoginStormOptions = { portRange: [43500, 43599], concurrentLogins: 20, rounds: 3, durationS: 3 };
+const METRICS_OVERHEAD: MetricsOverheadOptions = { portRanges: { on: [43600, 43699], off: [43700, 43799] }, scrapeIntervalMs: 1000, apiRounds: 3 };
+/** Sections measured on the main stage (alice and admin on the hub, alice's server running). */
+const MAIN_STAGE_SECTIONS: readonly Section[] = ['http', 'ws', 'api', 'flat', 'spawn'];
 
-const PING_PATH = `/user/${API_USER}/api/ping`;
-const WS_PATH = `/user/${API_USER}/ws`;
-const isPong = (body: string) => body.startsWith('pong\n');
-const isUserModel = (body: string) => body.includes(`"name":"${API_USER}"`) || body.includes(`"name": "${API_USER}"`);
-
-/** A hub with alice logged in (cookie) and her demo server running. */
-interface Stage {
-  readonly hub: GatehouseHub;
-  readonly adminToken: string;
-  readonly cookie: string;
-  readonly app: DemoApp;
-}
-
-async function prepareGatehouse(portRange: readonly [number, number], inspect = false): Promise<Stage> {
-  const hub = await startGatehouse({ portRange, inspect });
-  const adminToken = await mintAdminToken(hub.baseUrl);
-  const cookie = proxySessionCookie((await loginWithForm(hub.baseUrl, API_USER)).client);
-  await startServer(hub.baseUrl, adminToken, API_USER);
-  const app = demoAppOf(hub.port, API_USER);
-  if (app === undefined) throw new Error(`${API_USER}'s demo app is ready but was not found in /proc`);
-  return { hub, adminToken, cookie, app };
-}
-
-function gatehouseTarget(stage: Stage, scheme: 'http' | 'ws', targetPath: string): Target {
-  return {
-    id: 'gatehouse',
-    label: 'Gatehouse (session cookie)',
-    url: `${scheme}://${new URL(stage.hub.baseUrl).host}${targetPath}`,
-    headers: { cookie: stage.cookie },
-    cpu: { proxyPgid: stage.hub.child.pid, backendPgid: stage.app.pid },
-  };
-}
-
-async function proxyBenchmarks(wrk: string, stage: Stage): Promise<{ http: Measurement<HttpResult>[]; ws: Measurement<WsResult>[] }> {
+async function proxyBenchmarks(wrk: string, stage: Stage, sections: SectionChoice): Promise<{ http?: Measurement<HttpResult>[]; ws?: Measurement<WsResult>[] }> {
   const chp = await startChp(stage.app.port);
-  const minis = await Promise.all(MINI_PROXY_KINDS.map(async (kind) => ({ kind, proxy: await startMiniProxy(kind, stage.app.port) })));
+  const kinds = sections.runs('http') ? MINI_PROXY_KINDS : [];
+  const minis = await Promise.all(kinds.map(async (kind) => ({ kind, proxy: await startMiniProxy(kind, stage.app.port) })));
   try {
     const headers = { authorization: stage.app.authorization };
     const backendPgid = stage.app.pid;
     const at = (port: number, scheme: 'http' | 'ws', targetPath: string) => `${scheme}://127.0.0.1:${port}${targetPath}`;
     const targets = (scheme: 'http' | 'ws', targetPath: string): Target[] => [
       { id: 'direct', label: 'direct to the demo app', url: at(stage.app.port, scheme, targetPath), headers, cpu: { backendPgid } },
-      gatehouseTarget(stage, scheme, targetPath),
+      proxiedTarget(stage, scheme, targetPath),
       { id: 'chp', label: 'configurable-http-proxy 5.3', url: at(chp.port, scheme, targetPath), headers, cpu: { proxyPgid: chp.child.pid, backendPgid } },
     ];
     const miniTargets = minis.map(
       ({ kind, proxy }): Target => ({ id: `mini-${kind}`, label: MINI_PROXY_LABELS[kind], url: at(proxy.port, 'http', PING_PATH), headers, cpu: { proxyPgid: proxy.child.pid, backendPgid } }),
     );
-    const http = await measureHttp(wrk, SETTINGS, [...targets('http', PING_PATH), ...miniTargets], isPong);
-    const ws = await measureWs(SETTINGS, targets('ws', WS_PATH));
-    return { http, ws };
+    const http = sections.runs('http') ? await measureHttp(wrk, SETTINGS, [...targets('http', PING_PATH), ...miniTargets], isPong) : undefined;
+    const ws = sections.runs('ws') ? await measureWs(SETTINGS, targets('ws', WS_PATH)) : undefined;
+    return { ...(http === undefined ? {} : { http }), ...(ws === undefined ? {} : { ws }) };
   } finally {
     for (const { proxy } of minis) await proxy.child.stop();
     await chp.child.stop();
@@ -100,14 +86,7 @@ async function proxyBenchmarks(wrk: string, stage: Stage): Promise<{ http: Measu
 }
 
 async function apiBenchmarks(wrk: string, stage: Stage): Promise<{ api: Measurement<HttpResult>[]; jupyterhubUnavailable: string | null }> {
-  const apiPath = `/hub/api/users/${API_USER}`;
-  const gatehouse: Target = {
-    id: 'gatehouse',
-    label: 'Gatehouse',
-    url: `${stage.hub.baseUrl}${apiPath}`,
-    headers: { authorization: `token ${stage.adminToken}` },
-    cpu: { backendPgid: stage.hub.child.pid },
-  };
+  const gatehouse = apiTarget(stage);
   const jupyterhub = await startJupyterHub().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
   if (typeof jupyterhub === 'string') {
     const reason = jupyterhub.split('\n')[0] ?? 'unknown reason';
@@ -120,8 +99,8 @@ async function apiBenchmarks(wrk: string, stage: Stage): Promise<{ api: Measurem
     const cpu = { backendPgid: jupyterhub.child.pid };
     const targets: Target[] = [
       gatehouse,
-      { id: 'jupyterhub', label: 'JupyterHub 3.0, through its CHP', url: `${jupyterhub.publicUrl}${apiPath}`, headers, cpu },
-      { id: 'jupyterhub-hub-port', label: 'JupyterHub 3.0, hub port (no proxy)', url: `${jupyterhub.hubUrl}${apiPath}`, headers, cpu },
+      { id: 'jupyterhub', label: 'JupyterHub 3.0, through its CHP', url: `${jupyterhub.publicUrl}${USER_MODEL_PATH}`, headers, cpu },
+      { id: 'jupyterhub-hub-port', label: 'JupyterHub 3.0, hub port (no proxy)', url: `${jupyterhub.hubUrl}${USER_MODEL_PATH}`, headers, cpu },
     ];
     return { api: await measureHttp(wrk, SETTINGS, targets, isUserModel), jupyterhubUnavailable: null };
   } finally {
@@ -134,9 +113,9 @@ async function apiBenchmarks(wrk: string, stage: Stage): Promise<{ api: Measurem
  * wrk loads the cookie path, after a warm-up: no start-up or shutdown in the profile.
  */
 async function profileHub(wrk: string): Promise<NonNullable<BenchResults['profile']>> {
-  const stage = await prepareGatehouse(PROFILE_PORT_RANGE, true);
-  try {
-    const target = gatehouseTarget(stage, 'http', PING_PATH);
+  const hubOptions = { portRange: PROFILE_PORT_RANGE, inspect: true, name: 'gatehouse (profiled)' };
+  const { value } = await withStage(hubOptions, async (stage) => {
+    const target = proxiedTarget(stage, 'http', PING_PATH);
     await expectAnswer(target, isPong);
     const run = (durationS: number) => runWrk(wrk, { url: target.url, headers: target.headers, threads: SETTINGS.wrkThreads, connections: SETTINGS.wrkConnections, durationS });
     await run(PROFILE_WARMUP_S);
@@ -154,67 +133,111 @@ async function profileHub(wrk: string): Promise<NonNullable<BenchResults['profil
     } finally {
       inspector.close();
     }
-  } finally {
-    await stage.hub.stop();
-  }
+  });
+  return value;
 }
 
-function methodNotes(machineCpus: number, leftoverServers: number): string[] {
+/** How each measured section was measured: the "How it was measured" list of results.md. */
+function methodNotes(machineCpus: number, sections: SectionChoice, mainStageLeftovers: number | undefined): string[] {
   const s = SETTINGS;
+  const f = FOLLOW_UP_SETTINGS;
+  const when = (section: Section, note: string) => (sections.runs(section) ? [note] : []);
   return [
-    `wrk -t${s.wrkThreads} -c${s.wrkConnections} --latency as a separate process. ${s.rounds} interleaved rounds of ${s.durationS} s (each path once per round, after a ${s.warmupS} s warm-up before the first); the median round is shown, with every round's req/s.`,
+    `wrk -t${s.wrkThreads} -c${s.wrkConnections} --latency as a separate process. ${s.rounds} interleaved rounds of ${s.durationS} s (each path once per round, every other round in reverse order, after a ${s.warmupS} s warm-up before the first); the median round is shown, with every round's req/s. Flat cost runs ${f.rounds} rounds; login storm ${LOGIN_STORM.rounds} rounds of ${LOGIN_STORM.durationS} s per window; metrics overhead ${METRICS_SETTINGS.rounds} (proxied) and ${METRICS_OVERHEAD.apiRounds} (REST API).`,
     `All processes share ${machineCpus} CPUs: wrk, the proxy and the demo app compete for them, so absolute numbers are machine-specific; compare the ratios. CPU µs per request: user+system CPU time of the process group (from /proc) during the measured runs, divided by the requests served.`,
-    'Gatehouse runs as `gatehouse start` (child process, tsx, logLevel warn) with the dummy authenticator and the demo-app spawner; requests carry the `gatehouse-user-session` cookie that the login form set, and the hub injects the server token.',
-    'Direct, CHP and the mini proxies get `Authorization: token <server token>` from the client (CHP forwards blindly); the bench reads that token from the demo app\'s environment in /proc.',
-    'configurable-http-proxy 5.3.0 is started with `--default-target` the demo app and `--log-level warn`.',
-    `WebSocket: ${s.wsConnections} connections to \`${WS_PATH}\` (the demo app greets, then echoes); each sends ${s.wsPayloadBytes} bytes, waits for the echo, sends again; ${s.wsWarmupMs / 1000} s warm-up, ${s.wsDurationMs / 1000} s measured; client in the bench process.`,
-    'REST API: JupyterHub 3.0 (/usr/bin/jupyterhub, Debian) in a temp dir with DummyAuthenticator, a service token with admin:users (load_roles), its CHP from node_modules, log level WARN.',
-    `Spawns: POST /hub/api/users/u<i>/server for ${s.spawnCount} users at once; a server is ready when its progress event stream ends with ready; then DELETE each and poll the user model until no server is left.`,
-    leftoverServers === 0 ? 'The hub stopped every user server on shutdown (stopServersOnShutdown).' : `WARNING: the hub left ${leftoverServers} user server(s) running on shutdown; the bench killed them.`,
+    'Gatehouse runs as `gatehouse start` (child process, tsx, logLevel warn) with the dummy authenticator (local accounts in section 6) and the demo-app spawner; requests carry the `gatehouse-user-session` cookie that the login form set, and the hub injects the server token.',
+    ...when('http', 'Direct, CHP and the mini proxies get `Authorization: token <server token>` from the client (CHP forwards blindly); the bench reads that token from the demo app\'s environment in /proc.'),
+    ...when('http', 'configurable-http-proxy 5.3.0 is started with `--default-target` the demo app and `--log-level warn`.'),
+    ...when('ws', `WebSocket: ${s.wsConnections} connections to \`${WS_PATH}\` (the demo app greets, then echoes); each sends ${s.wsPayloadBytes} bytes, waits for the echo, sends again; ${s.wsWarmupMs / 1000} s warm-up, ${s.wsDurationMs / 1000} s measured; client in the bench process.`),
+    ...when('api', 'REST API: JupyterHub 3.0 (/usr/bin/jupyterhub, Debian) in a temp dir with DummyAuthenticator, a service token with admin:users (load_roles), its CHP from node_modules, log level WARN.'),
+    ...when('spawn', `Spawns: POST /hub/api/users/u<i>/server for ${s.spawnCount} users at once; a server is ready when its progress event stream ends with ready; then DELETE each and poll the user model until no server is left.`),
+    ...when(
+      'flat',
+      `Flat cost: a second hub gets ${FLAT_COST.users.toLocaleString('en')} users in all (admin, alice and fillers added by \`POST /hub/api/users\` in batches of ${FLAT_COST.userBatch}; the pagination total is checked) and ${FLAT_COST.runningServers} running demo apps (alice's and ${FLAT_COST.runningServers - 1} fillers', ${FLAT_COST.spawnConcurrency} spawns at a time, counted in /proc); ` +
+        'wrk loads alice\'s server through it and through the main hub (alice and admin only), interleaved. Memory: VmRSS and VmHWM of the hub process (tsx runs in-process: the `gatehouse start` process is the hub), plus any child process that is not a user server.',
+    ),
+    ...when(
+      'storm',
+      `Login storm: a hub with LocalAuthenticator (argon2id; the admin added by \`gatehouse useradd --password-stdin\` before start, alice and ${LOGIN_STORM.concurrentLogins} accounts through \`POST /hub/api/users/:name\` with random passwords). ` +
+        `Each round runs wrk once quiet and once during a storm (order alternating), ${LOGIN_STORM.durationS} s each: waves of ${LOGIN_STORM.concurrentLogins} concurrent form logins (GET /hub/login, POST with the right password, 302 required), the next wave as soon as the last is through, until wrk ends. ` +
+        'Each account logs in from its own client address (X-Forwarded-For from loopback, which the hub trusts as a proxy by default), as people behind a front proxy would; from one address the hub would check them one at a time. The p99 shown is the median round\'s; logins run in the bench process.',
+    ),
+    ...when(
+      'metrics',
+      `Metrics overhead: two hubs identical but for \`metrics\` (true, the default / false; /hub/metrics is checked to answer 200 / not), alice logged in and her server running on each; during both measurements the bench scrapes the metrics-on hub's /hub/metrics every ${METRICS_OVERHEAD.scrapeIntervalMs / 1000} s with an admin token, as Prometheus would.`,
+    ),
+    ...(mainStageLeftovers === undefined
+      ? []
+      : [mainStageLeftovers === 0 ? 'The hub stopped every user server on shutdown (stopServersOnShutdown).' : `WARNING: the hub left ${mainStageLeftovers} user server(s) running on shutdown; the bench killed them.`]),
   ];
 }
 
-/** Below 3× CHP by throughput or by CPU per request (the steadier figure on a busy machine). */
-function profileWanted(ratios: Record<string, number>): boolean {
+/**
+ * A full run profiles when Gatehouse is below 3× CHP by throughput or by CPU per request (the
+ * steadier figure on a busy machine), or with --profile; a `--only` run when `profile` is listed.
+ */
+function profileWanted(ratios: Record<string, number>, sections: SectionChoice): boolean {
   if (process.argv.includes('--no-profile')) return false;
+  if (sections.only !== undefined) return sections.runs('profile');
   const worst = Math.min(ratios['HTTP req/s: Gatehouse / CHP'] ?? 0, ratios['HTTP proxy CPU per request: CHP / Gatehouse'] ?? 0);
   return process.argv.includes('--profile') || worst < PROFILE_BELOW_CHP_RATIO;
 }
 
+type Measured = Pick<BenchResults, 'http' | 'ws' | 'api' | 'jupyterhubUnavailable' | 'spawn' | 'flat'>;
+
+/** The sections on the main stage, in order: the flat-cost comparison before the spawns add users to it. */
+async function mainStageSections(wrk: string, sections: SectionChoice): Promise<{ measured: Measured; leftoverServers: number | undefined }> {
+  if (!MAIN_STAGE_SECTIONS.some((section) => sections.runs(section))) return { measured: {}, leftoverServers: undefined };
+  const stage = await prepareStage({ portRange: PORT_RANGE });
+  const measured: { -readonly [K in keyof Measured]: Measured[K] } = {};
+  if (sections.runs('http') || sections.runs('ws')) Object.assign(measured, await proxyBenchmarks(wrk, stage, sections));
+  if (sections.runs('api')) Object.assign(measured, await apiBenchmarks(wrk, stage));
+  if (sections.runs('flat')) measured.flat = await runFlatCostBench(wrk, FOLLOW_UP_SETTINGS, stage, FLAT_COST);
+  if (sections.runs('spawn')) {
+    const spawn = await runSpawnBench(stage.hub.baseUrl, stage.adminToken, SETTINGS.spawnCount);
+    report(`${spawn.count} spawns: all ready in ${spawn.spawnWallMs.toFixed(0)} ms, all stopped in ${spawn.stopWallMs.toFixed(0)} ms`);
+    measured.spawn = spawn;
+  }
+  const { leftoverServers } = await stage.hub.stop();
+  return { measured, leftoverServers };
+}
+
 async function main(): Promise<void> {
   installExitHandlers();
+  const sections = sectionsFromArgs(process.argv.slice(2));
   const started = performance.now();
   const wrk = ensureWrk();
   const machine = machineInfo();
   const loadStart = os.loadavg()[0] ?? 0;
   report(`${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${loadStart.toFixed(1)}`);
   if (loadStart > machine.nproc) report('WARNING: the machine is busy with other work; throughput will be low and noisy');
-  const stage = await prepareGatehouse(PORT_RANGE);
-  const { http, ws } = await proxyBenchmarks(wrk, stage);
-  const { api, jupyterhubUnavailable } = await apiBenchmarks(wrk, stage);
-  const spawn = await runSpawnBench(stage.hub.baseUrl, stage.adminToken, SETTINGS.spawnCount);
-  report(`${spawn.count} spawns: all ready in ${spawn.spawnWallMs.toFixed(0)} ms, all stopped in ${spawn.stopWallMs.toFixed(0)} ms`);
-  const { leftoverServers } = await stage.hub.stop();
-  const ratios = computeRatios({ http, ws, api, jupyterhubUnavailable });
-  const profile = profileWanted(ratios) ? await profileHub(wrk) : undefined;
-  const results: BenchResults = {
+  const { measured, leftoverServers } = await mainStageSections(wrk, sections);
+  const storm = sections.runs('storm') ? await runLoginStormBench(wrk, FOLLOW_UP_SETTINGS, LOGIN_STORM) : undefined;
+  const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
+  const figures = { ...measured, ...(storm === undefined ? {} : { storm }), ...(metrics === undefined ? {} : { metrics }) };
+  const ratios = computeRatios(figures);
+  const profile = profileWanted(ratios, sections) ? await profileHub(wrk) : undefined;
+  const complete = sections.only === undefined;
+  const base = {
     machine,
     load: { start: loadStart, end: os.loadavg()[0] ?? 0 },
     settings: { ...SETTINGS },
-    http,
-    ws,
-    api,
-    jupyterhubUnavailable,
-    spawn,
+    sections: complete ? ['all'] : [...(sections.only ?? [])],
+    complete,
+    ...figures,
     ratios,
+  };
+  const results: BenchResults = {
+    ...base,
+    targets: checkTargets(base),
     profile,
-    notes: methodNotes(machine.nproc, leftoverServers),
+    notes: methodNotes(machine.nproc, sections, leftoverServers),
     durationS: (performance.now() - started) / 1000,
   };
-  const markdownFile = path.join(REPO_ROOT, 'bench/results.md');
-  writeResults(results, markdownFile, path.join(REPO_ROOT, 'bench/results.json'));
-  if (busy(results)) report(`the machine was busy (load average ${results.load.start.toFixed(1)} → ${results.load.end.toFixed(1)} on ${machine.nproc} CPUs): see the warning in results.md`);
-  process.stdout.write(`${renderTables(results)}\n\nWrote bench/results.md and bench/results.json (${results.durationS.toFixed(0)} s).\n`);
+  const name = complete ? 'results' : 'results-partial';
+  writeResults(results, path.join(REPO_ROOT, `bench/${name}.md`), path.join(REPO_ROOT, `bench/${name}.json`));
+  if (busy(results)) report(`the machine was busy (load average ${results.load.start.toFixed(1)} → ${results.load.end.toFixed(1)} on ${machine.nproc} CPUs): see the warning in ${name}.md`);
+  process.stdout.write(`${renderTables(results)}\n\nWrote bench/${name}.md and bench/${name}.json (${results.durationS.toFixed(0)} s).\n`);
 }
 
 try {
