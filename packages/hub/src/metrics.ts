@@ -1,11 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** How the proxy answered a request or WebSocket upgrade (the `outcome` label). */
+const PROXY_OUTCOMES = ['forwarded', 'unauthenticated', 'forbidden', 'not_running', 'upstream_error'] as const;
+type ProxyOutcome = (typeof PROXY_OUTCOMES)[number];
+
 /**
- * Prometheus metrics at /hub/metrics. The proxy's per-request cost is one counter increment
- * (no timers on the hot path); hub requests and spawns carry duration histograms.
+ * Prometheus metrics at /hub/metrics. The proxy's per-request cost is adding one to a plain number
+ * (prom-client reads the numbers when scraped; no label hashing or timers on the hot path); hub
+ * requests and spawns carry duration histograms.
  */
 export class HubMetrics {
   readonly registry = new Registry();
+  readonly proxyOutcomes: Record<ProxyOutcome, number> = { forwarded: 0, unauthenticated: 0, forbidden: 0, not_running: 0, upstream_error: 0 };
   readonly hubRequestDuration = new Histogram({
     name: 'gatehouse_hub_request_duration_seconds',
     help: 'Duration of requests to the hub (pages and API), by method and status code',
@@ -18,6 +24,10 @@ export class HubMetrics {
     help: 'Requests and WebSocket upgrades the proxy forwarded to user servers, or refused, by outcome',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.proxiedRequests.reset();
+      for (const outcome of PROXY_OUTCOMES) this.proxiedRequests.labels(outcome).inc(this.proxyOutcomes[outcome]);
+    },
   });
   readonly spawnDuration = new Histogram({
     name: 'gatehouse_spawn_duration_seconds',
@@ -56,16 +66,18 @@ export type ProxyCounters = Record<'forwarded' | 'unauthenticated' | 'forbidden'
 
 const NOT_COUNTED: ProxyCounter = { inc: () => undefined };
 
-/** Pre-bound children so the proxy's hot path does no label lookup; no-ops when metrics are off. */
+/** The proxy's counters: plain additions read at scrape time; no-ops when metrics are off. */
 export function proxyCounters(metrics: HubMetrics): ProxyCounters {
   if (!metrics.enabled) {
     return { forwarded: NOT_COUNTED, unauthenticated: NOT_COUNTED, forbidden: NOT_COUNTED, notRunning: NOT_COUNTED, upstreamError: NOT_COUNTED };
   }
+  const counts = metrics.proxyOutcomes;
+  const counter = (outcome: ProxyOutcome): ProxyCounter => ({ inc: () => void (counts[outcome] += 1) });
   return {
-    forwarded: metrics.proxiedRequests.labels('forwarded'),
-    unauthenticated: metrics.proxiedRequests.labels('unauthenticated'),
-    forbidden: metrics.proxiedRequests.labels('forbidden'),
-    notRunning: metrics.proxiedRequests.labels('not_running'),
-    upstreamError: metrics.proxiedRequests.labels('upstream_error'),
+    forwarded: counter('forwarded'),
+    unauthenticated: counter('unauthenticated'),
+    forbidden: counter('forbidden'),
+    notRunning: counter('not_running'),
+    upstreamError: counter('upstream_error'),
   };
 }
