@@ -32,8 +32,17 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     });
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.#res.writeHead(statusCode, returnedHeaders(headers));
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // Informational responses (103 Early Hints) are not relayed: the browser gets the final one.
+    if (statusCode < 200) return;
+    const res = this.#res;
+    try {
+      res.writeHead(statusCode, returnedHeaders(headers));
+    } catch (error) {
+      // A header Node refuses to send: nothing went out, so the browser gets the hub's 502 (without the server's headers).
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
