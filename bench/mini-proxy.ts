@@ -8,12 +8,13 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 
-export const MINI_PROXY_KINDS = ['undici', 'undici-stream', 'http-proxy', 'node-http'] as const;
+export const MINI_PROXY_KINDS = ['undici-dispatch', 'undici-stream', 'undici', 'http-proxy', 'node-http'] as const;
 export type MiniProxyKind = (typeof MINI_PROXY_KINDS)[number];
 export const MINI_PROXY_LABELS: Readonly<Record<MiniProxyKind, string>> = {
-  undici: 'mini proxy: undici request() + pipeline() (as the hub)',
+  'undici-dispatch': 'mini proxy: undici dispatch() + a relay handler (as the hub)',
+  undici: 'mini proxy: undici request() + pipeline()',
   'undici-stream': 'mini proxy: undici stream()',
   'http-proxy': 'mini proxy: http-proxy, keep-alive agent',
   'node-http': 'mini proxy: node:http, keep-alive agent',
@@ -80,6 +81,36 @@ function undiciStreamHandler(target: string): Handler {
   };
 }
 
+/** Relays the response into `res` as packages/hub/src/proxy/response-relay.ts does (backpressure, abort on close). */
+class Relay implements Dispatcher.DispatchHandler {
+  constructor(private readonly res: ServerResponse) {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) controller.abort(new Error('client went away'));
+    });
+  }
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode >= 200) this.res.writeHead(statusCode, endToEnd(headers));
+  }
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return;
+    controller.pause();
+    this.res.once('drain', () => controller.resume());
+  }
+  onResponseEnd(): void {
+    this.res.end();
+  }
+  onResponseError(): void {
+    badGateway(this.res);
+  }
+}
+
+/** `pool.dispatch()` with a handler of our own, as the hub forwards. */
+function undiciDispatchHandler(target: string): Handler {
+  const pool = hubPool(target);
+  return (req, res) => pool.dispatch(upstreamRequest(req), new Relay(res));
+}
+
 /** http-proxy with a keep-alive agent, as CHP uses it (CHP uses its fork http-proxy-3). */
 function httpProxyHandler(target: string): Handler {
   const requireFromHub = createRequire(path.join(import.meta.dirname, '../packages/hub/package.json'));
@@ -105,6 +136,7 @@ function nodeHttpHandler(target: string): Handler {
 const HANDLERS: Readonly<Record<MiniProxyKind, (target: string) => Handler>> = {
   undici: undiciHandler,
   'undici-stream': undiciStreamHandler,
+  'undici-dispatch': undiciDispatchHandler,
   'http-proxy': httpProxyHandler,
   'node-http': nodeHttpHandler,
 };

@@ -91,9 +91,10 @@ export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' 
   add('HTTP req/s: Gatehouse / direct', rps(results.http, 'gatehouse'), rps(results.http, 'direct'));
   add('HTTP req/s: CHP / direct', rps(results.http, 'chp'), rps(results.http, 'direct'));
   add('HTTP proxy CPU per request: CHP / Gatehouse', proxyCpu(results.http, 'chp'), proxyCpu(results.http, 'gatehouse'));
-  add('HTTP req/s: mini undici / mini http-proxy', rps(results.http, 'mini-undici'), rps(results.http, 'mini-http-proxy'));
-  add('HTTP proxy CPU per request: mini http-proxy / mini undici', proxyCpu(results.http, 'mini-http-proxy'), proxyCpu(results.http, 'mini-undici'));
-  add('HTTP proxy CPU per request: mini undici request() / mini undici stream()', proxyCpu(results.http, 'mini-undici'), proxyCpu(results.http, 'mini-undici-stream'));
+  add('HTTP req/s: mini undici dispatch() / mini http-proxy', rps(results.http, 'mini-undici-dispatch'), rps(results.http, 'mini-http-proxy'));
+  add('HTTP proxy CPU per request: mini http-proxy / mini undici dispatch()', proxyCpu(results.http, 'mini-http-proxy'), proxyCpu(results.http, 'mini-undici-dispatch'));
+  add('HTTP proxy CPU per request: mini undici stream() / mini undici dispatch()', proxyCpu(results.http, 'mini-undici-stream'), proxyCpu(results.http, 'mini-undici-dispatch'));
+  add('HTTP proxy CPU per request: Gatehouse / mini undici dispatch() (the cost of authentication and header rules)', proxyCpu(results.http, 'gatehouse'), proxyCpu(results.http, 'mini-undici-dispatch'));
   const mps = (id: string) => find(results.ws, id)?.messagesPerSec;
   add('WebSocket msg/s: Gatehouse / direct', mps('gatehouse'), mps('direct'));
   add('WebSocket msg/s: Gatehouse / CHP', mps('gatehouse'), mps('chp'));
@@ -270,13 +271,13 @@ export function renderTables(results: BenchResults): string {
 
 function proxyChoice(results: BenchResults): string {
   const minis = (results.http ?? []).filter((measurement) => measurement.id.startsWith('mini-'));
-  const [undici, httpProxy] = [find(results.http, 'mini-undici'), find(results.http, 'mini-http-proxy')];
+  const [undici, httpProxy] = [find(results.http, 'mini-undici-dispatch'), find(results.http, 'mini-http-proxy')];
   if (undici === undefined || httpProxy === undefined) return '';
   const cheapest = [...minis].sort((a, b) => (a.result.proxyCpuUs ?? Infinity) - (b.result.proxyCpuUs ?? Infinity))[0];
   return [
     '## Proxy implementation',
     '',
-    `undici Pool vs http-proxy: ${fixed(undici.requestsPerSec)} vs ${fixed(httpProxy.requestsPerSec)} req/s (${ratio(undici.requestsPerSec / httpProxy.requestsPerSec)}); ` +
+    `undici Pool.dispatch() (as the hub) vs http-proxy: ${fixed(undici.requestsPerSec)} vs ${fixed(httpProxy.requestsPerSec)} req/s (${ratio(undici.requestsPerSec / httpProxy.requestsPerSec)}); ` +
       `proxy CPU per request ${fixed(undici.proxyCpuUs)} vs ${fixed(httpProxy.proxyCpuUs)} µs.`,
     '',
     table(
