@@ -51,11 +51,11 @@ const PROFILE_BELOW_CHP_RATIO = 3;
 const PORT_RANGE = [41000, 41999] as const;
 const PROFILE_PORT_RANGE = [42000, 42099] as const;
 /** Flat cost runs fewer rounds than the main HTTP section, to keep the whole run within minutes. */
-const FOLLOW_UP_SETTINGS: Settings = { ...SETTINGS, rounds: 3 };
+const FOLLOW_UP_SETTINGS: Settings = { ...SETTINGS, rounds: 5 };
 /** The metrics target (3 %) is the finest: its proxied comparison keeps the main section's rounds. */
-const METRICS_SETTINGS: Settings = { ...SETTINGS };
+const METRICS_SETTINGS: Settings = { ...SETTINGS, rounds: 7 };
 const FLAT_COST: FlatCostOptions = { portRange: [43000, 43499], users: 10_000, runningServers: 200, userBatch: 1000, spawnConcurrency: 50 };
-const LOGIN_STORM: LoginStormOptions = { portRange: [43500, 43599], concurrentLogins: 20, rounds: 3, durationS: 3 };
+const LOGIN_STORM: LoginStormOptions = { portRange: [43500, 43599], concurrentLogins: 20, rounds: 4, durationS: 3 };
 const METRICS_OVERHEAD: MetricsOverheadOptions = { portRanges: { on: [43600, 43699], off: [43700, 43799] }, scrapeIntervalMs: 1000, apiRounds: 3 };
 /** Sections measured on the main stage (alice and admin on the hub, alice's server running). */
 const MAIN_STAGE_SECTIONS: readonly Section[] = ['http', 'ws', 'api', 'flat', 'spawn'];
