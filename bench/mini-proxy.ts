@@ -4,16 +4,18 @@
  *   node --import tsx bench/mini-proxy.ts <kind> <listen port> <target port>
  * Like CHP, they forward blindly: the client sends the server token itself.
  */
+import cluster from 'node:cluster';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
-export const MINI_PROXY_KINDS = ['undici-dispatch', 'undici-stream', 'undici', 'http-proxy', 'node-http'] as const;
+export const MINI_PROXY_KINDS = ['undici-dispatch', 'undici-dispatch-2proc', 'undici-stream', 'undici', 'http-proxy', 'node-http'] as const;
 export type MiniProxyKind = (typeof MINI_PROXY_KINDS)[number];
 export const MINI_PROXY_LABELS: Readonly<Record<MiniProxyKind, string>> = {
   'undici-dispatch': 'mini proxy: undici dispatch() + a relay handler (as the hub)',
+  'undici-dispatch-2proc': 'mini proxy: the same in 2 processes (node:cluster)',
   undici: 'mini proxy: undici request() + pipeline()',
   'undici-stream': 'mini proxy: undici stream()',
   'http-proxy': 'mini proxy: http-proxy, keep-alive agent',
@@ -137,6 +139,7 @@ const HANDLERS: Readonly<Record<MiniProxyKind, (target: string) => Handler>> = {
   undici: undiciHandler,
   'undici-stream': undiciStreamHandler,
   'undici-dispatch': undiciDispatchHandler,
+  'undici-dispatch-2proc': undiciDispatchHandler,
   'http-proxy': httpProxyHandler,
   'node-http': nodeHttpHandler,
 };
@@ -146,6 +149,20 @@ function main(argv: readonly string[]): void {
   if (!MINI_PROXY_KINDS.includes(kind as MiniProxyKind) || listenPort === undefined || targetPort === undefined) {
     process.stderr.write(`usage: mini-proxy.ts <${MINI_PROXY_KINDS.join('|')}> <listen port> <target port>\n`);
     process.exit(2);
+  }
+  // Would more processes help on this machine? The 2-process variant shares one listening socket.
+  if (kind === 'undici-dispatch-2proc' && cluster.isPrimary) {
+    for (let i = 0; i < 2; i += 1) cluster.fork();
+    let listening = 0;
+    cluster.on('listening', () => {
+      listening += 1;
+      if (listening === 2) process.stdout.write(`mini-proxy ${kind} listening on ${listenPort}\n`);
+    });
+    process.once('SIGTERM', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+      process.exit(0);
+    });
+    return;
   }
   const server = http.createServer(HANDLERS[kind as MiniProxyKind](`http://127.0.0.1:${targetPort}`));
   server.keepAliveTimeout = 65_000;

@@ -98,6 +98,7 @@ export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' 
   add('HTTP req/s: mini undici dispatch() / mini http-proxy', rps(results.http, 'mini-undici-dispatch'), rps(results.http, 'mini-http-proxy'));
   add('HTTP proxy CPU per request: mini http-proxy / mini undici dispatch()', proxyCpu(results.http, 'mini-http-proxy'), proxyCpu(results.http, 'mini-undici-dispatch'));
   add('HTTP proxy CPU per request: mini undici stream() / mini undici dispatch()', proxyCpu(results.http, 'mini-undici-stream'), proxyCpu(results.http, 'mini-undici-dispatch'));
+  add('HTTP req/s: mini undici dispatch() in 2 processes / in 1 (do more cores help here?)', rps(results.http, 'mini-undici-dispatch-2proc'), rps(results.http, 'mini-undici-dispatch'));
   add('HTTP proxy CPU per request: Gatehouse / mini undici dispatch() (the cost of authentication and header rules)', proxyCpu(results.http, 'gatehouse'), proxyCpu(results.http, 'mini-undici-dispatch'));
   const mps = (id: string) => find(results.ws, id)?.messagesPerSec;
   add('WebSocket msg/s: Gatehouse / direct', mps('gatehouse'), mps('direct'));
