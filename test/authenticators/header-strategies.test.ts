@@ -11,7 +11,7 @@ import {
   type Authenticator,
   type LoginRequest,
 } from '@gatehouse/authenticators';
-import { DEFAULT_POLICY, onTheWire, proxiedRequest, useStoreFixtures, type StoreFixture } from './helpers.ts';
+import { DEFAULT_POLICY, proxiedRequest, useStoreFixtures, type StoreFixture } from './helpers.ts';
 
 interface HeaderSubject {
   readonly name: string;

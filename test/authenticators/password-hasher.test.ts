@@ -8,6 +8,7 @@ import { LocalAuthenticator, hashPassword, runLoginPipeline, verifyPassword } fr
 import { DEFAULT_HASHER_NICE, PasswordHasher, PasswordHasherError } from '../../packages/authenticators/src/password-hasher.ts';
 import { ARGON2_PARAMETERS, passwordHasher } from '../../packages/authenticators/src/password-hashing.ts';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
+import { isRunning, waitFor } from '../support/processes.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 import { DEFAULT_POLICY, formRequest, useStoreFixtures } from './helpers.ts';
 
@@ -38,25 +39,6 @@ function threadNiceValues(pid: number): number[] {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
   });
-}
-
-/** False once `pid` has exited (a zombie counts as exited). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Starts `count` verifies and resolves once the child has received them all and is hashing. */
@@ -133,7 +115,7 @@ describe('the password hasher process', () => {
       expect(outcome.status).toBe('rejected');
       expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(/password hasher made no progress for 3 s/);
     }
-    await until(() => !isRunning(stuck), 'the stuck child is gone');
+    await waitFor('the stuck child is gone', () => !isRunning(stuck));
     expect(await hasher.verify(hash, GOOD)).toBe(true);
   });
 
@@ -159,7 +141,7 @@ describe('a login while the hasher dies', () => {
     await authenticator.init(stores.host);
     expect((await authenticator.accountManagement.addAccount('alice', GOOD)).ok).toBe(true);
     const attempt = runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY);
-    await until(async () => (await passwordHasher.stats()).running > 0, 'the login is being verified');
+    await waitFor('the login is being verified', async () => (await passwordHasher.stats()).running > 0);
     process.kill(passwordHasher.pid as number, 'SIGKILL');
     await expect(attempt).rejects.toBeInstanceOf(PasswordHasherError);
     const failures = stores.db.prepare('SELECT count(*) AS n FROM login_failures').get() as { n: number };
@@ -197,7 +179,7 @@ describe('the hasher and its parent', () => {
     expect(isRunning(pid)).toBe(true);
     const [code] = (await closed) as [number | null];
     expect(code).toBe(0);
-    await until(() => !isRunning(pid), 'the hasher has exited');
+    await waitFor('the hasher has exited', () => !isRunning(pid));
   });
 
   it('exits when its parent is killed in the middle of a storm', async () => {
@@ -206,7 +188,7 @@ describe('the hasher and its parent', () => {
     parent.kill('SIGKILL');
     await closed;
     // Well before it could have worked through the queue.
-    await until(() => !isRunning(pid), 'the orphaned hasher has exited', 3000);
+    await waitFor('the orphaned hasher has exited', () => !isRunning(pid), 3000);
   });
 
   it('lets `gatehouse hash-password` exit as soon as the hash is printed', async () => {

@@ -3,13 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, expect } from 'vitest';
 import WebSocket from 'ws';
 import type { GatehouseConfigInput } from '@gatehouse/hub';
 import { LocalProcessSpawner } from '@gatehouse/spawner';
 import { BrowserLikeClient, xsrfFromPage } from '../support/browser-like-client.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
+import { isRunning, waitFor } from '../support/processes.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 
 /**
@@ -101,17 +101,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 export interface RunningNginx {
@@ -291,15 +280,6 @@ function serverPid(hub: TestHub, name: string): number {
   return pid;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts `name`'s server through nginx (REST API + XSRF, then the progress stream to its end),
  * runs `use`, and stops it again, waiting until the server process is gone.
@@ -317,7 +297,7 @@ export async function withServer(hub: TestHub, browser: BrowserLikeClient, name:
   } finally {
     const stop = await browser.request('DELETE', `/hub/api/users/${name}/server`, { headers: { 'x-xsrftoken': xsrf } });
     expect(stop.status).toBe(204);
-    await waitFor(`${name}'s server (pid ${pid}) to exit`, () => (processExists(pid) ? undefined : true));
+    await waitFor(`${name}'s server (pid ${pid}) to exit`, () => !isRunning(pid));
   }
   expect((await browser.get(`/hub/api/users/${name}`)).json<{ servers: object }>().servers).toEqual({});
 }

@@ -8,9 +8,11 @@ import { demoAppPath, LocalProcessSpawner, type LocalProcessSpawnerOptions } fro
 import { xsrfFromPage, type BrowserLikeClient } from '../support/browser-like-client.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { cleanupTempDirs } from '../support/temp.ts';
+import { isRunning, processStat, waitFor } from '../support/processes.ts';
 import { rawHttp, type HeaderLine, type RawResponse } from './raw-client.ts';
 
 export * from './raw-client.ts';
+export { isRunning, processStat, waitFor } from '../support/processes.ts';
 
 /**
  * Shared by the proxy suite: hubs whose servers always stop, users, tokens, bounded polling, and
@@ -60,17 +62,6 @@ export async function closeHub(hub: TestHub | undefined): Promise<void> {
 
 export async function stopAllServers(hub: TestHub): Promise<void> {
   await Promise.all(hub.services.users.list().map((user) => hub.services.servers.stop(user)));
-}
-
-/** Polls `probe` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(25);
-  }
 }
 
 /** The user, created on first use (an admin when the hub's adminUsers names them). */
@@ -132,24 +123,6 @@ export async function readProgress(baseUrl: string, name: string, headers: Recor
     .split('\n')
     .filter((line) => line.startsWith('data: '))
     .map((line) => JSON.parse(line.slice(6)) as ProgressEvent);
-}
-
-/** `/proc/<pid>/stat` fields: state letter and parent pid; undefined when there is no such process. */
-export function processStat(pid: number): { state: string; ppid: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] as string, ppid: Number(fields[1]) };
-}
-
-/** Alive and not a zombie. */
-export function isRunning(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 function cmdline(pid: number): string {

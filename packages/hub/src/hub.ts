@@ -65,9 +65,10 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
   const db = openDatabase(dataDir, {
     onBackup: (backup, from, to) => logger.info({ backup, from, to }, 'database backed up before migration'),
   });
+  const now = options.now ?? Date.now;
   let hubApiUrl = '';
   try {
-    const services = buildServices({ config, logger, db, secret, dataDir, now: options.now ?? Date.now, hubApiUrl: () => hubApiUrl });
+    const services = buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl: () => hubApiUrl });
     await config.authenticator.init({
       logger: logger.child({ plugin: config.authenticator.kind }),
       accounts: services.accounts,
@@ -86,7 +87,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
     const proxy = new UserProxy({
       sources: services,
-      sessionPrincipals: new PrincipalCache(services, new DatabaseChangeWatch(services.db), options.now ?? Date.now),
+      sessionPrincipals: new PrincipalCache(services, new DatabaseChangeWatch(services.db), now),
       servers: services.servers,
       activity: services.activity,
       logger,
@@ -114,7 +115,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS);
-    const stopHousekeeping = startHousekeeping(services, options.now ?? Date.now);
+    const stopHousekeeping = startHousekeeping(services, now);
     const runtimeFile =
       options.writeRuntimeFile === false
         ? undefined

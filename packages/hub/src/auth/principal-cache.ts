@@ -1,5 +1,4 @@
 import type { DatabaseChangeWatch } from '../db/change-watch.ts';
-import type { SessionStore } from '../db/sessions.ts';
 import { sessionPrincipal, type Principal, type PrincipalSources } from './principal.ts';
 
 /** Entries kept at most; beyond this the cache starts over (only valid sessions are ever stored). */
@@ -43,8 +42,7 @@ export class PrincipalCache {
     const now = this.#now();
     const cached = this.#entries.get(sessionId);
     if (cached !== undefined && now < cached.validUntil) return cached.principal;
-    const sessions: SessionStore = this.#sources.sessions;
-    const record = sessions.lookup(sessionId);
+    const record = this.#sources.sessions.lookup(sessionId);
     const principal = sessionPrincipal(this.#sources, record?.username);
     // A lookup that wrote (expired row deleted, sliding expiry refreshed) has changed the generation:
     // what it read is still right, but the next request re-reads the watch before trusting the cache.
@@ -53,7 +51,7 @@ export class PrincipalCache {
       return undefined;
     }
     if (this.#entries.size >= MAX_ENTRIES) this.#entries = new Map();
-    this.#entries.set(sessionId, { principal, validUntil: sessions.reusableUntil(record) });
+    this.#entries.set(sessionId, { principal, validUntil: this.#sources.sessions.reusableUntil(record) });
     return principal;
   }
 }

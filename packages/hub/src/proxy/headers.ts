@@ -55,18 +55,20 @@ export function withoutHubCookies(cookieHeader: string): string | undefined {
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 
+const NOTHING_LISTED: ReadonlySet<string> = new Set();
+
 /** Names listed in Connection headers (lower case): they are hop-by-hop for this request. */
-function connectionListed(req: IncomingMessage): Set<string> {
-  const listed = new Set<string>();
+function connectionListed(req: IncomingMessage): ReadonlySet<string> {
+  let listed: Set<string> | undefined;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     if ((raw[i] as string).toLowerCase() !== 'connection') continue;
     for (const token of (raw[i + 1] as string).split(',')) {
       const name = token.trim().toLowerCase();
-      if (name !== '') listed.add(name);
+      if (name !== '') (listed ??= new Set()).add(name);
     }
   }
-  return listed;
+  return listed ?? NOTHING_LISTED;
 }
 
 /**

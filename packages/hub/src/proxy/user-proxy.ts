@@ -10,7 +10,7 @@ import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
-import { createHeaderRules, forwardedHeaders, returnedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
+import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 
