@@ -3,7 +3,7 @@ import { LocalProcessSpawner, SpawnError } from '@gatehouse/spawner';
 import {
   inlineServerCommand,
   makeRequest,
-  processGroupMembers,
+  liveGroupMembersOf,
   processState,
   startedPid,
   testPortRange,
@@ -27,7 +27,7 @@ async function expectFailedStart(fixture: SpawnerFixture, request: TestRequest, 
   const pid = startedPid(request);
   if (pid !== undefined) {
     expect(processState(pid)).toBe('gone'); // killed and reaped: no zombie
-    expect(processGroupMembers(pid)).toEqual([]);
+    expect(liveGroupMembersOf(pid)).toEqual([]);
   }
   expect(fixture.ports.claimed.size).toBe(0);
   return error as SpawnError;

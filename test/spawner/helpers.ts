@@ -111,10 +111,18 @@ export class SpawnerFixture {
   readonly spawner: LocalProcessSpawner;
   readonly handles: ServerHandle[] = [];
   readonly requests: TestRequest[] = [];
+  /** The "hub's data dir" given to the spawner: default homes live below it. */
+  readonly dataDir: string;
 
   constructor(readonly dir: string, options: LocalProcessSpawnerOptions) {
     this.spawner = new LocalProcessSpawner(options);
-    this.spawner.init({ logger: silentLogger, ports: this.ports });
+    this.dataDir = path.join(dir, 'data');
+  }
+
+  /** `init()` as the hub calls it (it decides on the sandbox, so it is asynchronous). */
+  async init(): Promise<this> {
+    await this.spawner.init({ logger: silentLogger, ports: this.ports, dataDir: this.dataDir });
+    return this;
   }
 
   async start(request: TestRequest, signal = new AbortController().signal): Promise<ServerHandle> {
@@ -152,7 +160,7 @@ export function useSpawnerFixtures(): (options: LocalProcessSpawnerOptions) => P
   return async (options) => {
     const fixture = new SpawnerFixture(await makeTempDir(), options);
     made.push(fixture);
-    return fixture;
+    return fixture.init();
   };
 }
 
@@ -164,6 +172,16 @@ export function processState(pid: number): string {
   } catch {
     return 'gone';
   }
+}
+
+/** The server program itself in the group `pgid`: not bwrap (the launcher and its pid-namespace init). */
+export function serverProcessOf(pgid: number): number {
+  const server = processGroupMembers(pgid).find((pid) => {
+    const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return path.basename(program) !== 'bwrap';
+  });
+  if (server === undefined) throw new Error(`no server process in group ${pgid}`);
+  return server;
 }
 
 /** Pids whose process group is `pgid`, zombies included. */
@@ -178,6 +196,15 @@ export function processGroupMembers(pgid: number): number[] {
     }
   }
   return members;
+}
+
+/**
+ * Members of the group that have not exited. The leader is checked to be reaped separately; a
+ * sandbox's pid-namespace init (bwrap) outlives bwrap by a moment and is then the system init's
+ * zombie to reap, not ours.
+ */
+export function liveGroupMembersOf(pgid: number): number[] {
+  return processGroupMembers(pgid).filter((member) => processState(member) !== 'Z');
 }
 
 /** Bounded polling for a real condition (never a bare sleep standing in for it). */

@@ -4,8 +4,9 @@ import {
   eventually,
   httpGet,
   makeRequest,
-  processGroupMembers,
+  liveGroupMembersOf,
   processState,
+  serverProcessOf,
   silentLogger,
   testPortRange,
   tokenHeader,
@@ -28,7 +29,7 @@ describe('LocalProcessSpawner poll() and re-attaching after a hub restart', () =
     const pid = handle.state['pid'] as number;
     expect(await fixture.spawner.poll(handle)).toBe('running');
 
-    process.kill(pid, 'SIGKILL');
+    process.kill(serverProcessOf(pid), 'SIGKILL');
 
     await eventually(async () => (await fixture.spawner.poll(handle)) === 'stopped');
     await eventually(() => processState(pid) === 'gone'); // reaped, not left as a zombie
@@ -43,13 +44,13 @@ describe('LocalProcessSpawner poll() and re-attaching after a hub restart', () =
 
     // The "restarted hub": a fresh instance that never started anything, sharing only the database.
     const restarted = new LocalProcessSpawner(options);
-    restarted.init({ logger: silentLogger, ports: fixture.ports });
+    await restarted.init({ logger: silentLogger, ports: fixture.ports, dataDir: fixture.dataDir });
 
     expect(await restarted.poll(handle)).toBe('running');
     expect((await httpGet(handle.port, `${request.prefix}api`, tokenHeader(request.apiToken))).status).toBe(200);
     await restarted.stop(handle);
 
-    expect(processGroupMembers(pid).filter((member) => processState(member) !== 'Z')).toEqual([]);
+    expect(liveGroupMembersOf(pid)).toEqual([]);
     expect(await restarted.poll(handle)).toBe('stopped');
     expect(fixture.ports.claimed.has(handle.port)).toBe(false);
     // It was still this test process's child, so Node reaps it: nothing is left, not even a zombie.

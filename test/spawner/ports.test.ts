@@ -1,13 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpawnError } from '@gatehouse/spawner';
 import {
   httpGet,
   inlineServerCommand,
   makeRequest,
-  makeTempDir,
   testPortRange,
   tokenHeader,
   useSpawnerFixtures,
@@ -85,15 +82,10 @@ Promise.all(${JSON.stringify(ports)}.map((p) => new Promise((ok) => net.createSe
   });
 
   it('retries on another port when the server reports EADDRINUSE, releasing the taken one', async () => {
-    const markerDir = await makeTempDir();
-    const fixture = await makeFixture({
-      portRange: [BLOCK_MIN + 50, BLOCK_MIN + 99],
-      command: FIRST_RUN_LOSES_THE_PORT,
-      env: { MARKER_FILE: path.join(markerDir, 'first-run-done') },
-    });
+    const fixture = await makeFixture({ portRange: [BLOCK_MIN + 50, BLOCK_MIN + 99], command: FIRST_RUN_LOSES_THE_PORT });
     const request = makeRequest(fixture.dir);
 
-    const handle = await fixture.start(request).finally(() => rm(markerDir, { recursive: true, force: true }));
+    const handle = await fixture.start(request);
 
     expect(fixture.ports.history).toHaveLength(2);
     const [lost, won] = fixture.ports.history;
@@ -112,8 +104,10 @@ Promise.all(${JSON.stringify(ports)}.map((p) => new Promise((ok) => net.createSe
 const FIRST_RUN_LOSES_THE_PORT = inlineServerCommand("(q, s) => s.end('second run')", {
   before: `
 const fs = require('node:fs');
-if (!fs.existsSync(process.env.MARKER_FILE)) {
-  fs.writeFileSync(process.env.MARKER_FILE, '');
+// The server's own home is where it may write, sandboxed or not; it outlives the first run.
+const marker = require('node:path').join(process.env.HOME, 'first-run-done');
+if (!fs.existsSync(marker)) {
+  fs.writeFileSync(marker, '');
   console.error('Error: listen EADDRINUSE: address already in use 127.0.0.1');
   process.exit(1);
 }`,

@@ -8,6 +8,7 @@ import {
   nextMessage,
   openWebSocket,
   portLooksTaken,
+  liveGroupMembersOf,
   processGroupMembers,
   processState,
   testPortRange,
@@ -39,7 +40,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     expect(request.progress.at(-1)?.message).toBe('Server ready');
     // The handle must survive the hub's database.
     expect(JSON.parse(JSON.stringify(handle))).toEqual(handle);
-    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number) });
+    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number), sandboxed: expect.any(Boolean) });
     expect(await fixture.spawner.poll(handle)).toBe('running');
 
     const api = await httpGet(handle.port, `${request.prefix}api`, tokenHeader(request.apiToken));
@@ -123,8 +124,11 @@ describe('LocalProcessSpawner with the demo app', () => {
       expect(names.sort()).toEqual(
         ['HOME', 'JUPYTERHUB_API_TOKEN', 'JUPYTERHUB_BASE_URL', 'JUPYTERHUB_SERVICE_PREFIX', 'JUPYTERHUB_SERVICE_URL', 'JUPYTERHUB_USER', 'PATH', 'USER'],
       );
-      // Its own process group and session: it survives the hub and can be signalled as a group.
-      expect(processGroupMembers(pid)).toEqual([pid]);
+      // Its own process group and session: it survives the hub and can be signalled as a group
+      // (sandboxed: bwrap leads it, with bwrap's pid-namespace init and the server inside).
+      const members = processGroupMembers(pid);
+      expect(members[0]).toBe(pid);
+      expect(members).toHaveLength(handle.state['sandboxed'] === true ? 3 : 1);
     } finally {
       delete process.env['GATEHOUSE_TEST_SECRET'];
     }
@@ -139,7 +143,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     await fixture.spawner.stop(handle);
 
     expect(processState(pid)).toBe('gone'); // not even a zombie
-    expect(processGroupMembers(pid)).toEqual([]);
+    expect(liveGroupMembersOf(pid)).toEqual([]);
     expect(fixture.ports.claimed.has(handle.port)).toBe(false);
     expect(await portLooksTaken(handle.port)).toBe(false);
     expect(await fixture.spawner.poll(handle)).toBe('stopped');

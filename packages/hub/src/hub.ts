@@ -75,7 +75,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       throttle: services.throttle,
       listenAddress: config.ip,
     });
-    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository });
+    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository, dataDir });
     // Like JupyterHub, adminUsers exist (as admins) from the first start.
     for (const name of services.usernamePolicy.adminUsers) {
       const problem = usernameProblem(name, services.usernamePolicy);
@@ -131,6 +131,8 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
       `Gatehouse is running at ${url}`,
     );
+    const isolation = config.spawner.isolation;
+    if (isolation !== undefined) logger[isolation.level === 'shared-account' ? 'warn' : 'info']({ isolation: isolation.level }, isolation.summary);
     let closed: Promise<void> | undefined;
     return {
       url,

@@ -2,4 +2,5 @@ export * from './types.ts';
 export { LocalProcessSpawner, demoAppPath } from './local-process.ts';
 export type { LocalProcessSpawnerOptions } from './local-process-options.ts';
 export { boundLogFile } from './log-file.ts';
-export { JupyterhubSingleuserSpawner, JupyterServerSpawner, DemoAppSpawner, bestAvailableSpawner, findExecutable } from './presets.ts';
+export { JupyterhubSingleuserSpawner, JupyterServerSpawner, DemoAppSpawner, bestAvailableSpawner } from './presets.ts';
+export { findExecutable } from './executables.ts';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { homePatternProblem } from './home.ts';
 import { PluginOptionsError } from './types.ts';
 
 /** Options of `LocalProcessSpawner`; every one is optional. Durations are in seconds. */
@@ -12,8 +13,26 @@ export interface LocalProcessSpawnerOptions {
    * and over the default PATH. USER and HOME come from the account and cannot be set here.
    */
   readonly env?: Readonly<Record<string, string>>;
-  /** Absolute working directory. Default: HOME of the account the server runs as. */
+  /**
+   * Absolute working directory shared by every server (bound read-write into each sandbox).
+   * Default: the server's own HOME.
+   */
   readonly cwd?: string;
+  /**
+   * Each user's HOME when servers share the hub's account: an absolute path with `{username}`,
+   * created 0700 on first start. Default: `<dataDir>/homes/{username}`. With systemUsers the
+   * system account's own home is used instead.
+   */
+  readonly home?: string;
+  /**
+   * Run each server in a bubblewrap sandbox (see sandbox.ts) that shows it its own home read-write,
+   * the system read-only, and not the hub's data dir nor other users' homes. 'auto' (default): when
+   * `bwrap` is installed and works here; true: required (the hub does not start without it); false: off.
+   * Applies to servers sharing the hub's account; systemUsers already separates them by account.
+   */
+  readonly sandbox?: boolean | 'auto';
+  /** More absolute paths every sandbox hides (e.g. the front proxy's socket directory). Default: none. */
+  readonly sandboxHide?: readonly string[];
   /** Inclusive port range servers listen in. Default: [20000, 29999]. */
   readonly portRange?: readonly [number, number];
   /** How long to wait for the first HTTP answer (< 500) once the process runs. Default: 30. */
@@ -36,6 +55,9 @@ export interface ResolvedLocalProcessOptions {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | undefined;
+  readonly home: string | undefined;
+  readonly sandbox: boolean | 'auto';
+  readonly sandboxHide: readonly string[];
   readonly portRange: readonly [number, number];
   readonly httpTimeout: number;
   readonly startTimeout: number;
@@ -49,7 +71,7 @@ const ROOT_KEY = 'spawner';
 
 const KNOWN_KEYS = [
   'command', 'args', 'env', 'cwd', 'portRange', 'httpTimeout', 'startTimeout', 'stopGracePeriod', 'credential',
-  'systemUsers',
+  'systemUsers', 'home', 'sandbox', 'sandboxHide',
 ] as const;
 
 /** Set by the spawner from the account the server runs as; silently overriding them would mislead. */
@@ -114,6 +136,26 @@ function environment(value: unknown): Readonly<Record<string, string>> {
   return Object.freeze({ ...(value as Record<string, string>) });
 }
 
+function absolutePaths(key: string, value: unknown): readonly string[] {
+  const paths = stringList(key, value, true);
+  paths.forEach((item, index) => {
+    if (!path.isAbsolute(item)) fail(`${key}[${index}]`, 'expected an absolute path');
+  });
+  return paths;
+}
+
+function checkIsolationOptions(o: { [K in keyof LocalProcessSpawnerOptions]?: unknown }): void {
+  if (o.home !== undefined) {
+    const problem = typeof o.home === 'string' ? homePatternProblem(o.home) : 'expected a string';
+    if (problem !== undefined) fail('home', problem);
+    if (o.systemUsers === true) fail('home', 'not used with systemUsers, where each server gets its system account\'s home');
+  }
+  if (o.sandbox !== undefined && typeof o.sandbox !== 'boolean' && o.sandbox !== 'auto') fail('sandbox', "expected true, false or 'auto'");
+  if (o.sandbox === true && o.systemUsers === true) {
+    fail('sandbox', 'not used with systemUsers, which already runs each server as its own account');
+  }
+}
+
 /** Validates once, at construction, and returns a frozen copy (Fastify-style: no later surprises). */
 export function resolveLocalProcessOptions(options: unknown): ResolvedLocalProcessOptions {
   if (options === undefined) options = {};
@@ -131,11 +173,15 @@ export function resolveLocalProcessOptions(options: unknown): ResolvedLocalProce
     fail('credential', "expected 'token-header' or 'none'");
   }
   if (o.systemUsers !== undefined && typeof o.systemUsers !== 'boolean') fail('systemUsers', 'expected a boolean');
+  checkIsolationOptions(o);
   return Object.freeze({
     command: o.command === undefined ? undefined : programAndArguments(o.command),
     args: o.args === undefined ? Object.freeze([]) : stringList('args', o.args, true),
     env: environment(o.env),
     cwd: o.cwd as string | undefined,
+    home: o.home as string | undefined,
+    sandbox: (o.sandbox as boolean | 'auto' | undefined) ?? 'auto',
+    sandboxHide: o.sandboxHide === undefined ? Object.freeze([]) : absolutePaths('sandboxHide', o.sandboxHide),
     portRange: portRange(o.portRange),
     httpTimeout: seconds('httpTimeout', o.httpTimeout, 30),
     startTimeout: seconds('startTimeout', o.startTimeout, 60),

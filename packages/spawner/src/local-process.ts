@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { hubAccount, systemAccount, type ServerAccount } from './account.ts';
+import { launchCommand, planIsolation, prepareWorkspace, type IsolationPlan, type Workspace } from './isolation.ts';
 import {
   resolveLocalProcessOptions,
   type LocalProcessSpawnerOptions,
@@ -8,7 +8,7 @@ import {
 } from './local-process-options.ts';
 import { lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
 import { claimPort } from './port-allocation.ts';
-import { terminateGroup, type ProcessIdentity } from './process-group.ts';
+import { isGroupAlive, terminateGroup, type ProcessIdentity } from './process-group.ts';
 import { isSameLiveProcess } from './process-table.ts';
 import { waitForHttp } from './readiness.ts';
 import { describeExit, launchServerProcess, type ServerChild } from './server-process.ts';
@@ -17,6 +17,7 @@ import {
   type JsonObject,
   type ProgressSink,
   type ServerHandle,
+  type ServerIsolation,
   type SpawnRequest,
   type Spawner,
   type SpawnerHost,
@@ -39,12 +40,12 @@ type AttemptResult = { readonly handle: ServerHandle } | { readonly portTaken: t
 function processIdentity(state: JsonObject): ProcessIdentity | undefined {
   const { pid, pgid, startTime } = state;
   const valid = [pid, pgid, startTime].every((value) => typeof value === 'number' && Number.isInteger(value) && value > 0);
-  return valid ? { pid: pid as number, pgid: pgid as number, startTime: startTime as number } : undefined;
+  return valid ? { pid: pid as number, pgid: pgid as number, startTime: startTime as number, launcherLeads: state['sandboxed'] === true } : undefined;
 }
 
-/** A detached child leads its own process group, so its pgid is its pid. */
-function identityOf(child: ServerChild): ProcessIdentity {
-  return { pid: child.pid, pgid: child.pid, startTime: child.startTime };
+/** A detached child leads its own process group, so its pgid is its pid; a sandboxed one is bwrap. */
+function identityOf(child: ServerChild, sandboxed: boolean): ProcessIdentity {
+  return { pid: child.pid, pgid: child.pid, startTime: child.startTime, launcherLeads: sandboxed };
 }
 
 /**
@@ -57,6 +58,7 @@ export class LocalProcessSpawner implements Spawner {
   readonly startTimeout: number;
   readonly #options: ResolvedLocalProcessOptions;
   #host: SpawnerHost | undefined;
+  #plan: IsolationPlan | undefined;
   /** Children of this process by pid: stop() waits for Node to reap them, so no zombie is left. */
   readonly #children = new Map<number, ServerChild>();
 
@@ -65,8 +67,13 @@ export class LocalProcessSpawner implements Spawner {
     this.startTimeout = this.#options.startTimeout;
   }
 
-  init(host: SpawnerHost): void {
+  async init(host: SpawnerHost): Promise<void> {
+    this.#plan = await planIsolation(this.#options, host, hubAccount());
     this.#host = host;
+  }
+
+  get isolation(): ServerIsolation | undefined {
+    return this.#plan?.isolation;
   }
 
   async start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle> {
@@ -83,7 +90,7 @@ export class LocalProcessSpawner implements Spawner {
   async poll(handle: ServerHandle): Promise<'running' | 'stopped'> {
     const identity = processIdentity(handle.state);
     if (identity === undefined) return 'stopped';
-    return (await isSameLiveProcess(identity.pid, identity.startTime)) ? 'running' : 'stopped';
+    return (await isGroupAlive(identity)) ? 'running' : 'stopped';
   }
 
   async stop(handle: ServerHandle): Promise<void> {
@@ -101,8 +108,7 @@ export class LocalProcessSpawner implements Spawner {
   async #startOnFreePort(host: SpawnerHost, request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle> {
     const startSignal = AbortSignal.any([signal, AbortSignal.timeout(this.startTimeout * 1000)]);
     const account = this.#options.systemUsers ? await systemAccount(request.username) : hubAccount();
-    const cwd = this.#options.cwd ?? account.home;
-    await assertDirectory(cwd, this.#options.cwd === undefined ? `HOME of "${account.name}"` : 'spawner.cwd');
+    const workspace = await prepareWorkspace(this.#requirePlan(), this.#options, account, request.username);
     const portsTaken = new Set<number>();
     for (let attempt = 1; attempt <= MAX_PORT_ATTEMPTS; attempt++) {
       this.#throwIfAborted(signal, startSignal);
@@ -112,7 +118,7 @@ export class LocalProcessSpawner implements Spawner {
         throw new SpawnError(`No free port left in spawner.portRange [${min}, ${max}]`);
       }
       onProgress({ progress: 10, message: `Allocated port ${port}` });
-      const result = await this.#attempt(request, port, account, cwd, onProgress, { signal, startSignal }).catch((error: unknown) => {
+      const result = await this.#attempt(request, port, account, workspace, onProgress, { signal, startSignal }).catch((error: unknown) => {
         host.ports.release(port);
         throw error;
       });
@@ -129,7 +135,7 @@ export class LocalProcessSpawner implements Spawner {
     request: SpawnRequest,
     port: number,
     account: ServerAccount,
-    cwd: string,
+    workspace: Workspace,
     onProgress: ProgressSink,
     signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
   ): Promise<AttemptResult> {
@@ -139,9 +145,9 @@ export class LocalProcessSpawner implements Spawner {
     let child: ServerChild;
     try {
       child = await launchServerProcess({
-        argv: [...(this.#options.command ?? [process.execPath, demoAppPath]), ...this.#options.args],
-        env: this.#environment(request, port, account),
-        cwd,
+        argv: await launchCommand(this.#requirePlan(), workspace, [...(this.#options.command ?? [process.execPath, demoAppPath]), ...this.#options.args]),
+        env: this.#environment(request, port, account, workspace.home),
+        cwd: workspace.cwd,
         ...(account.uid === undefined ? {} : { uid: account.uid, gid: account.gid }),
         log: log.handle,
       });
@@ -149,7 +155,7 @@ export class LocalProcessSpawner implements Spawner {
       await log.handle.close(); // the child holds its own copy of the descriptor
     }
     this.#track(child);
-    const identity = identityOf(child);
+    const identity = identityOf(child, this.#plan?.bwrap !== undefined);
     try {
       return await this.#readyOrExplained(request, port, child, onProgress, signals, log.startOffset);
     } catch (error) {
@@ -168,7 +174,7 @@ export class LocalProcessSpawner implements Spawner {
     signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
     logOffset: number,
   ): Promise<AttemptResult> {
-    const identity = identityOf(child);
+    const identity = identityOf(child, this.#plan?.bwrap !== undefined);
     onProgress({ progress: 30, message: `Process started (pid ${child.pid})` });
     this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server process started');
     const childGone = new AbortController();
@@ -179,7 +185,7 @@ export class LocalProcessSpawner implements Spawner {
     if (answered && (await isSameLiveProcess(child.pid, child.startTime))) {
       onProgress({ progress: 100, message: 'Server ready' });
       this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server ready');
-      const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime };
+      const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime, sandboxed: identity.launcherLeads === true };
       return { handle: { host: SERVER_HOST, port, credential: this.#options.credential, state } };
     }
 
@@ -197,14 +203,14 @@ export class LocalProcessSpawner implements Spawner {
     );
   }
 
-  /** JUPYTERHUB_* from the hub win over the configured `env`; USER and HOME describe the account. */
-  #environment(request: SpawnRequest, port: number, account: ServerAccount): Record<string, string> {
+  /** JUPYTERHUB_* from the hub win over the configured `env`; USER names the account, HOME the server's home. */
+  #environment(request: SpawnRequest, port: number, account: ServerAccount, home: string): Record<string, string> {
     return {
       PATH: process.env['PATH'] ?? FALLBACK_PATH,
       ...this.#options.env,
       ...request.environment(port),
       USER: account.name,
-      HOME: account.home,
+      HOME: home,
     };
   }
 
@@ -230,15 +236,13 @@ export class LocalProcessSpawner implements Spawner {
     }
   }
 
+  #requirePlan(): IsolationPlan {
+    if (this.#plan === undefined) throw new SpawnError('LocalProcessSpawner used before init(host)');
+    return this.#plan;
+  }
+
   #requireHost(): SpawnerHost {
     if (this.#host === undefined) throw new SpawnError('LocalProcessSpawner used before init(host)');
     return this.#host;
-  }
-}
-
-async function assertDirectory(dir: string, what: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (info?.isDirectory() !== true) {
-    throw new SpawnError(`Cannot start the server in ${dir} (${what}): no such directory`);
   }
 }

@@ -1,6 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findExecutable } from './executables.ts';
 import { LocalProcessSpawner } from './local-process.ts';
 import type { LocalProcessSpawnerOptions } from './local-process-options.ts';
 
@@ -18,21 +17,6 @@ import type { LocalProcessSpawnerOptions } from './local-process-options.ts';
 type PresetOptions = Omit<LocalProcessSpawnerOptions, 'command'>;
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-/** The executable's path when it is on PATH, else undefined. */
-export function findExecutable(name: string, searchPath = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 function hasJupyterLab(): boolean {
   return findExecutable('jupyter-lab') !== undefined;

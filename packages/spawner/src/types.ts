@@ -92,6 +92,25 @@ export interface SpawnerLogger {
 export interface SpawnerHost {
   readonly logger: SpawnerLogger;
   readonly ports: PortRegistry;
+  /**
+   * The hub's data directory (absolute): its database, cookie secret and server logs. A spawner may
+   * keep per-user files below it, but must never let a server read the rest of it.
+   */
+  readonly dataDir: string;
+  /** More paths only the hub may read (e.g. a socket or secret file of its front proxy); default none. */
+  readonly privatePaths?: readonly string[];
+}
+
+/**
+ * How far apart the servers of different users are, for the start-up log and the admin page:
+ * - `system-users`: each server runs as its user's own system account (the OS keeps them apart);
+ * - `sandbox`: servers share the hub's account, each in a sandbox that shows it only its own files;
+ * - `shared-account`: servers share the hub's account and nothing keeps them apart.
+ */
+export interface ServerIsolation {
+  readonly level: 'system-users' | 'sandbox' | 'shared-account';
+  /** One sentence in plain words, e.g. why there is no sandbox. */
+  readonly summary: string;
 }
 
 export interface Spawner {
@@ -101,6 +120,8 @@ export interface Spawner {
   readonly description?: string;
   /** Upper bound for a whole start, in seconds; the hub aborts `start()` after it. */
   readonly startTimeout: number;
+  /** How servers are kept apart; final once `init()` has resolved. Optional for third-party spawners. */
+  readonly isolation?: ServerIsolation;
   init(host: SpawnerHost): void | Promise<void>;
   /** Starts the server; resolves when it answers HTTP. Rejects with `SpawnError` (and cleans up). */
   start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
