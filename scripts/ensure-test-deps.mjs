@@ -12,6 +12,7 @@ const REQUIREMENTS = [
   { command: '/usr/bin/jupyterhub-singleuser', pkg: 'jupyterhub', why: 'real jupyterhub-singleuser tests' },
   { command: '/usr/bin/jupyter-notebook', pkg: 'jupyter-notebook', why: 'classic notebook UI for Jupyter tests' },
   { command: '/usr/share/jupyter/kernels/python3/kernel.json', pkg: 'python3-ipykernel', why: 'a Python kernel for Jupyter tests' },
+  { command: '/usr/bin/bwrap', pkg: 'bubblewrap', why: 'the server sandbox (spawner and Jupyter isolation tests)' },
 ];
 
 const missing = REQUIREMENTS.filter((requirement) => !existsSync(requirement.command));

@@ -1,4 +1,5 @@
 import type { AccountRecord } from '@gatehouse/authenticators';
+import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
 import { html, layout, type SafeHtml } from './html.ts';
@@ -23,6 +24,8 @@ export interface AdminPageModel {
   readonly usesPasswords: boolean;
   /** Admins may open other users' servers (config adminAccess). */
   readonly adminAccess: boolean;
+  /** How the spawner keeps servers apart (undefined: a spawner that does not say). */
+  readonly isolation?: ServerIsolation | undefined;
   readonly notice?: string | undefined;
   readonly error?: string | undefined;
   /** A one-time setup link just made: shown once. */
@@ -54,6 +57,15 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline">${hidden(model.xsrfToken)}
         <button type="submit" class="danger">Delete ${name}</button></form>`}
   </details>`;
+}
+
+/** Said on every visit while servers share one OS account without a sandbox: an admin must not miss it. */
+function isolationNotice(isolation: ServerIsolation | undefined): SafeHtml | string {
+  if (isolation === undefined) return '';
+  if (isolation.level === 'shared-account') {
+    return html`<p id="server-isolation" class="error" role="alert"><strong>Users are not kept apart.</strong> ${isolation.summary}</p>`;
+  }
+  return html`<p id="server-isolation" class="muted">${isolation.summary}</p>`;
 }
 
 function pager(model: AdminPageModel): SafeHtml {
@@ -88,6 +100,7 @@ export function renderAdminPage(model: AdminPageModel): string {
       <h1>Administration</h1>
       <p id="counts"><strong>${model.counts.users}</strong> users · <strong>${model.counts.running}</strong> ${model.counts.running === 1 ? 'server' : 'servers'} running ·
         <strong>${model.counts.pending}</strong> starting</p>
+      ${isolationNotice(model.isolation)}
       ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ''}
       ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
       ${model.setupLink

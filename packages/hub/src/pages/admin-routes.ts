@@ -69,6 +69,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       counts: { users: services.users.count(), running, pending },
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
       adminAccess: services.config.adminAccess,
+      isolation: services.config.spawner.isolation,
       notice: done?.(who),
       ...extra,
     });
