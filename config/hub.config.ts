@@ -31,8 +31,14 @@ export default defineConfig({
   // How user servers start: one local process per user. bestAvailableSpawner() picks
   // jupyterhub-singleuser if installed, else `jupyter server`, else the bundled demo app, and the hub
   // says which at start. Use JupyterhubSingleuserSpawner, JupyterServerSpawner or LocalProcessSpawner
-  // ({ command, args, env, cwd, portRange, httpTimeout, startTimeout, stopGracePeriod, credential, systemUsers }) to choose.
-  spawner: bestAvailableSpawner({ portRange: [20000, 29999] }),
+  // ({ command, args, env, cwd, portRange, httpTimeout, startTimeout, stopGracePeriod, credential, systemUsers,
+  // home, sandbox, sandboxHide }) to choose.
+  // Each user's server gets its own HOME, `home` ('<dataDir>/homes/{username}' by default, created 0700), and
+  // runs in a bubblewrap sandbox that sees only that home read-write, the system read-only, and not the data
+  // dir nor other homes. sandbox: 'auto' (default: on when bwrap works here) | true (required) | false (off:
+  // every user's code can then read every other user's files). systemUsers: true (hub as root) runs each
+  // server as the system account of the same name instead — the strongest separation.
+  spawner: bestAvailableSpawner({ portRange: [20000, 29999], sandbox: 'auto' }),
   // Sliding idle expiry and absolute maximum of a login session, in seconds.
   session: { idleTimeout: 24 * 60 * 60, maxAge: 14 * 24 * 60 * 60 },
   // 'auto': Secure cookies unless the hub serves plain HTTP on loopback; or force true/false.

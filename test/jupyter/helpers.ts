@@ -267,12 +267,24 @@ export function kernelProcesses(runtimeDir: string): number[] {
  * and the kernel's pids, for asserting that a stop ends both.
  */
 export async function serverAndKernelPids(hub: TestHub, notebook: Page, dirs: JupyterDirs, username: string): Promise<{ server: number; kernel: number }> {
-  const kernel = Number(await runCell(notebook, 'import os; print(os.getpid())'));
-  expect(Number.isInteger(kernel) && kernel > 0, `kernel pid ${kernel}`).toBe(true);
-  expect(kernelProcesses(dirs.runtime)).toContain(kernel);
+  const reported = Number(await runCell(notebook, 'import os; print(os.getpid())'));
+  expect(Number.isInteger(reported) && reported > 0, `kernel pid ${reported}`).toBe(true);
+  // In a sandbox the kernel sees its pid in its own pid namespace: match it to the host's view.
+  const kernel = kernelProcesses(dirs.runtime).find((pid) => innermostPid(pid) === reported);
+  expect(kernel, `no kernel of this hub has pid ${reported} in its namespace`).toBeDefined();
   const server = serverPid(hub, username);
   expect(isRunning(server)).toBe(true);
-  return { server, kernel };
+  return { server, kernel: kernel as number };
+}
+
+/** The pid a process sees for itself: the last NSpid of /proc/<pid>/status (its innermost pid namespace). */
+function innermostPid(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('NSpid:'));
+    return Number(line?.split(/\s+/).filter(Boolean).at(-1));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bounded wait until none of `pids` is alive (zombies count as gone: they have exited). */
