@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -189,11 +189,13 @@ describe('the sandbox', () => {
     const request = makeRequest(fixture.dir, 'alice');
     const handle = await fixture.start(request);
     const pid = handle.state['pid'] as number;
+    expect(handle.state['sandboxed']).toBe(true);
     const started = Date.now();
 
     await fixture.spawner.stop(handle);
 
     expect(Date.now() - started).toBeLessThan(10_000); // not the 20 s grace period: SIGTERM worked
+    expect(readFileSync(request.logFile, 'utf8')).toContain('SIGTERM, shutting down');
     expect(processState(pid)).toBe('gone');
     expect(liveGroupMembersOf(pid)).toEqual([]);
   });
