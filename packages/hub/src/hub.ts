@@ -28,6 +28,8 @@ import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
 import { UserAdmin } from './user-admin.ts';
+import { secondFactorFor } from './totp/wiring.ts';
+import { PendingLoginStore } from './totp/pending-logins.ts';
 
 export interface StartHubOptions {
   /** Recorded in the runtime file for `gatehouse list`. */
@@ -223,6 +225,8 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     xsrf: new XsrfGuard(secret),
     usernamePolicy,
+    secondFactor: secondFactorFor(config, db, box, logger, now),
+    pendingLogins: new PendingLoginStore(db, now),
     isTrustedProxy: createAddressMatcher(config.trustedProxies),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };

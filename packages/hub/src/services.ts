@@ -13,6 +13,8 @@ import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
+import type { PendingLoginStore } from './totp/pending-logins.ts';
+import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
 
 /** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
@@ -35,6 +37,8 @@ export interface HubServices {
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
   readonly usernamePolicy: UsernamePolicy;
+  readonly secondFactor: SecondFactor;
+  readonly pendingLogins: PendingLoginStore;
   /** True when a connection from `address` may set identity and X-Forwarded-* headers. */
   readonly isTrustedProxy: (address: string | undefined) => boolean;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
