@@ -135,13 +135,23 @@ interface NginxOptions {
 
 /** nginx from the doc, in front of `hub`; ready when it answers HTTP. Retries if its port was taken. */
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
+  return startNginxSite((dir, port) => {
+    const htpasswdPath = path.join(dir, 'htpasswd');
+    writeFileSync(htpasswdPath, htpasswd(options.users));
+    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubPort: Number(new URL(options.hub.baseUrl).port) });
+    return (options.edit ?? ((conf) => conf))(site);
+  });
+}
+
+/**
+ * nginx with the site conf `render(dir, port)` returns (`dir`: nginx's own temp dir, `port`: the one
+ * to listen on); ready when it answers HTTP. Retries if its port was taken. Stopped by afterAll.
+ */
+export async function startNginxSite(render: (dir: string, listenPort: number) => string): Promise<RunningNginx> {
   const dir = tempDir('gatehouse-nginx-');
-  const htpasswdPath = path.join(dir, 'htpasswd');
-  writeFileSync(htpasswdPath, htpasswd(options.users));
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubPort: Number(new URL(options.hub.baseUrl).port) });
-    writeFileSync(path.join(dir, 'gatehouse.conf'), (options.edit ?? ((conf) => conf))(site));
+    writeFileSync(path.join(dir, 'gatehouse.conf'), render(dir, port));
     writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir, path.join(dir, 'gatehouse.conf')));
     const started = await launch(dir, port);
     if (started !== 'port-taken') return started;
@@ -195,7 +205,7 @@ async function stopNginx(child: ChildProcess, exited: Promise<void>): Promise<vo
 }
 
 /** For afterAll: stops every nginx this file started and checks that none of their processes survive. */
-async function stopEveryNginx(): Promise<void> {
+export async function stopEveryNginx(): Promise<void> {
   const all = [...everyNginx];
   await Promise.all(all.map((nginx) => nginx.stop()));
   expect(all.filter((nginx) => groupAlive(nginx.pid)).map((nginx) => nginx.pid)).toEqual([]);

@@ -13,6 +13,7 @@ import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
+import type { AuthCookieStore } from './http/auth-request.ts';
 import type { PendingLoginStore } from './totp/pending-logins.ts';
 import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
@@ -39,6 +40,8 @@ export interface HubServices {
   readonly usernamePolicy: UsernamePolicy;
   readonly secondFactor: SecondFactor;
   readonly pendingLogins: PendingLoginStore;
+  /** The opt-in gatehouse-auth cookies of nginx auth_request (GET /hub/auth). */
+  readonly authCookies: AuthCookieStore;
   /** True when a connection from `address` may set identity and X-Forwarded-* headers. */
   readonly isTrustedProxy: (address: string | undefined) => boolean;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
