@@ -88,6 +88,11 @@ function loginLocation(req: IncomingMessage): string {
   return `/hub/login?next=${encodeURIComponent(next)}`;
 }
 
+/** Names outside printable ASCII (a usernamePattern that allows them) are percent-encoded (UTF-8). */
+function headerSafe(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) ? name : encodeURIComponent(name);
+}
+
 function answer(res: ServerResponse, status: number, headers: Record<string, string>): void {
   res.writeHead(status, { 'cache-control': 'no-store', 'content-length': '0', ...headers });
   res.end();
@@ -110,6 +115,16 @@ export class AuthRequestHandler {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.#answer(req, res);
+    } catch {
+      // Outside Koa nothing else would catch it: a throw here must not take the hub down.
+      if (!res.headersSent) answer(res, 500, {});
+      else res.destroy();
+    }
+  }
+
+  #answer(req: IncomingMessage, res: ServerResponse): void {
     const principal = proxyPrincipal(this.#sources, this.#cookies, req, AUTH_COOKIE);
     if (principal === undefined) return answer(res, 401, { location: loginLocation(req) });
     const url = req.url ?? '';
@@ -118,6 +133,7 @@ export class AuthRequestHandler {
       const rule = restrictions(url.slice(queryAt + 1));
       if ((rule.users !== undefined && !rule.users.has(principal.user.name)) || (rule.admin && !principal.user.admin)) return answer(res, 403, {});
     }
-    answer(res, 200, { 'x-auth-request-user': principal.user.name, 'remote-user': principal.user.name });
+    const name = headerSafe(principal.user.name);
+    answer(res, 200, { 'x-auth-request-user': name, 'remote-user': name });
   }
 }
