@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLikeClient, xsrfFromPage } from '../support/browser-like-client.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
-import { replaceOnce, startNginxSite, stopEveryNginx, type RunningNginx } from '../nginx/helpers.ts';
+import { hubSocketPath, replaceOnce, socketFrontProxy, startNginxSite, stopEveryNginx, type RunningNginx } from '../nginx/helpers.ts';
 import { oathtoolCode, STEP_MS, toFreshStep } from './helpers.ts';
 
 // docs/nginx-auth-request.conf with real nginx: a static site and a second app behind the hub's
@@ -20,18 +20,26 @@ let nginx: RunningNginx;
 let app: http.Server;
 
 beforeAll(async () => {
-  hub = await startTestHub({ authRequest: { cookiePaths: ['/site/', '/app/'] }, totp: { requiredFor: 'everyone' }, adminUsers: ['root'] });
+  const socketPath = hubSocketPath();
+  hub = await startTestHub({
+    frontProxy: socketFrontProxy(socketPath),
+    authRequest: { cookiePaths: ['/site/', '/app/'] },
+    totp: { requiredFor: 'everyone' },
+    adminUsers: ['root'],
+  });
   app = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ path: req.url, user: req.headers['x-auth-request-user'] ?? null, remoteUser: req.headers['remote-user'] ?? null }));
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  // nginx's workers run as their own user (www-data under root): the site must be world-readable.
   const siteDir = tempDir('gatehouse-site-');
-  mkdirSync(path.join(siteDir, 'site'));
-  writeFileSync(path.join(siteDir, 'site', 'index.html'), `<!doctype html><title>Site</title><p>${SITE_TEXT}</p>\n`);
+  chmodSync(siteDir, 0o755);
+  mkdirSync(path.join(siteDir, 'site'), { mode: 0o755 });
+  writeFileSync(path.join(siteDir, 'site', 'index.html'), `<!doctype html><title>Site</title><p>${SITE_TEXT}</p>\n`, { mode: 0o644 });
   nginx = await startNginxSite((_dir, port) => {
     let conf = replaceOnce(readFileSync(DOC_PATH, 'utf8'), 'listen 80;', `listen 127.0.0.1:${port};`);
-    conf = replaceOnce(conf, 'server 127.0.0.1:8000;', `server 127.0.0.1:${new URL(hub.baseUrl).port};`);
+    conf = replaceOnce(conf, 'server unix:/run/gatehouse/proxy.sock;', `server unix:${socketPath};`);
     conf = replaceOnce(conf, 'server 127.0.0.1:9000;', `server 127.0.0.1:${(app.address() as AddressInfo).port};`);
     return replaceOnce(conf, 'alias /var/www/site/;', `alias ${siteDir}/site/;`);
   });

@@ -5,6 +5,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
+import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
@@ -23,7 +24,7 @@ export interface UserProxyDeps {
   readonly logger: Logger;
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly frontProxy: FrontProxyTrust;
   readonly counters: ProxyCounters;
 }
 
@@ -45,7 +46,7 @@ export class UserProxy {
 
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
-    this.#rules = createHeaderRules(deps.trustedHeaders);
+    this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
     this.#ws.on('proxyReqWs', (proxyReq) => {
@@ -84,7 +85,7 @@ export class UserProxy {
 
   #context(req: IncomingMessage, route: Route, upgrade: boolean) {
     const clientAddress = req.socket.remoteAddress ?? '';
-    return { clientAddress, fromTrustedProxy: this.#deps.isTrustedProxy(clientAddress), authorization: route.authorization, upgrade };
+    return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
