@@ -101,6 +101,20 @@ describe('sign-in with a second factor', () => {
     expect(JSON.stringify(stored)).not.toContain(used.replaceAll('-', ''));
   });
 
+  it('makes a new set of recovery codes on the account page after a current code; the old set is void', async () => {
+    const { client, secret, recoveryCodes: old } = await enrolled('olga');
+    const page = await client.get('/hub/account/totp');
+    expect(page.body).toContain('10 unused recovery');
+    hub.clock.advance(STEP_MS);
+    const made = await client.request('POST', '/hub/account/totp/recovery-codes', { form: { _xsrf: xsrfFromPage(page.body), code: oathtoolCode(secret, hub.clock.now) } });
+    expect(made.status).toBe(200);
+    const fresh = [...made.body.matchAll(/<li><code>([a-z2-7-]+)<\/code><\/li>/g)].map((match) => match[1] as string);
+    expect(fresh).toHaveLength(10);
+    expect(fresh.some((code) => old.includes(code))).toBe(false);
+    expect((await codeStep(await passwordStep(hub.baseUrl, 'olga'), old[0] as string)).status).toBe(403);
+    expect((await codeStep(await passwordStep(hub.baseUrl, 'olga'), fresh[0] as string)).status).toBe(302);
+  });
+
   it('keeps the secret sealed in the database', async () => {
     const { secret } = await enrolled('frank');
     const row = hub.services.db.prepare('SELECT sealed_secret FROM totp_secrets WHERE user_id = ?').get(hub.services.users.get('frank')?.id) as { sealed_secret: string };
@@ -164,6 +178,16 @@ describe('removal and admin reset', () => {
     const viaPage = await admin.request('POST', '/hub/admin/users/ivan/totp-reset', { form: { _xsrf: xsrfFromPage(adminPage.body) } });
     expect(viaPage.status).toBe(302);
     expect(await isSignedIn(await loginWithForm(hub.baseUrl, 'ivan'))).toBe(true);
+  });
+
+  it('lets a pending login through once an admin has reset the factor (none being required)', async () => {
+    await enrolled('pete');
+    const pending = await passwordStep(hub.baseUrl, 'pete');
+    hub.services.secondFactor.reset(hub.services.userAdmin.require('pete'), 'root');
+    const page = await pending.get('/hub/login/totp');
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/hub/home');
+    expect(await isSignedIn(pending)).toBe(true);
   });
 
   it('refuses a reset of someone else by a non-admin', async () => {

@@ -63,9 +63,19 @@ export function totpLoginRoutes(router: Router, services: HubServices): void {
     services.logger.info({ username: user.name, secondFactor: via, remoteAddress: clientAddress(ctx) }, 'login');
   };
 
-  router.get(TOTP_LOGIN_PATH, (ctx) => {
+  /** An admin reset the factor during the pending login (and none is required): the first factor was enough. */
+  const noLongerNeeded = async (ctx: Context, pending: PendingLogin, user: UserRow): Promise<boolean> => {
+    if (services.secondFactor.isNeeded(user)) return false;
+    if (services.pendingLogins.consume(pending)) {
+      await finish(ctx, user, 'none');
+      ctx.redirect(pending.next);
+    } else ctx.redirect('/hub/login');
+    return true;
+  };
+
+  router.get(TOTP_LOGIN_PATH, async (ctx) => {
     const found = pendingOf(ctx);
-    if (found !== undefined) render(ctx, found.user);
+    if (found !== undefined && !(await noLongerNeeded(ctx, found.pending, found.user))) render(ctx, found.user);
   });
 
   router.post(TOTP_LOGIN_PATH, async (ctx) => {
@@ -74,6 +84,7 @@ export function totpLoginRoutes(router: Router, services: HubServices): void {
     const found = pendingOf(ctx);
     if (found === undefined) return;
     const { pending, user } = found;
+    if (await noLongerNeeded(ctx, pending, user)) return;
     const code = form['code'] ?? '';
     const address = clientAddress(ctx);
     if (services.secondFactor.isActive(user)) {
