@@ -139,6 +139,8 @@ describe('the pending state between the factors', () => {
     expect(server.headers.get('location') ?? '').not.toContain('/user/gina/');
     // The pending cookie is scoped to the code page: the browser sends it nowhere else.
     expect(client.cookie('gatehouse-login-pending')?.path).toBe('/hub/login/totp');
+    // The code form is XSRF-protected like every form.
+    expect((await client.request('POST', '/hub/login/totp', { form: { code: '123456' } })).status).toBe(403);
   });
 
   it('expires after five minutes', async () => {
