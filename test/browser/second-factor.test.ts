@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { oathtoolCode, STEP_MS, toFreshStep } from '../totp/helpers.ts';
-import { expectHubLayout, expectSignedIn, screenshot, signIn, submitLogin, useBrowser, useHub, type HubHandle } from './helpers.ts';
+import { expectHubLayout, expectSignedIn, screenshot, SCREENSHOT_DIR, signIn, submitLogin, useBrowser, useHub, type HubHandle } from './helpers.ts';
 
 /** The second factor in a real browser: enrolment on the account page, the code step of a login, enrolment forced by config. */
 
@@ -23,6 +26,11 @@ async function shownEnrolment(page: Page): Promise<{ secret: string; uri: URL }>
   expect(uri.searchParams.get('digits')).toBe('6');
   expect(uri.searchParams.get('period')).toBe('30');
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  // The QR code as drawn, read back by an independent decoder (zbar), carries exactly that URI.
+  const picture = path.join(SCREENSHOT_DIR, `totp-qr-${secret}.png`);
+  await page.locator('svg.qr-code').screenshot({ path: picture });
+  expect(execFileSync('zbarimg', ['-q', '--raw', picture], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim()).toBe(uri.href);
+  rmSync(picture);
   return { secret, uri };
 }
 
