@@ -123,6 +123,24 @@ describe('sign-in with a second factor', () => {
   });
 });
 
+describe('the REST API', () => {
+  it('answers mistakes with their codes', async () => {
+    toFreshStep(hub);
+    const client = await loginWithForm(hub.baseUrl, 'quinn');
+    const headers = { 'x-xsrftoken': xsrfFromPage((await client.get('/hub/home')).body) };
+    const call = (method: string, path: string, json?: unknown) => client.request(method, `/hub/api/users/quinn/totp${path}`, { headers, ...(json === undefined ? {} : { json }) });
+    expect((await call('POST', '/confirm', { code: '123456' })).json()).toMatchObject({ status: 409, code: 'GATEHOUSE_ERR_TOTP_NOT_SET_UP' });
+    const { secret } = (await call('POST', '')).json<{ secret: string }>();
+    expect((await call('POST', '/confirm', {})).json()).toMatchObject({ status: 400, code: 'GATEHOUSE_ERR_BAD_REQUEST' });
+    expect((await call('POST', '/confirm', { code: '000000' === oathtoolCode(secret, hub.clock.now) ? '111111' : '000000' })).json()).toMatchObject({ status: 403, code: 'GATEHOUSE_ERR_TOTP_CODE_INVALID' });
+    expect((await call('POST', '/confirm', { code: oathtoolCode(secret, hub.clock.now) })).status).toBe(200);
+    expect((await call('POST', '')).json()).toMatchObject({ status: 409, code: 'GATEHOUSE_ERR_TOTP_ACTIVE' });
+    expect((await call('POST', '/confirm', { code: oathtoolCode(secret, hub.clock.now) })).json()).toMatchObject({ status: 409, code: 'GATEHOUSE_ERR_TOTP_ACTIVE' });
+    // Without the XSRF header a cookie-authenticated call changes nothing.
+    expect((await client.request('DELETE', '/hub/api/users/quinn/totp', { json: { code: '123456' } })).status).toBe(403);
+  });
+});
+
 describe('the pending state between the factors', () => {
   it('reaches no page, no API and no server', async () => {
     await enrolled('gina');

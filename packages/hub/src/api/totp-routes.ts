@@ -65,7 +65,7 @@ export function totpApiRoutes(router: Router, services: HubServices): void {
     if (principal.user.name === name) {
       requireSelf(ctx, name);
       if (secondFactor.isRequired(principal.user)) throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', 'this hub requires a second factor for your account');
-      if (!secondFactor.isActive(principal.user)) throw gatehouseError('GATEHOUSE_ERR_TOTP_NOT_PENDING', 'you have no active second factor');
+      if (!secondFactor.isActive(principal.user)) throw gatehouseError('GATEHOUSE_ERR_TOTP_NOT_SET_UP', 'you have no active second factor');
       const removed = await secondFactor.removeOwn(principal.user, await codeFrom(ctx), clientAddress(ctx));
       if (!removed.ok) refused(removed);
     } else {

@@ -99,7 +99,7 @@ export class SecondFactor {
   async confirmEnrolment(user: UserRow, input: string, address?: string): Promise<{ ok: true; recoveryCodes: string[] } | Extract<CodeCheck, { ok: false }>> {
     const record = this.#options.store.get(user.id);
     if (record === undefined || record.confirmedAt !== null) {
-      throw gatehouseError(record === undefined ? 'GATEHOUSE_ERR_TOTP_NOT_PENDING' : 'GATEHOUSE_ERR_TOTP_ACTIVE');
+      throw gatehouseError(record === undefined ? 'GATEHOUSE_ERR_TOTP_NOT_SET_UP' : 'GATEHOUSE_ERR_TOTP_ACTIVE');
     }
     const secret = this.#secretOf(record.sealedSecret);
     return this.#throttled(user.name, address, async () => {
@@ -127,7 +127,7 @@ export class SecondFactor {
    */
   async check(user: UserRow, input: string, address: string | undefined, complete: () => boolean = () => true): Promise<CodeCheck> {
     const record = this.#options.store.get(user.id);
-    if (record === undefined || record.confirmedAt === null) throw gatehouseError('GATEHOUSE_ERR_TOTP_NOT_PENDING', 'this user has no active second factor');
+    if (record === undefined || record.confirmedAt === null) throw gatehouseError('GATEHOUSE_ERR_TOTP_NOT_SET_UP', 'this user has no active second factor');
     const secret = this.#secretOf(record.sealedSecret);
     return this.#throttled(user.name, address, async () => {
       const code = asTotpCode(input);
