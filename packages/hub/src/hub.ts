@@ -101,7 +101,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
     });
-    const authRequest = new AuthRequestHandler(services, new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
+    const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
     const koa = createApp(services).callback();
     const server = http.createServer((req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import { normaliseUsername } from '@gatehouse/authenticators';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
-import type { PrincipalSources } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { sessionIdHash, type SessionRecord, type SessionStore } from '../db/sessions.ts';
 import { proxyPrincipal } from '../proxy/access.ts';
@@ -100,13 +99,11 @@ function answer(res: ServerResponse, status: number, headers: Record<string, str
 
 /** Serves /hub/auth outside Koa, from the same kind of exact session cache the proxy uses. */
 export class AuthRequestHandler {
-  readonly #sources: PrincipalSources;
-  readonly #cookies: PrincipalCache;
+  readonly #principals: PrincipalCache;
 
-  /** `cookies`: a PrincipalCache over the AuthCookieStore (keyed by the gatehouse-auth value). */
-  constructor(sources: PrincipalSources, cookies: PrincipalCache) {
-    this.#sources = sources;
-    this.#cookies = cookies;
+  /** `principals`: a PrincipalCache whose sessions are the AuthCookieStore (keyed by the gatehouse-auth value). */
+  constructor(principals: PrincipalCache) {
+    this.#principals = principals;
   }
 
   /** True for the request paths this handler answers. */
@@ -125,7 +122,7 @@ export class AuthRequestHandler {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse): void {
-    const principal = proxyPrincipal(this.#sources, this.#cookies, req, AUTH_COOKIE);
+    const principal = proxyPrincipal(this.#principals, req, AUTH_COOKIE);
     if (principal === undefined) return answer(res, 401, { location: loginLocation(req) });
     const url = req.url ?? '';
     const queryAt = url.indexOf('?');
