@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Authenticator, AuthResult } from '@gatehouse/authenticators';
 import { safeNextPath } from '@gatehouse/hub';
 import { BrowserLikeClient, xsrfFromPage } from '../support/browser-like-client.ts';
 import { loginWithForm } from '../support/login.ts';
@@ -10,7 +11,22 @@ import { tokenFor, useApiHub } from './helpers.ts';
  * accepts one — signed in, at login, and through the `?token=` chain.
  */
 
+/**
+ * Signs everyone in as alice without a form, as a front proxy's login does (loginStyle automatic);
+ * which requests may carry identity headers is the subject of the header-trust suites, not this one.
+ */
+class AutomaticAliceAuthenticator implements Authenticator {
+  readonly kind = 'automatic-alice';
+  readonly loginStyle = 'automatic' as const;
+  readonly trustedHeaders: readonly string[] = [];
+  init(): void {}
+  async authenticate(): Promise<AuthResult> {
+    return { ok: true, username: 'alice' };
+  }
+}
+
 const env = useApiHub(['alice']);
+const automatic = useApiHub([], { authenticator: new AutomaticAliceAuthenticator() });
 
 /** Spellings that a browser (or the old check) turns into `//evil.example`: each must fall back to /hub/home. */
 const OFF_SITE = [
@@ -120,6 +136,17 @@ describe('next= on the wire', () => {
         response = await client.get(`${target.pathname}${target.search}`);
       }
       expect(seen.at(-1)).toBe('/hub/home');
+    },
+  );
+
+  it.each(['/.//evil.example', '/hub/../..//evil.example', '/hub/%2e%2e/%2e%2e//evil.example'])(
+    'an automatic login (as behind a login proxy) at /hub/login?next=%j lands on the hub',
+    async (next) => {
+      const client = new BrowserLikeClient(automatic.hub.baseUrl);
+      const response = await client.get(`/hub/login?next=${encodeURIComponent(next)}`);
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe('/hub/home');
+      expect(client.cookie('gatehouse-session')).toBeDefined();
     },
   );
 
