@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Authenticator, AuthResult } from '@gatehouse/authenticators';
+import type { Authenticator } from '@gatehouse/authenticators';
 import { safeNextPath } from '@gatehouse/hub';
 import { BrowserLikeClient, xsrfFromPage } from '../support/browser-like-client.ts';
 import { loginWithForm } from '../support/login.ts';
@@ -15,18 +15,10 @@ import { tokenFor, useApiHub } from './helpers.ts';
  * Signs everyone in as alice without a form, as a front proxy's login does (loginStyle automatic);
  * which requests may carry identity headers is the subject of the header-trust suites, not this one.
  */
-class AutomaticAliceAuthenticator implements Authenticator {
-  readonly kind = 'automatic-alice';
-  readonly loginStyle = 'automatic' as const;
-  readonly trustedHeaders: readonly string[] = [];
-  init(): void {}
-  async authenticate(): Promise<AuthResult> {
-    return { ok: true, username: 'alice' };
-  }
-}
+const automaticAlice: Authenticator = { kind: 'automatic-alice', loginStyle: 'automatic', trustedHeaders: [], init: () => undefined, authenticate: async () => ({ ok: true, username: 'alice' }) };
 
 const env = useApiHub(['alice']);
-const automatic = useApiHub([], { authenticator: new AutomaticAliceAuthenticator() });
+const automatic = useApiHub([], { authenticator: automaticAlice });
 
 /** Spellings that a browser (or the old check) turns into `//evil.example`: each must fall back to /hub/home. */
 const OFF_SITE = [
