@@ -72,6 +72,8 @@ function listenerOf(ctx: Context): SessionCookieListener | undefined {
 }
 
 function setSessionCookies(ctx: Context, id: string, maxAgeMs: number): void {
+  // A login in this request: what it renders afterwards binds to the new id, not the cookie it came with.
+  ctx.state['sessionId'] = id;
   ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: '/hub/', maxAge: maxAgeMs }));
   ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
   listenerOf(ctx)?.issued(ctx, id, maxAgeMs);
@@ -91,6 +93,12 @@ export function endSession(ctx: Context): void {
     ctx.cookies.set(name, '', cookieOptions(ctx, { path, expires: new Date(0) }));
   }
   listenerOf(ctx)?.cleared(ctx);
+}
+
+/** The id of the live session (XSRF tokens are bound to it), if there is one. */
+export function sessionIdOf(ctx: Context): string | undefined {
+  if (sessionUsername(ctx) === undefined) return undefined;
+  return (ctx.state['sessionId'] as string | undefined) ?? (ctx.cookies.get(SESSION_COOKIE) || undefined);
 }
 
 /** The username of the live session, if any. */
