@@ -99,6 +99,7 @@ describe('sign-in with a second factor', () => {
     const stored = hub.services.db.prepare('SELECT hash FROM totp_recovery_codes WHERE user_id = ?').all(hub.services.users.get('erin')?.id) as { hash: string }[];
     expect(stored.every((row) => row.hash.startsWith('$argon2id$'))).toBe(true);
     expect(JSON.stringify(stored)).not.toContain(used.replaceAll('-', ''));
+    for (const code of recoveryCodes) expect(hub.logs.text).not.toContain(code.replaceAll('-', '').slice(0, 8));
   });
 
   it('makes a new set of recovery codes on the account page after a current code; the old set is void', async () => {
@@ -216,6 +217,24 @@ describe('removal and admin reset', () => {
     const xsrf = xsrfFromPage((await mallory.get('/hub/home')).body);
     expect((await mallory.request('DELETE', '/hub/api/users/judy/totp', { headers: { 'x-xsrftoken': xsrf } })).status).toBe(403);
     expect((await mallory.request('POST', '/hub/api/users/judy/totp', { headers: { 'x-xsrftoken': xsrf } })).status).toBe(403);
+  });
+});
+
+describe("totp.requiredFor: 'admins'", () => {
+  let strict: TestHub;
+  beforeAll(async () => {
+    strict = await startTestHub({ totp: { requiredFor: 'admins' }, adminUsers: ['root'] });
+  });
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  it('sends an admin to set up the code before any session; a non-admin signs in with the password alone', async () => {
+    const admin = await passwordStep(strict.baseUrl, 'root');
+    const page = await admin.get('/hub/login/totp');
+    expect(page.body).toContain('Set up your second factor');
+    expect(await isSignedIn(admin)).toBe(false);
+    expect(await isSignedIn(await loginWithForm(strict.baseUrl, 'nina'))).toBe(true);
   });
 });
 
