@@ -11,7 +11,8 @@ import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
-import { createAddressMatcher } from './http/cidr.ts';
+import { FrontProxyTrust } from './http/front-proxy.ts';
+import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -28,6 +29,9 @@ import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
 import { UserAdmin } from './user-admin.ts';
+import { secondFactorFor } from './totp/wiring.ts';
+import { PendingLoginStore } from './totp/pending-logins.ts';
+import { AuthCookieStore, AuthRequestHandler } from './http/auth-request.ts';
 
 export interface StartHubOptions {
   /** Recorded in the runtime file for `gatehouse list`. */
@@ -85,20 +89,23 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const setupPath = await firstAdminSetupPath(services);
     const forcedToken = process.env['GATEHOUSE_TOKEN'];
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
+    const changes = new DatabaseChangeWatch(services.db);
     const proxy = new UserProxy({
       sources: services,
-      sessionPrincipals: new PrincipalCache(services, new DatabaseChangeWatch(services.db), now),
+      sessionPrincipals: new PrincipalCache(services, changes, now),
       servers: services.servers,
       activity: services.activity,
       logger,
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
-      isTrustedProxy: services.isTrustedProxy,
+      frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
     });
+    const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
     const koa = createApp(services).callback();
     const server = http.createServer((req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
+      else if (AuthRequestHandler.handles(req.url)) authRequest.handle(req, res);
       else void koa(req, res);
     });
     server.on('upgrade', (req, socket, head) => {
@@ -109,6 +116,15 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     // Re-attach to running servers before the first request can arrive, so none is told "not running".
     await services.servers.restore();
     await listen(server, config.ip, config.port);
+    let proxySocket: FrontProxySocket | undefined;
+    if (config.frontProxy.socket !== undefined) {
+      try {
+        proxySocket = await listenOnFrontProxySocket(server, services.frontProxy, config.frontProxy.socket);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+    }
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
@@ -128,7 +144,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
             startedAt: new Date().toISOString(),
           });
     logger.info(
-      { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
+      { url, frontProxySocket: proxySocket?.path, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
       `Gatehouse is running at ${url}`,
     );
     const isolation = config.spawner.isolation;
@@ -143,6 +159,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       close() {
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          await proxySocket?.close();
           server.closeIdleConnections();
           await proxy.close(); // requests in flight finish first
           await services.servers.close();
@@ -225,7 +242,10 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     xsrf: new XsrfGuard(secret),
     usernamePolicy,
-    isTrustedProxy: createAddressMatcher(config.trustedProxies),
+    secondFactor: secondFactorFor(config, db, box, logger, now),
+    pendingLogins: new PendingLoginStore(db, now),
+    authCookies: new AuthCookieStore(db, sessions),
+    frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };
 }

@@ -5,6 +5,7 @@ import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import type { Db } from './db/database.ts';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
+import type { FrontProxyTrust } from './http/front-proxy.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -13,6 +14,9 @@ import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
+import type { AuthCookieStore } from './http/auth-request.ts';
+import type { PendingLoginStore } from './totp/pending-logins.ts';
+import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
 
 /** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
@@ -35,8 +39,12 @@ export interface HubServices {
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
   readonly usernamePolicy: UsernamePolicy;
-  /** True when a connection from `address` may set identity and X-Forwarded-* headers. */
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly secondFactor: SecondFactor;
+  readonly pendingLogins: PendingLoginStore;
+  /** The opt-in gatehouse-auth cookies of nginx auth_request (GET /hub/auth). */
+  readonly authCookies: AuthCookieStore;
+  /** Whether a request comes from the front proxy, which alone may set identity and X-Forwarded-* headers. */
+  readonly frontProxy: FrontProxyTrust;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
   readonly listensOnLoopback: boolean;
 }

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isAuthenticator, type Authenticator } from '@gatehouse/authenticators';
 import { isSpawner, type Spawner } from '@gatehouse/spawner';
-import { parseCidr } from '../http/cidr.ts';
+import { frontProxySchema } from './front-proxy-schema.ts';
 
 /**
  * The one configuration schema. Every option is documented in config/hub.config.ts.
@@ -28,9 +28,22 @@ export const configSchema = z.strictObject({
     .refine(isValidRegExp, 'expected a valid regular expression')
     .default('^[a-z0-9][a-z0-9._@-]*$'),
   usernameMaxLength: z.number().int().min(1).max(255).default(64),
+  /**
+   * Who may vouch for a person with identity headers (Remote-User, data headers) and X-Forwarded-*:
+   * nobody by default. An address proves nothing on one machine (any local user can bind any
+   * 127.x address), so trust comes from something only the front proxy has.
+   */
+  frontProxy: frontProxySchema,
+  /** Replaced by frontProxy; kept only to explain why. */
   trustedProxies: z
-    .array(z.string().refine((value) => parseCidr(value) !== undefined, 'expected a CIDR such as 127.0.0.1/32'))
-    .default(['127.0.0.1/32', '::1/128']),
+    .unknown()
+    .optional()
+    .refine((value) => value === undefined, {
+      message:
+        'no longer supported: an address does not identify the front proxy (any local user can connect from any 127.x address). ' +
+        'Use frontProxy.socket (nginx on this machine connects through a unix socket only it may open) ' +
+        'or frontProxy.secret (nginx elsewhere sends a shared secret header)',
+    }),
   authenticator: z.custom<Authenticator>(isAuthenticator, {
     message: 'expected an authenticator instance, e.g. new DummyAuthenticator()',
   }),
@@ -53,6 +66,19 @@ export const configSchema = z.strictObject({
   /** false: no /hub/metrics, no request timing, no process metrics; the proxy's counters are no-ops. */
   metrics: z.boolean().default(true),
   metricsPublic: z.boolean().default(false),
+  /** Who must use a TOTP second factor after their first ('nobody': only those who opt in). */
+  totp: z
+    .strictObject({
+      requiredFor: z.enum(['nobody', 'admins', 'everyone']).default('nobody'),
+      issuer: z.string().min(1, 'expected a non-empty name').max(64).default('Gatehouse'),
+    })
+    .default({ requiredFor: 'nobody', issuer: 'Gatehouse' }),
+  /** GET /hub/auth for nginx auth_request; cookiePaths: where the opt-in gatehouse-auth cookie is sent. */
+  authRequest: z
+    .strictObject({
+      cookiePaths: z.array(z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+=:@%/-]*$/, 'expected a URL path such as /app/')).default([]),
+    })
+    .default({ cookiePaths: [] }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
