@@ -1,5 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalProcessSpawner, PluginOptionsError } from '@gatehouse/spawner';
@@ -118,6 +120,36 @@ describe('the sandbox', () => {
     const pids = (await probe(alice.port, alice.prefix, '/proc')).listing?.filter((entry) => /^\d+$/.test(entry)).map(Number) ?? [];
     expect(pids.length).toBeLessThan(5);
     expect(pids).not.toContain(process.pid);
+  });
+
+  it("hides the paths the hub names private (its front proxy's socket) and those in sandboxHide", async () => {
+    const fixture = await makeFixture({ portRange: PORTS, command });
+    // Outside /tmp, which every sandbox replaces anyway.
+    const outside = await mkdtemp('/var/tmp/gatehouse-hide-');
+    const socket = path.join(outside, 'proxy.sock');
+    const listener = createServer().listen(socket);
+    await once(listener, 'listening');
+    try {
+      const hiding = new LocalProcessSpawner({ portRange: PORTS, command, sandboxHide: [path.join(outside, 'hidden-dir')] });
+      mkdirSync(path.join(outside, 'hidden-dir'));
+      writeFileSync(path.join(outside, 'hidden-dir', 'secret'), 'x');
+      await hiding.init({ logger: silentLogger, ports: fixture.ports, dataDir: fixture.dataDir, privatePaths: [socket] });
+      const request = makeRequest(fixture.dir, 'alice');
+      const handle = await hiding.start(request, () => {}, new AbortController().signal);
+      try {
+        // The real socket cannot be read as a file (ENXIO); in its place is /dev/null on a nodev mount (EACCES).
+        const bob = await startProbe(fixture, 'bob');
+        expect((await probe(bob.port, bob.prefix, socket)).error).toBe('ENXIO');
+        expect((await probe(bob.port, bob.prefix, path.join(outside, 'hidden-dir'))).listing).toEqual(['secret']);
+        expect((await probe(handle.port, request.prefix, socket)).error).toBe('EACCES');
+        expect((await probe(handle.port, request.prefix, path.join(outside, 'hidden-dir'))).listing).toEqual([]);
+      } finally {
+        await hiding.stop(handle);
+      }
+    } finally {
+      listener.close();
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 
   it('gives each server a private /tmp', async () => {

@@ -79,7 +79,11 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       throttle: services.throttle,
       listenAddress: config.ip,
     });
-    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository, dataDir });
+    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository,
+      dataDir,
+      // Whoever can open these may speak as the front proxy: no user server may see them.
+      privatePaths: [config.frontProxy.socket?.path, config.frontProxy.secret?.file].flatMap((file) => (file === undefined ? [] : [path.resolve(file)])),
+    });
     // Like JupyterHub, adminUsers exist (as admins) from the first start.
     for (const name of services.usernamePolicy.adminUsers) {
       const problem = usernameProblem(name, services.usernamePolicy);

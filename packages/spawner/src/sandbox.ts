@@ -6,7 +6,7 @@ import path from 'node:path';
  * The bubblewrap sandbox a server runs in when it shares the hub's OS account. Inside it the server
  * sees the whole system read-only, its own home read-write, a private /tmp, a fresh /dev and its own
  * /proc (a new pid namespace: no other process of the account is visible, signalled or traced), and
- * an empty directory in place of each hidden path (the hub's data dir, the homes of other users).
+ * an empty directory (or /dev/null, unopenable on its nodev mount) in place of each hidden path (the hub's data dir, the homes of other users).
  * The network namespace is shared: the server listens on loopback and calls the hub's API.
  *
  * bwrap stays the process the hub started: it leads the server's process group (its children keep
