@@ -175,6 +175,31 @@ describe('the sandbox', () => {
     expect((await probe(alice.port, alice.prefix, secret)).content).toBe('hub secret\n');
   });
 
+  it('without bwrap on PATH: servers still start (each in its own home), and the isolation says why there is no sandbox', async () => {
+    const fixture = await makeFixture({ portRange: PORTS, command });
+    const withoutBwrap = new LocalProcessSpawner({ portRange: PORTS, command });
+    const required = new LocalProcessSpawner({ portRange: PORTS, command, sandbox: true });
+    const path_ = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    try {
+      await withoutBwrap.init({ logger: silentLogger, ports: fixture.ports, dataDir: fixture.dataDir });
+      await expect(required.init({ logger: silentLogger, ports: fixture.ports, dataDir: fixture.dataDir })).rejects.toThrow(
+        'spawner.sandbox: true, but the sandbox does not work here: bwrap is not installed (Debian: bubblewrap)',
+      );
+    } finally {
+      process.env['PATH'] = path_;
+    }
+    expect(withoutBwrap.isolation).toEqual({ level: 'shared-account', summary: expect.stringContaining('without a sandbox (bwrap is not installed') });
+    const request = makeRequest(fixture.dir, 'alice');
+    const handle = await withoutBwrap.start(request, () => {}, new AbortController().signal);
+    try {
+      expect(handle.state['sandboxed']).toBe(false);
+      expect((await probe(handle.port, request.prefix)).home).toBe(path.join(fixture.dataDir, 'homes', 'alice'));
+    } finally {
+      await withoutBwrap.stop(handle);
+    }
+  });
+
   it('binds a configured shared cwd, and still hides the data dir inside it', async () => {
     const shared = await makeTempDir();
     try {

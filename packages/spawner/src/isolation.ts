@@ -43,7 +43,7 @@ export async function planIsolation(options: ResolvedLocalProcessOptions, host: 
     const summary =
       `Servers run as the hub's own OS account (${account.name}) without a sandbox (${sandbox.reason}): each has its own home ` +
       `directory, but any user's code can read and change every other user's files and the hub's data directory. ` +
-      `Install bubblewrap or use spawner.systemUsers to keep users apart.`;
+      (options.sandbox === false ? `Set spawner.sandbox to 'auto'` : 'Install bubblewrap') + ' or use spawner.systemUsers to keep users apart.';
     return { isolation: { level: 'shared-account', summary }, homePattern, bwrap: undefined, hiddenPaths };
   }
   await assertInstallationVisible(hiddenPaths);

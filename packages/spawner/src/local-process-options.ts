@@ -31,7 +31,7 @@ export interface LocalProcessSpawnerOptions {
    * Applies to servers sharing the hub's account; systemUsers already separates them by account.
    */
   readonly sandbox?: boolean | 'auto';
-  /** More absolute paths every sandbox hides (e.g. the front proxy's socket directory). Default: none. */
+  /** More absolute paths every sandbox hides (the hub adds its own private ones, see SpawnerHost). Default: none. */
   readonly sandboxHide?: readonly string[];
   /** Inclusive port range servers listen in. Default: [20000, 29999]. */
   readonly portRange?: readonly [number, number];

@@ -42,6 +42,8 @@ const start: Command = {
     io.out(`Gatehouse is running at ${hub.url}`);
     io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
     io.out(`User servers: ${config.spawner.description ?? config.spawner.kind}`);
+    const isolation = config.spawner.isolation;
+    if (isolation !== undefined) io.out(`${isolation.level === 'shared-account' ? 'WARNING: users are not kept apart. ' : ''}${isolation.summary}`);
     if (hub.firstAdminSetupUrl !== undefined) {
       io.out(`No administrator can sign in yet. Choose the first admin's password at this one-time link:`);
       io.out(`  ${hub.firstAdminSetupUrl}`);
