@@ -4,14 +4,25 @@
  * Server states, as the hub records them (the spawner drives the transitions marked *):
  *
  *     stopped ──start()──▶ pending ──*ready──▶ running ──stop()──▶ stopping ──*exited──▶ stopped
- *                            │                    │
- *                            └─*SpawnError────────┴─*poll() finds it gone──────────────▶ stopped
+ *                          │  ▲  │               │                    ▲
+ *                          │  └──┘ *launched()   ├─no HTTP answer─────┤  (the hub's responsiveness probe)
+ *                          │                     │                    │
+ *                          ├─hub restart finds a saved handle─────────┘
+ *                          └─*SpawnError─────────┴─*poll() finds it gone────────────────▶ stopped
  *
  * - `pending`: `start()` is running. It resolves once the server answers HTTP (< 500) at its
  *   prefix, or rejects with a `SpawnError` whose `reason` a person can act on. It must never leave a
  *   process behind when it rejects, and must honour `signal` (the hub aborts on `startTimeout` or stop).
+ * - `launched()`: as soon as the process exists, and before it can outlive the hub, the spawner calls
+ *   `request.launched(handle)` synchronously; the hub writes the handle to SQLite before it returns.
+ *   The server's own command must not run before that (the local spawner holds it on a pipe, which
+ *   a hub killed in between closes, so the process ends by itself). A hub that finds a saved pending
+ *   handle after a restart stops that server (`stopping`, its port still claimed) and does not adopt
+ *   it: whoever waited for the start went away with the old hub. A pending row without a handle had
+ *   no process; the hub forgets it.
  * - `running`: the hub proxies to `{host, port}`. Every few seconds it calls `poll()`; `'stopped'`
- *   removes the route at once.
+ *   removes the route at once. The hub also sends `GET <prefix>api` each round; a server that
+ *   gives no HTTP answer for `serverUnresponsiveTimeout` seconds (frozen, deadlocked) is stopped.
  * - `stopping`: `stop()` is running. It resolves only when the server is gone (escalating to a
  *   forced kill after its grace period), so that the port can be reused.
  *
@@ -63,6 +74,13 @@ export interface SpawnRequest {
    * by calling `boundLogFile(logFile, maxBytes)` from its poll loop.
    */
   readonly logFile: string;
+  /**
+   * Called synchronously by the spawner as soon as the server's process exists, with a handle that
+   * `poll()` and `stop()` accept; again for each new attempt (e.g. on another port), each replacing
+   * the last, whose process must be gone by then. The hub persists it before returning. If it
+   * throws, the spawner ends that process and rejects the start.
+   */
+  launched(handle: ServerHandle): void;
 }
 
 /** One progress event while a server starts (JupyterHub's progress model). */
