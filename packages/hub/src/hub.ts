@@ -95,6 +95,8 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       trustedHeaders: config.authenticator.trustedHeaders,
       isTrustedProxy: services.isTrustedProxy,
       counters: proxyCounters(services.metrics),
+      timeouts: config.proxyTimeouts,
+      failureLogIntervalMs: config.serverPollInterval * 1000,
     });
     const koa = createApp(services).callback();
     const server = http.createServer((req, res) => {
