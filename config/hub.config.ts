@@ -44,8 +44,9 @@ export default defineConfig({
   activeServerLimit: 0,
   // Seconds between checks that running servers are alive (a dead one loses its route within this).
   serverPollInterval: 2,
-  // A running server that gives no HTTP answer (to a GET of <prefix>api each poll) for this many seconds
-  // is taken for frozen and stopped, so its route goes and the user can start it again. 0: never.
+  // A running server that gives no HTTP answer to the poll's GET of <prefix>api for this many seconds (two
+  // probes in a row at least) is taken for frozen and stopped, so its route goes and the user can start
+  // it again. 0: never.
   serverUnresponsiveTimeout: 30,
   // Proxied requests: seconds to wait for a user server's response headers before answering 504 (a long
   // poll must answer within it), and seconds of silence allowed between response body chunks before the

@@ -95,7 +95,7 @@ describe('proxyTimeouts', () => {
 
 describe('the responsiveness probe', () => {
   it('stops a server that stays alive but answers nothing for serverUnresponsiveTimeout, and leaves a healthy one alone', async () => {
-    const { hub: current, token } = await hubWith({ serverUnresponsiveTimeout: 1.5 });
+    const { hub: current, token } = await hubWith({ serverUnresponsiveTimeout: 3 });
     await startServer(current, 'alice');
     await startServer(current, 'bob');
     const alicePid = serverPid(current, 'alice');

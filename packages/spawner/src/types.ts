@@ -24,7 +24,8 @@
  *   removes the route at once. The hub also sends `GET <prefix>api` each round; a server that
  *   gives no HTTP answer for `serverUnresponsiveTimeout` seconds (frozen, deadlocked) is stopped.
  * - `stopping`: `stop()` is running. It resolves only when the server is gone (escalating to a
- *   forced kill after its grace period), so that the port can be reused.
+ *   forced kill after its grace period), so that the port can be reused. A hub restarted while a
+ *   server was stopping calls `stop()` again, in the background: it listens without waiting.
  *
  * Spawners keep no state of their own that the hub needs: everything required to poll or stop a
  * server later — including after a hub restart, by a different process — is in `ServerHandle.state`,
@@ -124,7 +125,7 @@ export interface Spawner {
   start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
   /** `running` while the server is alive, `stopped` once it is gone (exited, killed, never existed). */
   poll(handle: ServerHandle): Promise<'running' | 'stopped'>;
-  /** Stops the server and waits until it is gone: SIGTERM, then SIGKILL after the grace period. */
+  /** Stops the server and waits until it is gone: SIGTERM (and SIGCONT), then SIGKILL after the grace period. */
   stop(handle: ServerHandle): Promise<void>;
 }
 

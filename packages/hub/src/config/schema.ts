@@ -48,7 +48,7 @@ export const configSchema = z.strictObject({
   concurrentSpawnLimit: z.number().int().min(1).default(100),
   activeServerLimit: z.number().int().min(0).default(0),
   serverPollInterval: seconds(2),
-  /** A running server that gives no HTTP answer for this long is stopped; 0: never. */
+  /** A running server whose HTTP probes go unanswered for this long (two at least) is stopped; 0: never. */
   serverUnresponsiveTimeout: z.number().min(0, 'expected seconds, or 0 for never').default(30),
   /** Proxied requests: seconds to wait for a user server's response headers (504 after), and between body chunks; 0: no limit. */
   proxyTimeouts: z

@@ -1,38 +1,47 @@
 import { request } from 'node:http';
 
+/** A probe waits at most this long (or half the unresponsive timeout, if less) for its answer. */
+const MAX_PROBE_MS = 10_000;
+
 /**
  * Whether a running server still answers HTTP. A process can be alive (poll() says running) and
  * answer nothing: stopped with SIGSTOP, deadlocked, swapped to death. Each poll round sends one
  * `GET <prefix>api` (never two at once to the same server); any HTTP status counts as an answer, as
- * in JupyterHub's readiness rule, since only the server's ability to answer is in question.
+ * in JupyterHub's readiness rule, since only the server's ability to answer is in question. A server
+ * is unresponsive once at least two probes in a row went unanswered and the first of them was sent
+ * more than the timeout ago: one lost probe, or a poll interval longer than the timeout, is not enough.
  */
 export class Responsiveness {
   readonly #url: string;
   readonly #timeoutMs: number;
-  #lastAnswerAt: number;
   #inFlight = false;
+  /** Unanswered probes in a row, and when the first of them was sent. */
+  #failures = 0;
+  #unansweredSince: number | undefined;
 
   /** `timeoutMs` 0: never judged unresponsive (and never probed). */
   constructor(host: string, port: number, prefix: string, timeoutMs: number) {
     this.#url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${prefix}api`;
     this.#timeoutMs = timeoutMs;
-    this.#lastAnswerAt = performance.now(); // it answered its readiness check (or was re-attached) just now
   }
 
   /** Sends one probe unless one is still out. */
   probe(): void {
     if (this.#timeoutMs === 0 || this.#inFlight) return;
     this.#inFlight = true;
-    void answers(this.#url, this.#timeoutMs).then((answered) => {
+    this.#unansweredSince ??= performance.now();
+    void answers(this.#url, Math.min(this.#timeoutMs / 2, MAX_PROBE_MS)).then((answered) => {
       this.#inFlight = false;
-      if (answered) this.#lastAnswerAt = performance.now();
+      this.#failures = answered ? 0 : this.#failures + 1;
+      if (answered) this.#unansweredSince = undefined;
     });
   }
 
-  /** Seconds since the last HTTP answer, when that is longer than the timeout; undefined otherwise. */
+  /** Seconds without an answer, once the server counts as unresponsive; undefined otherwise. */
   silentFor(): number | undefined {
-    const silentMs = performance.now() - this.#lastAnswerAt;
-    return this.#timeoutMs > 0 && silentMs > this.#timeoutMs ? Math.round(silentMs / 1000) : undefined;
+    if (this.#failures < 2 || this.#unansweredSince === undefined) return undefined;
+    const silentMs = performance.now() - this.#unansweredSince;
+    return silentMs > this.#timeoutMs ? Math.round(silentMs / 1000) : undefined;
   }
 }
 
