@@ -11,7 +11,8 @@ import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
-import { createAddressMatcher } from './http/cidr.ts';
+import { FrontProxyTrust } from './http/front-proxy.ts';
+import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -93,7 +94,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       logger,
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
-      isTrustedProxy: services.isTrustedProxy,
+      frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
       timeouts: config.proxyTimeouts,
       failureLogIntervalMs: config.serverPollInterval * 1000,
@@ -111,6 +112,15 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     // Re-attach to running servers before the first request can arrive, so none is told "not running".
     await services.servers.restore();
     await listen(server, config.ip, config.port);
+    let proxySocket: FrontProxySocket | undefined;
+    if (config.frontProxy.socket !== undefined) {
+      try {
+        proxySocket = await listenOnFrontProxySocket(server, services.frontProxy, config.frontProxy.socket);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+    }
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
@@ -130,7 +140,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
             startedAt: new Date().toISOString(),
           });
     logger.info(
-      { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
+      { url, frontProxySocket: proxySocket?.path, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
       `Gatehouse is running at ${url}`,
     );
     let closed: Promise<void> | undefined;
@@ -143,6 +153,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       close() {
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          await proxySocket?.close();
           server.closeIdleConnections();
           await proxy.close(); // requests in flight finish first
           await services.servers.close();
@@ -225,7 +236,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     xsrf: new XsrfGuard(secret),
     usernamePolicy,
-    isTrustedProxy: createAddressMatcher(config.trustedProxies),
+    frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import { principalFromToken, tokenFromAuthorization, type Principal, type PrincipalSources } from '../auth/principal.ts';
 import { allows } from '../auth/scopes.ts';
+import { cookieValue } from '../http/cookie-header.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 
 /** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
@@ -17,23 +18,6 @@ export function userFromPath(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The value of one cookie from a Cookie header (first occurrence), without allocating a map. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  let from = 0;
-  while (from < header.length) {
-    const at = header.indexOf(name, from);
-    if (at === -1) return undefined;
-    const boundary = at === 0 || header[at - 1] === ';' || header[at - 1] === ' ';
-    if (boundary && header[at + name.length] === '=') {
-      const end = header.indexOf(';', at);
-      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
-    }
-    from = at + name.length;
-  }
-  return undefined;
 }
 
 /**

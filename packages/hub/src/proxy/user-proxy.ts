@@ -5,6 +5,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
+import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
@@ -24,7 +25,7 @@ export interface UserProxyDeps {
   readonly logger: Logger;
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly frontProxy: FrontProxyTrust;
   readonly counters: ProxyCounters;
   /** Seconds to wait for a user server's response headers, and between its body chunks; 0: no limit. */
   readonly timeouts: { readonly headers: number; readonly idle: number };
@@ -52,7 +53,7 @@ export class UserProxy {
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
     this.#failures = new UpstreamFailureLog(deps.logger, deps.failureLogIntervalMs);
-    this.#rules = createHeaderRules(deps.trustedHeaders);
+    this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
     this.#ws.on('proxyReqWs', (proxyReq) => {
@@ -91,7 +92,7 @@ export class UserProxy {
 
   #context(req: IncomingMessage, route: Route, upgrade: boolean) {
     const clientAddress = req.socket.remoteAddress ?? '';
-    return { clientAddress, fromTrustedProxy: this.#deps.isTrustedProxy(clientAddress), authorization: route.authorization, upgrade };
+    return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
