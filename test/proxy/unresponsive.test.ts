@@ -18,7 +18,7 @@ require('node:http').createServer((req, res) => {
   if (req.url.endsWith('/trickle')) {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     let n = 0;
-    const timer = setInterval(() => { res.write('data: ' + n + '\\n\\n'); if (++n === 6) { clearInterval(timer); res.end(); } }, 300);
+    const timer = setInterval(() => { res.write('data: ' + n + '\\n\\n'); if (++n === 10) { clearInterval(timer); res.end(); } }, 250);
     return;
   }
   if (req.url.endsWith('/reset')) return req.socket.destroy();
@@ -58,12 +58,12 @@ function logLines(current: TestHub, msg: string): LogLine[] {
 
 describe('proxyTimeouts', () => {
   it('cuts a response whose body stalls for longer than proxyTimeouts.idle, but not an event stream that keeps sending', async () => {
-    const { hub: current, token } = await hubWith({ proxyTimeouts: { headers: 1, idle: 1 }, serverUnresponsiveTimeout: 0 });
+    const { hub: current, token } = await hubWith({ proxyTimeouts: { headers: 2, idle: 2 }, serverUnresponsiveTimeout: 0 });
     await startServer(current, 'alice');
 
     const trickle = await fetchAs(current, token, '/user/alice/trickle');
     expect(trickle.status).toBe(200);
-    expect((await trickle.text()).match(/^data: \d$/gm)).toHaveLength(6); // 1.8 s in all, never 1 s silent
+    expect((await trickle.text()).match(/^data: \d$/gm)).toHaveLength(10); // 2.5 s in all, never 2 s silent
 
     const stalled = await fetchAs(current, token, '/user/alice/stall');
     expect(stalled.status).toBe(200);
