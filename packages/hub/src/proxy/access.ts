@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
-import { principalFromToken, tokenFromAuthorization, type Principal, type PrincipalSources } from '../auth/principal.ts';
+import { tokenFromAuthorization, type Principal } from '../auth/principal.ts';
 import { allows } from '../auth/scopes.ts';
 import { cookieValue } from '../http/cookie-header.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
@@ -26,14 +26,14 @@ export function userFromPath(url: string): string | undefined {
  * a single-user server's scheme), so an Authorization that is not a valid hub token falls back to
  * the cookie — it never grants anything by itself.
  */
-export function proxyPrincipal(sources: PrincipalSources, sessions: PrincipalCache, req: IncomingMessage): Principal | undefined {
+export function proxyPrincipal(principals: PrincipalCache, req: IncomingMessage): Principal | undefined {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
-    const principal = principalFromToken(sources, tokenFromAuthorization(authorization));
+    const principal = principals.tokenPrincipal(tokenFromAuthorization(authorization));
     if (principal !== undefined || cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE) === undefined) return principal;
     // A browser request may carry the single-user server's own Authorization scheme; fall back to the cookie.
   }
-  return sessions.sessionPrincipal(cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
+  return principals.sessionPrincipal(cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
 }
 
 /** The owner always (with the access scope); admins only when adminAccess is on. */

@@ -18,7 +18,7 @@ import { UpstreamFailureLog } from './upstream-failures.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
-  /** Session principals for the proxy path (exact: invalidated by any database change). */
+  /** Session and token principals for the proxy path (exact: invalidated by any database change). */
   readonly sessionPrincipals: PrincipalCache;
   readonly servers: ServerManager;
   readonly activity: ActivityRecorder;
@@ -76,7 +76,7 @@ export class UserProxy {
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
@@ -103,7 +103,7 @@ export class UserProxy {
       return { kind: 'handled' };
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();
