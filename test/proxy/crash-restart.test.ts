@@ -156,6 +156,7 @@ async function expectOneServerAfterStartingAgain(hub: TestHub, token: string): P
   const pids = recordedPids(hub);
   expect(pids).toHaveLength(1);
   expect(markedProcesses()).toEqual(pids);
+  expect(hub.logs.text).not.toContain('did not report the process through launched()');
 }
 
 async function postStart(hub: CliHub): Promise<number | 'connection lost'> {
@@ -260,5 +261,20 @@ describe('kill -9 of the hub while servers are stopping', () => {
       expect(hub.services.serverRepository.claim(port ?? -1, 'next')).toBe(true);
       hub.services.serverRepository.release(port ?? -1);
     }
+  });
+});
+
+describe('a spawner that does not call launched()', () => {
+  it('still starts servers, and the hub warns that a crash mid-start could lose them', async () => {
+    class UnreportingSpawner extends LocalProcessSpawner {
+      override start(...[request, onProgress, signal]: Parameters<LocalProcessSpawner['start']>) {
+        return super.start({ ...request, launched: () => undefined }, onProgress, signal);
+      }
+    }
+    const hub = await startTestHub({ spawner: new UnreportingSpawner(spawnerOptions(23, [process.execPath, demoAppPath])) });
+    restarted = hub;
+    hub.services.servers.start(ensureUser(hub, 'alice'));
+    expect(await hub.services.servers.settled('alice')).toBe('running');
+    expect(hub.logs.text).toContain('the spawner did not report the process through launched() before it was ready');
   });
 });

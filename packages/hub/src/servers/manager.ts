@@ -197,6 +197,10 @@ export class ServerManager {
   }
 
   #onStarted(user: UserRow, token: string, handle: ServerHandle, progress: ProgressLog): void {
+    if (this.#deps.repository.get(user.id)?.handle === undefined) {
+      // Without launched(), a hub killed mid-start would not know this process after its restart.
+      this.#deps.logger.warn({ username: user.name, spawner: this.#spawner.kind }, 'the spawner did not report the process through launched() before it was ready');
+    }
     this.#deps.repository.markRunning(user.id, handle);
     this.#running.set(user.name, this.#runningFor(user, handle, token));
     this.#deps.logger.info({ username: user.name, port: handle.port }, 'server started');
