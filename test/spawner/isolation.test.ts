@@ -23,7 +23,7 @@ import { probe, probeServerCommand } from './probe-server.ts';
 // sandbox (on by default where bwrap works, as here) one user's code cannot see another's files nor
 // the hub's data dir.
 
-const PORTS = testPortRange(7);
+const PORTS = testPortRange(9);
 const command = probeServerCommand();
 
 /** Starts `username`'s probe server. */

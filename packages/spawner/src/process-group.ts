@@ -41,17 +41,25 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 /**
  * For a launcher-led group: signals each member but the leader once, members that appear later
  * included (bwrap may still be setting up the sandbox when a stop arrives). The leader exits by
- * itself once its child is gone, after reaping it.
+ * itself once its child is gone, after reaping it; it is signalled only when it is alone at the
+ * first look (nothing started under it yet).
  */
-function memberSweep(identity: ProcessIdentity, signal: NodeJS.Signals): (members: readonly number[]) => void {
+function memberSweep(identity: ProcessIdentity, signals: readonly NodeJS.Signals[]): (members: readonly number[]) => void {
   const signalled = new Set<number>([identity.pid]);
+  let leaderAlone = true;
   return (members) => {
-    for (const pid of members.filter((member) => !signalled.has(member))) {
+    // Nothing ever started under the leader (held at the gate, or bwrap before its clone): it is the server.
+    const leaderOnly = members.length === 1 && members[0] === identity.pid;
+    const targets = leaderOnly && leaderAlone ? members : members.filter((member) => !signalled.has(member));
+    leaderAlone = false;
+    for (const pid of targets) {
       signalled.add(pid);
-      try {
-        process.kill(pid, signal);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      for (const signal of signals) {
+        try {
+          process.kill(pid, signal);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
       }
     }
   };
@@ -79,19 +87,24 @@ async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | 
 }
 
 /**
- * SIGTERM to the whole group (to all but a launcher leader), up to `graceMs` for it to leave, then SIGKILL; resolves once no live
- * process of the group remains (and, for a child of this process, once it is reaped). Works for
- * processes started by an earlier hub process too: it only uses the pgid and /proc.
+ * SIGTERM (and SIGCONT) to the whole group — to all but a launcher leader — up to `graceMs` for it
+ * to leave, then SIGKILL; resolves once no live process of the group remains (and, for a child of
+ * this process, once it is reaped). Works for processes started by an earlier hub process too: it
+ * only uses the pgid and /proc.
  */
 export async function terminateGroup(identity: ProcessIdentity, graceMs: number, isReaped?: () => boolean): Promise<void> {
   const launcher = identity.launcherLeads === true;
   if (!(await groupIsOurs(identity))) return;
-  if (!launcher) signalGroup(identity.pgid, 'SIGTERM');
-  const term = launcher ? memberSweep(identity, 'SIGTERM') : undefined;
+  // SIGCONT: a frozen (SIGSTOPped) server gets to act on the SIGTERM, as systemd does.
+  if (!launcher) {
+    signalGroup(identity.pgid, 'SIGTERM');
+    signalGroup(identity.pgid, 'SIGCONT');
+  }
+  const term = launcher ? memberSweep(identity, ['SIGTERM', 'SIGCONT']) : undefined;
   if (await pollUntil(() => groupGone(identity, isReaped, term), { timeoutMs: graceMs, intervalMs: 10 })) return;
   if (!(await groupIsOurs(identity))) return;
   if (launcher) {
-    const kill = memberSweep(identity, 'SIGKILL');
+    const kill = memberSweep(identity, ['SIGKILL']);
     if (await pollUntil(() => groupGone(identity, isReaped, kill), { timeoutMs: LAUNCHER_WAIT_MS, intervalMs: 10 })) return;
     if (!(await groupIsOurs(identity))) return;
   }
