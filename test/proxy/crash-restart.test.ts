@@ -57,7 +57,8 @@ function gatedCommand(gateFile: string): string[] {
 }
 
 function spawnerOptions(block: number, command: string[]): LocalProcessSpawnerOptions {
-  return { portRange: portBlock(block), command, args: [MARKER], stopGracePeriod: GRACE_SECONDS };
+  // No sandbox: the gate file lies in the test's /tmp, which a sandbox would replace.
+  return { portRange: portBlock(block), command, args: [MARKER], stopGracePeriod: GRACE_SECONDS, sandbox: false };
 }
 
 /**

@@ -35,7 +35,8 @@ export function portBlock(index: number, size = 50): [number, number] {
 }
 
 export function suiteSpawner(portRange: [number, number], options: LocalProcessSpawnerOptions = {}): LocalProcessSpawner {
-  return new LocalProcessSpawner({ portRange, stopGracePeriod: 2, ...options, args: [...(options.args ?? []), SERVER_MARKER] });
+  // No sandbox: these tests reach into the server's files and processes (the sandbox has its own tests).
+  return new LocalProcessSpawner({ portRange, stopGracePeriod: 2, sandbox: false, ...options, args: [...(options.args ?? []), SERVER_MARKER] });
 }
 
 /**
@@ -194,7 +195,7 @@ export function writeCliConfig(dir: string, portRange: [number, number]): string
      import { LocalProcessSpawner } from '@gatehouse/spawner';
      export default defineConfig({
        authenticator: new DummyAuthenticator(),
-       spawner: new LocalProcessSpawner({ portRange: ${JSON.stringify(portRange)}, args: [${JSON.stringify(SERVER_MARKER)}], stopGracePeriod: 2 }),
+       spawner: new LocalProcessSpawner({ portRange: ${JSON.stringify(portRange)}, args: [${JSON.stringify(SERVER_MARKER)}], stopGracePeriod: 2, sandbox: false }),
        serverPollInterval: 1,
      });`,
   );

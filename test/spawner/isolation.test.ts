@@ -13,7 +13,6 @@ import {
   processState,
   serverProcessOf,
   silentLogger,
-  testPortRange,
   useSpawnerFixtures,
   type SpawnerFixture,
 } from './helpers.ts';
@@ -23,7 +22,8 @@ import { probe, probeServerCommand } from './probe-server.ts';
 // sandbox (on by default where bwrap works, as here) one user's code cannot see another's files nor
 // the hub's data dir.
 
-const PORTS = testPortRange(9);
+// Beside the Jupyter suite's blocks: the spawner's (30000-31399) and the proxy suite's (31400-) are taken.
+const PORTS: [number, number] = [45000, 45199];
 const command = probeServerCommand();
 
 /** Starts `username`'s probe server. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPortRange, uniqueName } from './helpers.ts';
+import { uniqueName } from './helpers.ts';
 import type { ProbeAnswer } from './probe-server.ts';
 
 // A hub that runs as an ordinary OS account (not root) still sandboxes its servers with bubblewrap:
@@ -14,7 +14,8 @@ import type { ProbeAnswer } from './probe-server.ts';
 const isRoot = process.getuid?.() === 0;
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/unprivileged-hub.ts', import.meta.url));
-const [PORT_MIN, PORT_MAX] = testPortRange(8);
+// Beside the Jupyter suite's blocks: the spawner's (30000-31399) and the proxy suite's (31400-) are taken.
+const [PORT_MIN, PORT_MAX] = [45200, 45299];
 
 interface Findings {
   readonly hubUid: number;
