@@ -24,7 +24,8 @@ beforeAll(async () => {
   gates = tempDir('gatehouse-api-gates-');
   const script = `const fs = require('node:fs'); const gate = require('node:path').join(${JSON.stringify(gates)}, process.env.JUPYTERHUB_USER);
 const timer = setInterval(() => { if (fs.existsSync(gate)) { clearInterval(timer); import(${JSON.stringify(pathToFileURL(demoAppPath).href)}); } }, 20);`;
-  hub = await startApiHub({ spawner: new LocalProcessSpawner({ portRange: API_SUITE_PORTS, stopGracePeriod: 2, command: [process.execPath, '-e', script] }) });
+  // No sandbox: the gate files lie in the test's /tmp, which a sandbox would replace.
+  hub = await startApiHub({ spawner: new LocalProcessSpawner({ portRange: API_SUITE_PORTS, stopGracePeriod: 2, sandbox: false, command: [process.execPath, '-e', script] }) });
   ensureUser(hub, 'admin', true);
   for (const name of ['alice', 'bob']) ensureUser(hub, name);
   for (const name of ['admin', 'alice', 'bob']) tokens[name] = tokenFor(hub, name);
