@@ -23,7 +23,8 @@ function openGate(user: string): void {
   writeFileSync(path.join(gates, user), '');
 }
 
-const hub = useHub(() => ({ spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: gatedDemoApp(), stopGracePeriod: 2 }) }));
+// No sandbox: the gate file lies in the test's /tmp, which a sandbox would replace.
+const hub = useHub(() => ({ spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: gatedDemoApp(), stopGracePeriod: 2, sandbox: false }) }));
 const failing = useHub(() => ({
   spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: [process.execPath, '-e', 'console.error("no notebook here"); process.exit(3)'] }),
 }));
