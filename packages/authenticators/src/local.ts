@@ -45,6 +45,7 @@ const INVALID: AuthFailure = { ok: false, reason: 'invalid-credentials' };
  */
 export class LocalAuthenticator implements Authenticator {
   readonly kind = 'local';
+  readonly description = 'local accounts (passwords hashed with argon2id in the data directory)';
   readonly loginStyle = 'form' as const;
   readonly trustedHeaders: readonly string[] = Object.freeze([]);
   readonly minPasswordLength: number;
@@ -55,7 +56,7 @@ export class LocalAuthenticator implements Authenticator {
   #host: AuthenticatorHost | undefined;
 
   constructor(options: LocalAuthenticatorOptions = {}) {
-    const checked = optionsObject(options, 'authenticator', ['minPasswordLength', 'signup', 'throttle', 'now']);
+    const checked = optionsObject(options, 'authenticator', ['minPasswordLength', 'signup', 'throttle'], ['now']);
     this.minPasswordLength =
       optionalInteger(checked['minPasswordLength'], 'authenticator.minPasswordLength', DEFAULT_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH) ??
       DEFAULT_MIN_PASSWORD_LENGTH;

@@ -208,6 +208,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     dataDir,
     hubApiUrl,
+    now,
     onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),
     userEnvironment: (user) => {
       const handler = config.authenticator.userData;
@@ -236,6 +237,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     usernamePolicy,
     frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
+    now,
   };
 }
 

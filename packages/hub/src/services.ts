@@ -40,4 +40,6 @@ export interface HubServices {
   readonly frontProxy: FrontProxyTrust;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
   readonly listensOnLoopback: boolean;
+  /** The hub's clock (epoch ms): pages say "3 min ago" against it. */
+  readonly now: () => number;
 }

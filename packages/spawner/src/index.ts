@@ -1,5 +1,5 @@
 export * from './types.ts';
 export { LocalProcessSpawner, demoAppPath } from './local-process.ts';
 export type { LocalProcessSpawnerOptions } from './local-process-options.ts';
-export { boundLogFile } from './log-file.ts';
+export { boundLogFile, lastLines, readLogSince } from './log-file.ts';
 export { JupyterhubSingleuserSpawner, JupyterServerSpawner, DemoAppSpawner, bestAvailableSpawner, findExecutable } from './presets.ts';

@@ -36,11 +36,16 @@ const start: Command = {
   async run(args, io) {
     const port = integerOption(args, 'port', 0, 65535);
     const { file, config } = await (await context()).configFromArgs(args, { ip: stringOption(args, 'ip'), port });
-    const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.ts'), import('../log.ts')]);
-    const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel) });
-    io.out(`Gatehouse is running at ${hub.url}`);
-    io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
-    io.out(`User servers: ${config.spawner.description ?? config.spawner.kind}`);
+    const [{ startHub }, { createLogger }, { humanLogStream }, { startBanner, stoppedMessage }] = await Promise.all([
+      import('../hub.ts'),
+      import('../log.ts'),
+      import('../log-human.ts'),
+      import('./banner.ts'),
+    ]);
+    // At a terminal the log reads like the banner beside it; piped or redirected it stays JSON.
+    const logDestination = process.stderr.isTTY ? humanLogStream(process.stderr) : process.stderr;
+    const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel, logDestination) });
+    for (const line of startBanner({ url: hub.url, configFile: file, dataDir: hub.services.dataDir, config })) io.out(line);
     if (hub.firstAdminSetupUrl !== undefined) {
       io.out(`No administrator can sign in yet. Choose the first admin's password at this one-time link:`);
       io.out(`  ${hub.firstAdminSetupUrl}`);
@@ -51,7 +56,9 @@ const start: Command = {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    const stillRunning = hub.services.servers.counts().running;
     await hub.close();
+    io.out(stoppedMessage(config, stillRunning));
     return 0;
   },
 };

@@ -46,6 +46,13 @@ export function pageRoutes(services: HubServices): Router {
     ctx.body = staticFiles.get('logo.svg');
   });
 
+  // Browsers ask for /favicon.ico on pages that name no icon (a server's own pages, say): no 404 for that.
+  router.get('/favicon.ico', (ctx) => {
+    ctx.type = STATIC_TYPES['.svg'] as string;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = staticFiles.get('favicon.svg');
+  });
+
   router.get('/hub/static/:name', (ctx) => {
     const name = ctx.params['name'] ?? '';
     const body = staticFiles.get(name);
@@ -124,6 +131,8 @@ export function pageRoutes(services: HubServices): Router {
       serverState: services.servers.state(principal.user.name),
       serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
       hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
+      lastProblem: services.servers.lastProblem(principal.user.name),
+      now: services.now(),
     });
   });
 
