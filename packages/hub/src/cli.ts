@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     io.err(`gatehouse: unknown command ${JSON.stringify(name)}; run gatehouse --help`);
     return 2;
   }
-  const args = parseCommandArgs(rest, command.options, command.maxPositionals);
+  const args = parseCommandArgs(rest, command.options, command.maxPositionals, command.name);
   if (args.values['help'] === true) {
     io.out(commandHelp(command));
     return 0;

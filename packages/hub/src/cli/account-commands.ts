@@ -89,19 +89,21 @@ const token: Command = {
   optionHelp: ['--note TEXT           what the token is for', '--expires-in SECONDS  lifetime (default: never expires)'],
   options: { note: { type: 'string' }, 'expires-in': { type: 'string' } },
   maxPositionals: 1,
-  run: (args, io) =>
-    withHub(args, async (hub) => {
+  run: (args, io) => {
+    const expiresInSeconds = integerOption(args, 'expires-in', 1, 10 * 365 * 86400);
+    return withHub(args, async (hub) => {
       const user = hub.userAdmin.require(hub.userAdmin.validName(requireName(args, 'token')));
       const { token: value } = hub.tokens.mint({
         userId: user.id,
         kind: 'api',
         scopes: ['inherit'],
         note: stringOption(args, 'note') ?? 'made with gatehouse token',
-        expiresInSeconds: integerOption(args, 'expires-in', 1, 10 * 365 * 86400),
+        expiresInSeconds,
       });
       io.out(value);
       return 0;
-    }),
+    });
+  },
 };
 
 const hashPasswordCommand: Command = {

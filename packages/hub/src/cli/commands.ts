@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { RunningHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
@@ -50,7 +51,7 @@ const start: Command = {
       io.out(`No administrator can sign in yet. Choose the first admin's password at this one-time link:`);
       io.out(`  ${hub.firstAdminSetupUrl}`);
     }
-    if (args.values['open'] === true) await openHub(hub, io);
+    const redirectFile = args.values['open'] === true ? await openHub(hub, io) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -58,19 +59,24 @@ const start: Command = {
     });
     const stillRunning = hub.services.servers.counts().running;
     await hub.close();
+    if (redirectFile !== undefined) rmSync(redirectFile, { force: true });
     io.out(stoppedMessage(config, stillRunning));
     return 0;
   },
 };
 
-/** `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself. */
-async function openHub(hub: RunningHub, io: CommandIo): Promise<void> {
+/**
+ * `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself.
+ * Returns the file, which the hub removes when it stops.
+ */
+async function openHub(hub: RunningHub, io: CommandIo): Promise<string> {
   const { launchPath, openInBrowser, writeRedirectFile } = await import('../launch.ts');
   const path = launchPath(hub.services);
   const target = hub.firstAdminSetupUrl ?? (path === undefined ? `${hub.url}hub/login` : `${hub.url}${path.slice(1)}`);
   const file = writeRedirectFile(hub.services.dataDir, target);
   if (await openInBrowser(file)) io.out(`Opened ${file} in your browser.`);
-  else io.out(`Could not start a browser; open ${file} in one.`);
+  else io.out(`No browser could be started here; open ${file} in one (the link in it works once, for 60 seconds).`);
+  return file;
 }
 
 const users: Command = {
@@ -86,11 +92,16 @@ const users: Command = {
       const accounts = new Map(hub.accounts.list().map((account) => [account.username, account]));
       const rows = hub.users.list();
       const names = new Set([...rows.map((row) => row.name), ...accounts.keys()]);
+      const { localTimeForCli, toEpochMs } = await import('../time.ts');
+      const when = (value: string | null | undefined) => {
+        const ms = toEpochMs(value);
+        return ms === undefined ? 'never' : localTimeForCli(ms, Date.now());
+      };
       io.out(['NAME', 'ADMIN', 'ACCOUNT', 'LAST ACTIVITY'].join('\t'));
       for (const name of [...names].sort()) {
         const user = rows.find((row) => row.name === name);
         const account = accounts.get(name);
-        io.out([name, user?.admin ? 'yes' : 'no', account ? account.status : '-', user?.lastActivity ?? '-'].join('\t'));
+        io.out([name, user?.admin ? 'yes' : 'no', account ? account.status : '-', when(user?.lastActivity)].join('\t'));
       }
     } finally {
       hub.close();

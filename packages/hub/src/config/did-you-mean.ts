@@ -10,7 +10,7 @@ export function closestKey(typed: string, known: readonly string[]): string | un
     if (best === undefined || distance < best.distance) best = { key, distance };
   }
   if (best === undefined) return undefined;
-  const allowed = Math.max(1, Math.floor(Math.min(typed.length, best.key.length) / 3));
+  const allowed = Math.max(2, Math.floor(Math.min(typed.length, best.key.length) / 3));
   return best.distance <= allowed || best.key.toLowerCase().startsWith(lower) || lower.startsWith(best.key.toLowerCase()) ? best.key : undefined;
 }
 
