@@ -18,6 +18,8 @@ export interface AdminUserRow {
   readonly user: UserRow;
   readonly account: AccountRecord | undefined;
   readonly serverState: ServerState;
+  /** The user has an active TOTP second factor. */
+  readonly secondFactor: boolean;
 }
 
 export interface AdminPageModel {
@@ -68,6 +70,10 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
           <button type="submit" class="secondary">New setup link</button></form>
         <form method="post" action="/hub/admin/users/${enc}/unlock" class="inline">${hidden(model.xsrfToken)}
           <button type="submit" class="secondary">Lift login lock</button></form>`
+      : ''}
+    ${row.secondFactor
+      ? html`<form method="post" action="/hub/admin/users/${enc}/totp-reset" class="inline">${hidden(model.xsrfToken)}
+          <button type="submit" class="secondary">Reset second factor</button></form>`
       : ''}
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline" data-confirm="Delete ${name}, their account, sessions and tokens? This cannot be undone.">${hidden(model.xsrfToken)}
         <button type="submit" class="danger">Delete ${name}</button></form>`}
