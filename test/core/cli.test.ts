@@ -29,7 +29,7 @@ describe('gatehouse CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['frobnicate'], /unknown command "frobnicate"/],
       [['start', '--port', 'eighty'], /--port: expected an integer/],
-      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['start', '--bogus'], /unknown option --bogus/],
       [['users', 'extra'], /unexpected argument: extra/],
       [['start', '--config', '/nonexistent/hub.config.ts'], /config file not found/],
     ];
