@@ -1,7 +1,7 @@
 import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
 import type { ServerProblem } from '../servers/problems.ts';
-import { html, layout, type SafeHtml } from './html.ts';
+import { html, layout, raw, type SafeHtml } from './html.ts';
 import { timeTag } from './time-tag.ts';
 
 /** The word a person sees for a state: 'pending' is "starting" everywhere on the pages. */
@@ -22,12 +22,12 @@ export function serverControls(owner: string, state: ServerState, xsrfToken: str
     case 'stopping':
       return html`<p class="muted">The server is stopping.</p>`;
     case 'stopped':
-      return startForm(owner, xsrfToken, 'Start server');
+      return startForm(owner, xsrfToken, 'Start server', false);
   }
 }
 
-function startForm(owner: string, xsrfToken: string, label: string): SafeHtml {
-  return html`<form method="post" action="/hub/spawn/${encodeURIComponent(owner)}" class="inline">
+function startForm(owner: string, xsrfToken: string, label: string, inline: boolean): SafeHtml {
+  return html`<form method="post" action="/hub/spawn/${encodeURIComponent(owner)}"${inline ? raw(' class="inline"') : ''}>
       <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit">${label}</button></form>`;
 }
 
@@ -57,7 +57,7 @@ export interface SpawnPendingModel {
 export function renderSpawnPendingPage(model: SpawnPendingModel): string {
   const enc = encodeURIComponent(model.owner);
   const failedTitle = `${model.owner}'s server failed to start`;
-  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(model.owner, model.xsrfToken, 'Retry')}
+  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(model.owner, model.xsrfToken, 'Retry', true)}
       <a class="button secondary" href="/hub/home">Back to home</a></p>`;
   if (model.failure !== undefined) {
     return layout(
