@@ -124,3 +124,52 @@ describe('gatehouse commands, as a person meets them', () => {
     });
   }, 120_000);
 });
+
+describe('accounts declared in the config', () => {
+  const PASSWORD = 'copper kettle 1987';
+
+  function localConfig(accounts: string): string {
+    const file = path.join(tempDir(), 'hub.config.ts');
+    writeFileSync(
+      file,
+      `import { defineConfig } from '@gatehouse/hub';
+import { LocalAuthenticator } from '@gatehouse/authenticators';
+import { DemoAppSpawner } from '@gatehouse/spawner';
+export default defineConfig({ adminUsers: ['carol'], authenticator: new LocalAuthenticator({ accounts: ${accounts} }), spawner: new DemoAppSpawner() });
+`,
+    );
+    return file;
+  }
+
+  it('signs in with a hash from gatehouse hash-password, and the config wins at every start', async () => {
+    const hashed = await runCli(['hash-password', '--password-stdin'], { input: `${PASSWORD}\n` });
+    expect(hashed.code, hashed.stderr).toBe(0);
+    const hash = hashed.stdout.trim();
+    expect(hash).toMatch(/^\$argon2id\$/);
+    const config = localConfig(`{ carol: ${JSON.stringify(hash)} }`);
+    const dataDir = path.join(tempDir(), 'data');
+    const env = { GATEHOUSE_RUNTIME_DIR: tempDir() };
+    const hub = await startCliHub(['--config', config, '--data-dir', dataDir, '--port', '0'], { env });
+    try {
+      // The declared admin can sign in at once: no first-admin setup link.
+      expect(hub.output()).not.toContain('one-time link');
+      await loginWithForm(hub.url, 'carol', PASSWORD);
+    } finally {
+      await hub.stop();
+    }
+    const changed = await runCli(['passwd', 'carol', '--password-stdin', '--config', config, '--data-dir', dataDir], { input: 'another long password\n' });
+    expect(changed.code, changed.stderr).toBe(0);
+    const again = await startCliHub(['--config', config, '--data-dir', dataDir, '--port', '0'], { env });
+    try {
+      await loginWithForm(again.url, 'carol', PASSWORD);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('refuses a value that is not an argon2id hash, naming the account', async () => {
+    const result = await runCli(['start', '--config', localConfig(`{ carol: 'hunter2' }`), '--data-dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('authenticator.accounts.carol: expected an argon2id hash as printed by `gatehouse hash-password`');
+  });
+});

@@ -108,7 +108,7 @@ const token: Command = {
 
 const hashPasswordCommand: Command = {
   name: 'hash-password',
-  summary: 'print an argon2id hash of a password (read from stdin or prompted)',
+  summary: "print an argon2id hash of a password, for LocalAuthenticator's accounts option in hub.config.ts",
   usage: 'gatehouse hash-password [--password-stdin]',
   optionHelp: ['--password-stdin  read the password from standard input'],
   options: { 'password-stdin': { type: 'boolean' } },
