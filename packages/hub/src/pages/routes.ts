@@ -77,7 +77,8 @@ export function pageRoutes(services: HubServices): Router {
       return;
     }
     ctx.type = 'html';
-    ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services) });
+    const notice = ctx.query['link'] === 'expired' ? 'That sign-in link was used already or has expired. Sign in below.' : undefined;
+    ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), notice });
   });
 
   router.post('/hub/login', async (ctx) => {
