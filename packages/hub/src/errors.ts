@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_LOGIN_THROTTLED: { status: 429, message: 'Too many failed logins' },
   GATEHOUSE_ERR_USER_NOT_ALLOWED: { status: 403, message: 'This user may not use the hub' },
   GATEHOUSE_ERR_XSRF: { status: 403, message: 'XSRF check failed' },
+  GATEHOUSE_ERR_COOKIE_CONFLICT: { status: 400, message: 'Conflicting session cookies' },
   GATEHOUSE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
   GATEHOUSE_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
   GATEHOUSE_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
