@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_PROXY_UPSTREAM: { status: 502, message: 'The user server did not answer' },
   GATEHOUSE_ERR_TOKEN_INVALID: { status: 403, message: 'Invalid or expired token' },
   GATEHOUSE_ERR_CLI_USAGE: { status: 400, message: 'Invalid command line' },
+  // 499 as nginx logs it: the client closed the connection before its request was complete; nobody sees the answer.
+  GATEHOUSE_ERR_CLIENT_ABORTED: { status: 499, message: 'The client closed the connection before its request was complete' },
+  GATEHOUSE_ERR_DATABASE_BUSY: { status: 503, message: 'The database is busy; try again shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,69 @@
+import net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import type { GatehouseConfigInput } from '@gatehouse/hub';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+import { waitFor } from '../support/processes.ts';
+import { cleanupTempDirs } from '../support/temp.ts';
+
+/**
+ * Shared by the reliability suite: a hub with an admin token, Prometheus samples read back, and
+ * sockets that break off a request part-way, as a failing client or network does.
+ */
+
+export interface ReliabilityFixture {
+  hub: TestHub;
+  /** An `inherit` API token of the admin `admin`. */
+  adminToken: string;
+}
+
+/** An in-process hub with `admin` (holding an API token) for the calling test file. */
+export function useReliabilityHub(overrides: () => Partial<GatehouseConfigInput> = () => ({})): ReliabilityFixture {
+  const fixture = {} as ReliabilityFixture;
+  beforeAll(async () => {
+    fixture.hub = await startTestHub({ adminUsers: ['admin'], stopServersOnShutdown: true, ...overrides() });
+    const admin = fixture.hub.services.users.get('admin');
+    if (admin === undefined) throw new Error('the hub did not create its admin');
+    fixture.adminToken = fixture.hub.services.tokens.mint({ userId: admin.id, kind: 'api', scopes: ['inherit'] }).token;
+  });
+  afterAll(async () => {
+    await fixture.hub?.close();
+    cleanupTempDirs();
+  });
+  return fixture;
+}
+
+/** The sum of every sample of `metric` whose labels include all of `labels` (Prometheus text). */
+export function sampleSum(text: string, metric: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
+    if (Object.entries(labels).every(([name, value]) => line.includes(`${name}="${value}"`))) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/** /hub/metrics as the admin sees it. */
+export async function scrape(fixture: ReliabilityFixture): Promise<string> {
+  const response = await fetch(`${fixture.hub.baseUrl}/hub/metrics`, { headers: { authorization: `token ${fixture.adminToken}` } });
+  return response.text();
+}
+
+/** Waits until the hub has finished timing `count` more requests with `method` than `before` showed. */
+export async function waitForTimedRequests(fixture: ReliabilityFixture, before: string, method: string, count: number): Promise<string> {
+  const base = sampleSum(before, 'gatehouse_hub_request_duration_seconds_count', { method });
+  return waitFor(`${count} ${method} requests timed`, async () => {
+    const text = await scrape(fixture);
+    return sampleSum(text, 'gatehouse_hub_request_duration_seconds_count', { method }) >= base + count && text;
+  });
+}
+
+/** Writes `bytes` on a fresh connection to the hub and closes it without waiting for an answer. */
+export async function sendAndHangUp(baseUrl: string, bytes: string): Promise<void> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = net.connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(bytes, () => resolve()));
+  });
+  socket.destroy();
+}
