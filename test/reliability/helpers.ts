@@ -1,9 +1,12 @@
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { GatehouseConfigInput } from '@gatehouse/hub';
+import { startCliHub, type CliHub } from '../support/cli.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { waitFor } from '../support/processes.ts';
-import { cleanupTempDirs } from '../support/temp.ts';
+import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 
 /**
  * Shared by the reliability suite: a hub with an admin token, Prometheus samples read back, and
@@ -66,4 +69,43 @@ export async function sendAndHangUp(baseUrl: string, bytes: string): Promise<voi
     socket.once('connect', () => socket.write(bytes, () => resolve()));
   });
   socket.destroy();
+}
+
+/** GATEHOUSE_TOKEN of the CLI hubs this suite starts: an `inherit` token of their admin `admin`. */
+export const CLI_ADMIN_TOKEN = 'reliability-suite-admin-token-0123456789abcdef';
+
+/**
+ * A hub.config.ts for `gatehouse start`: the dummy authenticator, `admin` as admin, the demo app on
+ * `portRange`, plus `extra` (config keys as TypeScript source, e.g. `logLevel: 'debug'`).
+ */
+export function writeReliabilityConfig(dir: string, portRange: [number, number], extra = ''): string {
+  const file = path.join(dir, 'hub.config.ts');
+  const spawner = { portRange, stopGracePeriod: 2 };
+  const options = { adminUsers: ['admin'], stopServersOnShutdown: true, serverPollInterval: 1 };
+  const source = [
+    "import { defineConfig } from '@gatehouse/hub';",
+    "import { DummyAuthenticator } from '@gatehouse/authenticators';",
+    "import { LocalProcessSpawner } from '@gatehouse/spawner';",
+    `export default defineConfig({ authenticator: new DummyAuthenticator(), spawner: new LocalProcessSpawner(${JSON.stringify(spawner)}), ...${JSON.stringify(options)}, ${extra} });`,
+  ];
+  writeFileSync(file, source.join('\n'));
+  return file;
+}
+
+/** `gatehouse start` in a fresh data dir with the config above, holding CLI_ADMIN_TOKEN. */
+export async function startReliabilityCliHub(portRange: [number, number], extra = ''): Promise<CliHub & { dataDir: string }> {
+  const dir = tempDir('gatehouse-reliability-');
+  const dataDir = path.join(dir, 'data');
+  const config = writeReliabilityConfig(dir, portRange, extra);
+  const hub = await startCliHub(['--config', config, '--data-dir', dataDir, '--port', '0'], { env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN } });
+  return { ...hub, dataDir };
+}
+
+/** A JSON REST call on a CLI hub with its admin token. */
+export async function adminApi(baseUrl: string, method: string, route: string, json?: unknown): Promise<Response> {
+  return fetch(`${baseUrl.replace(/\/$/, '')}/hub/api${route}`, {
+    method,
+    headers: { authorization: `token ${CLI_ADMIN_TOKEN}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
 }

@@ -10,6 +10,7 @@ import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
+import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
 import { gatehouseError } from './errors.ts';
 import { createAddressMatcher } from './http/cidr.ts';
 import { XsrfGuard } from './http/xsrf.ts';
@@ -108,13 +109,14 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     server.keepAliveTimeout = 65_000;
     // Re-attach to running servers before the first request can arrive, so none is told "not running".
     await services.servers.restore();
+    services.writeGate.serve(); // from here on no database wait blocks the event loop
     await listen(server, config.ip, config.port);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     services.servers.startPolling();
-    services.activity.start(ACTIVITY_FLUSH_MS);
+    services.activity.start(ACTIVITY_FLUSH_MS, (error) => reportBackgroundWriteFailure(logger, 'activity batch', error));
     const stopHousekeeping = startHousekeeping(services, now);
     const runtimeFile =
       options.writeRuntimeFile === false
@@ -208,6 +210,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     config,
     logger,
     db,
+    writeGate: new WriteGate(db),
     dataDir,
     users,
     accounts: new SqliteAccountStore(db),

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { databaseBusyError, isDatabaseBusy } from '../db/write-gate.ts';
 import { toGatehouseError, type GatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { renderErrorPage } from '../pages/error-page.ts';
@@ -16,7 +17,7 @@ export function errorHandler(logger: Logger) {
     try {
       await next();
     } catch (thrown) {
-      const error = toGatehouseError(thrown);
+      const error = isDatabaseBusy(thrown) ? databaseBusyError(thrown) : toGatehouseError(thrown);
       logFailure(logger, ctx, error, thrown);
       sendError(ctx, error);
     }
