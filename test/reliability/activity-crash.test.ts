@@ -1,23 +1,17 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { portBlock } from '../proxy/helpers.ts';
-import { cleanupTempDirs } from '../support/temp.ts';
-import { adminApi, startReliabilityCliHub } from './helpers.ts';
+import { adminApi, useCliHubs } from './helpers.ts';
 
 /** What POST /hub/api/users/:name/activity acknowledges is in the database before the answer. */
 
 const PORTS = portBlock(24);
-const hubs: Array<{ stop(signal?: NodeJS.Signals): Promise<number | null> }> = [];
-afterEach(async () => {
-  for (const hub of hubs.splice(0)) await hub.stop('SIGKILL');
-});
-afterAll(cleanupTempDirs);
+const startHub = useCliHubs();
 
 describe('acknowledged activity', () => {
   it('survives kill -9 of the hub right after the 200', async () => {
-    const hub = await startReliabilityCliHub(PORTS);
-    hubs.push(hub);
+    const hub = await startHub(PORTS);
     expect((await adminApi(hub.url, 'POST', '/users/alice')).status).toBe(201);
     const at = new Date(Date.now() - 60_000).toISOString();
     const response = await adminApi(hub.url, 'POST', '/users/alice/activity', { last_activity: at });

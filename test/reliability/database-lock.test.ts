@@ -1,10 +1,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { portBlock } from '../proxy/helpers.ts';
-import { waitFor } from '../support/processes.ts';
-import { cleanupTempDirs } from '../support/temp.ts';
-import { adminApi, CLI_ADMIN_TOKEN, sampleSum, startReliabilityCliHub, useReliabilityHub } from './helpers.ts';
+import { adminApi, CLI_ADMIN_TOKEN, sampleSum, useCliHubs, userWithServer, useReliabilityHub } from './helpers.ts';
 
 /**
  * Another process holding gatehouse.sqlite's write lock (BEGIN IMMEDIATE, as a long CLI command or
@@ -52,21 +50,12 @@ async function timeRequestsUntil(url: string, headers: Record<string, string>, u
 }
 
 describe('a database locked by another process', () => {
-  let hub: Awaited<ReturnType<typeof startReliabilityCliHub>> | undefined;
-  afterAll(async () => {
-    await hub?.stop();
-    cleanupTempDirs();
-  });
+  const startHub = useCliHubs();
 
   it('keeps proxied requests and reads fast; a write waits for a short lock and gets 503 + Retry-After for a long one', async () => {
-    hub = await startReliabilityCliHub(PORTS);
-    const base = hub.url.replace(/\/$/, '');
-    expect((await adminApi(base, 'POST', '/users/bob')).status).toBe(201);
-    const minted = await adminApi(base, 'POST', '/users/bob/tokens', { note: 'lock test' });
-    expect(minted.status).toBe(201);
-    const bobToken = ((await minted.json()) as { token: string }).token;
-    expect((await adminApi(base, 'POST', '/users/bob/server')).status).toBe(202);
-    await waitFor('bob\'s server', async () => ((await (await adminApi(base, 'GET', '/users/bob')).json()) as { server: string | null }).server !== null);
+    const hub = await startHub(PORTS);
+    const base = hub.baseUrl;
+    const bobToken = await userWithServer(base, 'bob');
     const proxied = `${base}/user/bob/api/ping`;
     const bob = { authorization: `token ${bobToken}` };
     const admin = { authorization: `token ${CLI_ADMIN_TOKEN}` };

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { GatehouseConfigInput } from '@gatehouse/hub';
 import { startCliHub, type CliHub } from '../support/cli.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
@@ -92,13 +92,29 @@ export function writeReliabilityConfig(dir: string, portRange: [number, number],
   return file;
 }
 
+export type ReliabilityCliHub = CliHub & { readonly dataDir: string; readonly baseUrl: string };
+
 /** `gatehouse start` in a fresh data dir with the config above, holding CLI_ADMIN_TOKEN. */
-export async function startReliabilityCliHub(portRange: [number, number], extra = ''): Promise<CliHub & { dataDir: string }> {
+export async function startReliabilityCliHub(portRange: [number, number], extra = ''): Promise<ReliabilityCliHub> {
   const dir = tempDir('gatehouse-reliability-');
   const dataDir = path.join(dir, 'data');
   const config = writeReliabilityConfig(dir, portRange, extra);
   const hub = await startCliHub(['--config', config, '--data-dir', dataDir, '--port', '0'], { env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN } });
-  return { ...hub, dataDir };
+  return { ...hub, dataDir, baseUrl: hub.url.replace(/\/$/, '') };
+}
+
+/** For the calling test file: starts CLI hubs, and stops whatever is still running (SIGKILL) after the file. */
+export function useCliHubs(): (portRange: [number, number], extra?: string) => Promise<ReliabilityCliHub> {
+  const started: ReliabilityCliHub[] = [];
+  afterAll(async () => {
+    for (const hub of started.splice(0)) await hub.stop('SIGKILL');
+    cleanupTempDirs();
+  });
+  return async (portRange, extra) => {
+    const hub = await startReliabilityCliHub(portRange, extra);
+    started.push(hub);
+    return hub;
+  };
 }
 
 /** A JSON REST call on a CLI hub with its admin token. */
@@ -108,4 +124,14 @@ export async function adminApi(baseUrl: string, method: string, route: string, j
     headers: { authorization: `token ${CLI_ADMIN_TOKEN}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
+}
+
+/** Creates `name` on a CLI hub, starts their server, and returns an API token of theirs (for /user/<name>/). */
+export async function userWithServer(baseUrl: string, name: string): Promise<string> {
+  expect((await adminApi(baseUrl, 'POST', `/users/${name}`)).status).toBe(201);
+  const minted = await adminApi(baseUrl, 'POST', `/users/${name}/tokens`, { note: 'reliability suite' });
+  expect(minted.status).toBe(201);
+  expect((await adminApi(baseUrl, 'POST', `/users/${name}/server`)).status).toBe(202);
+  await waitFor(`${name}'s server`, async () => ((await (await adminApi(baseUrl, 'GET', `/users/${name}`)).json()) as { server: string | null }).server !== null);
+  return ((await minted.json()) as { token: string }).token;
 }

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { isLoopbackAddress, normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
@@ -13,6 +13,7 @@ import { UserRepository } from './db/users.ts';
 import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
 import { gatehouseError } from './errors.ts';
 import { createAddressMatcher } from './http/cidr.ts';
+import { HubConnections } from './http/connections.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -98,10 +99,11 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       counters: proxyCounters(services.metrics),
     });
     const koa = createApp(services).callback();
-    const server = http.createServer((req, res) => {
+    const connections = new HubConnections(config.http, (req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
       else void koa(req, res);
     });
+    const server = connections.server;
     server.on('upgrade', (req, socket, head) => {
       if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);
       else socket.destroy();
@@ -143,13 +145,14 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       close() {
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
-          await proxy.close(); // requests in flight finish first
+          await connections.drained(); // requests already received are answered first
+          await proxy.close();
           await services.servers.close();
-          server.closeAllConnections();
           await stopped;
           stopHousekeeping();
           if (runtimeFile !== undefined) removeRuntimeFile(runtimeFile);
+          // Another process's lock (bounded wait) must not cost the last activity batch.
+          if (db.open) await services.writeGate.whenWritable().catch(() => undefined);
           services.activity.stop({ flush: db.open });
           if (db.open) {
             revokeListLogin(services);
