@@ -183,7 +183,9 @@ async function login(baseUrl: string, username: string, options: LoginOptions): 
   if (response.status !== 302 || location === '' || location.includes('/hub/login')) {
     throw new Error(`login as ${username} failed: ${response.status} ${location} ${response.body.slice(0, 200)}`);
   }
-  return { client, xsrf };
+  // XSRF tokens are bound to the session: the signed-in page's token, not the login form's.
+  const home = await client.get('/hub/home');
+  return { client, xsrf: xsrfFromPage(home.body) };
 }
 
 /** The value of the `gatehouse-user-session` cookie (Path=/user/) that browsers send to user servers. */
@@ -195,9 +197,14 @@ export function proxySessionCookie(client: BrowserLikeClient): string {
 
 /** An API token of the admin user, minted through the REST API with the admin's session + XSRF. */
 export async function mintAdminToken(hub: Pick<GatehouseHub, 'baseUrl' | 'adminPassword'>): Promise<string> {
-  const { client, xsrf } = await loginWithForm(hub.baseUrl, ADMIN_USER, { password: hub.adminPassword });
-  const response = await client.request('POST', `/hub/api/users/${ADMIN_USER}/tokens`, { headers: { 'x-xsrftoken': xsrf }, json: { note: 'bench' } });
-  if (response.status !== 201) throw new Error(`could not mint an admin token: ${response.status} ${response.body.slice(0, 200)}`);
+  return mintOwnToken(hub.baseUrl, ADMIN_USER, hub.adminPassword);
+}
+
+/** An API token of `username`'s own (scope `inherit`), minted with their session + XSRF, as the token page does. */
+export async function mintOwnToken(baseUrl: string, username: string, password: string): Promise<string> {
+  const { client, xsrf } = await loginWithForm(baseUrl, username, { password });
+  const response = await client.request('POST', `/hub/api/users/${username}/tokens`, { headers: { 'x-xsrftoken': xsrf }, json: { note: 'bench' } });
+  if (response.status !== 201) throw new Error(`could not mint a token for ${username}: ${response.status} ${response.body.slice(0, 200)}`);
   return response.json<{ token: string }>().token;
 }
 

@@ -93,6 +93,7 @@ export function computeRatios(results: Pick<BenchResults, 'http' | 'ws' | 'api' 
   const proxyCpu = (list: readonly Measurement<CpuCost>[] | undefined, id: string) => find(list, id)?.proxyCpuUs;
   add('HTTP req/s: Gatehouse / CHP', rps(results.http, 'gatehouse'), rps(results.http, 'chp'));
   add('HTTP req/s: Gatehouse / direct', rps(results.http, 'gatehouse'), rps(results.http, 'direct'));
+  add('HTTP req/s: Gatehouse API token / session cookie', rps(results.http, 'gatehouse-token'), rps(results.http, 'gatehouse'));
   add('HTTP req/s: CHP / direct', rps(results.http, 'chp'), rps(results.http, 'direct'));
   add('HTTP proxy CPU per request: CHP / Gatehouse', proxyCpu(results.http, 'chp'), proxyCpu(results.http, 'gatehouse'));
   add('HTTP req/s: mini undici dispatch() / mini http-proxy', rps(results.http, 'mini-undici-dispatch'), rps(results.http, 'mini-http-proxy'));

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench`: Gatehouse against the alternatives, side by side in one run of a few minutes.
- *   1. HTTP proxying (wrk): direct, Gatehouse (session cookie), configurable-http-proxy, mini proxies
+ *   1. HTTP proxying (wrk): direct, Gatehouse (session cookie; API token), configurable-http-proxy, mini proxies
  *   2. WebSocket echo: direct, Gatehouse, CHP
  *   3. REST API: Gatehouse vs JupyterHub 3.0
  *   4. 50 concurrent spawns
@@ -27,7 +27,7 @@ import { startChp, startMiniProxy } from './proxies.ts';
 import { busy, computeRatios, machineInfo, renderTables, writeResults, type BenchResults } from './report.ts';
 import { sectionsFromArgs, type Section, type SectionChoice } from './sections.ts';
 import { runSpawnBench } from './spawn-bench.ts';
-import { PING_PATH, USER_MODEL_PATH, WS_PATH, apiTarget, isPong, isUserModel, prepareStage, proxiedTarget, withStage, type Stage } from './stage.ts';
+import { PING_PATH, USER_MODEL_PATH, WS_PATH, apiTarget, isPong, isUserModel, prepareStage, proxiedTarget, proxiedTokenTarget, withStage, type Stage } from './stage.ts';
 import { checkTargets } from './targets.ts';
 import { ensureWrk, runWrk } from './wrk.ts';
 
@@ -76,7 +76,8 @@ async function proxyBenchmarks(wrk: string, stage: Stage, sections: SectionChoic
     const miniTargets = minis.map(
       ({ kind, proxy }): Target => ({ id: `mini-${kind}`, label: MINI_PROXY_LABELS[kind], url: at(proxy.port, 'http', PING_PATH), headers, cpu: { proxyPgid: proxy.child.pid, backendPgid } }),
     );
-    const http = sections.runs('http') ? await measureHttp(wrk, SETTINGS, [...targets('http', PING_PATH), ...miniTargets], isPong) : undefined;
+    const httpTargets = [...targets('http', PING_PATH), proxiedTokenTarget(stage, PING_PATH), ...miniTargets];
+    const http = sections.runs('http') ? await measureHttp(wrk, SETTINGS, httpTargets, isPong) : undefined;
     const ws = sections.runs('ws') ? await measureWs(SETTINGS, targets('ws', WS_PATH)) : undefined;
     return { ...(http === undefined ? {} : { http }), ...(ws === undefined ? {} : { ws }) };
   } finally {

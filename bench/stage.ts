@@ -4,7 +4,7 @@
  * and the wrk/WebSocket targets that go through it.
  */
 import { demoAppOf, type DemoApp } from './demo-apps.ts';
-import { addAccount, loginWithForm, mintAdminToken, proxySessionCookie, randomPassword, startGatehouse, startServer, type GatehouseHub, type StartGatehouseOptions } from './gatehouse.ts';
+import { addAccount, loginWithForm, mintAdminToken, mintOwnToken, proxySessionCookie, randomPassword, startGatehouse, startServer, type GatehouseHub, type StartGatehouseOptions } from './gatehouse.ts';
 import { API_USER } from './jupyterhub.ts';
 import { report, type Target } from './measure.ts';
 
@@ -21,6 +21,8 @@ export interface Stage {
   readonly adminToken: string;
   /** `gatehouse-user-session=…`, as a browser sends it to /user/. */
   readonly cookie: string;
+  /** `token …`: alice's own API token, as a script sends it to /user/. */
+  readonly userAuthorization: string;
   /** Alice's password (on a local-account hub, a random one the stage gave her account). */
   readonly userPassword: string;
   readonly app: DemoApp;
@@ -32,10 +34,11 @@ export async function stageOn(hub: GatehouseHub): Promise<Stage> {
   const userPassword = hub.authenticator === 'local' ? randomPassword() : hub.adminPassword;
   if (hub.authenticator === 'local') await addAccount(hub.baseUrl, adminToken, API_USER, userPassword);
   const cookie = proxySessionCookie((await loginWithForm(hub.baseUrl, API_USER, { password: userPassword })).client);
+  const userAuthorization = `token ${await mintOwnToken(hub.baseUrl, API_USER, userPassword)}`;
   await startServer(hub.baseUrl, adminToken, API_USER);
   const app = demoAppOf(hub.port, API_USER);
   if (app === undefined) throw new Error(`${API_USER}'s demo app is ready but was not found in /proc`);
-  return { hub, adminToken, cookie, userPassword, app };
+  return { hub, adminToken, cookie, userAuthorization, userPassword, app };
 }
 
 /** Starts a hub and makes it a stage. The caller stops `stage.hub`; should it not, `cleanUp()` does. */
@@ -69,6 +72,11 @@ export function proxiedTarget(stage: Stage, scheme: 'http' | 'ws', targetPath: s
     headers: { cookie: stage.cookie },
     cpu: { proxyPgid: stage.hub.child.pid, backendPgid: stage.app.pid },
   };
+}
+
+/** The same proxied path authenticated by alice's API token instead of her cookie (scripts, JupyterLab extensions). */
+export function proxiedTokenTarget(stage: Stage, targetPath: string): Target {
+  return { ...proxiedTarget(stage, 'http', targetPath, 'gatehouse-token', 'Gatehouse (API token)'), headers: { authorization: stage.userAuthorization } };
 }
 
 /** The hub's REST API with the admin token; the hub's CPU is the backend's. */

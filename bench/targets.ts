@@ -40,6 +40,7 @@ export function checkTargets(results: Figures): TargetCheck[] {
   return [
     ...check('HTTP proxied req/s ≥ 3.0× CHP', r['HTTP req/s: Gatehouse / CHP'], 3, times),
     ...check('HTTP proxied req/s ≥ 0.33× direct', r['HTTP req/s: Gatehouse / direct'], 0.33, times),
+    ...check('HTTP proxied req/s with an API token ≥ 0.95× the session cookie', r['HTTP req/s: Gatehouse API token / session cookie'], 0.95, times),
     ...check(
       'HTTP proxied p99 ≤ CHP\'s',
       gatehouse === undefined || chp === undefined ? undefined : gatehouse.latencyP99Ms / chp.latencyP99Ms,

@@ -19,8 +19,17 @@ export default defineConfig({
   allowedUsers: [],
   // Users who may never log in.
   blockedUsers: [],
-  // Connections from these CIDRs may assert identity (Remote-User) and X-Forwarded-* headers.
-  trustedProxies: ['127.0.0.1/32', '::1/128'],
+  // Who may assert identity headers (Remote-User, data headers) and X-Forwarded-*: nobody unless set.
+  // An address proves nothing on one machine (any local user can connect from any 127.x address), so
+  // the front proxy proves itself with something only it has (docs/front-proxy.md):
+  //   socket: { path: '/run/gatehouse/proxy.sock', mode: 0o660, group: 'www-data' }
+  //     nginx on this machine connects to a unix socket only its group may open
+  //     (proxy_pass http://unix:/run/gatehouse/proxy.sock:); the hub also keeps listening on ip:port,
+  //     where identity headers count for nothing.
+  //   secret: { file: '/etc/gatehouse/proxy-secret', header: 'X-Gatehouse-Proxy-Secret', addresses: ['10.0.0.5/32'] }
+  //     nginx elsewhere adds the secret (≥ 32 characters, file 0600) to every request; addresses, if
+  //     given, restrict where it is accepted from (never loopback).
+  frontProxy: {},
   // Who may log in: local accounts (argon2id) kept in the data dir. On first start the hub prints a
   // one-time link where the first admin (adminUsers[0]) chooses a password; admins then add people with
   // the admin page, the REST API or `gatehouse useradd`. Options: minPasswordLength (8),

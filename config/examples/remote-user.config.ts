@@ -1,6 +1,7 @@
 /**
  * Behind an authenticating front proxy (nginx, Apache, oauth2-proxy) that sets Remote-User.
- * Only connections from trustedProxies may assert it; see docs/nginx-remote-user.conf.
+ * Only nginx may assert it: it connects through a unix socket that only its group (www-data) may
+ * open; see docs/nginx-remote-user.conf and docs/front-proxy.md.
  */
 import { defineConfig } from '@gatehouse/hub';
 import { RemoteUserAuthenticator } from '@gatehouse/authenticators';
@@ -11,8 +12,9 @@ export default defineConfig({
   port: 8000,
   dataDir: './data',
   adminUsers: ['admin'],
-  // nginx's upstream connections come from this address (proxy_bind 127.0.0.2 in the nginx example).
-  trustedProxies: ['127.0.0.2/32'],
+  // nginx connects here (proxy_pass http://unix:/run/gatehouse/proxy.sock:); the hub creates the
+  // socket 0660 with group www-data. Requests to ip:port can never assert Remote-User.
+  frontProxy: { socket: { path: '/run/gatehouse/proxy.sock', mode: 0o660, group: 'www-data' } },
   authenticator: new RemoteUserAuthenticator({ header: 'Remote-User', logoutRedirectUrl: '/logged-out' }),
   spawner: bestAvailableSpawner(),
 });

@@ -33,15 +33,16 @@ describe('config validation', () => {
     expect(config.port).toBe(8000);
     expect(config.session).toEqual({ idleTimeout: 86400, maxAge: 1209600 });
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.trustedProxies)).toBe(true);
+    expect(Object.isFrozen(config.frontProxy)).toBe(true);
+    expect(config.frontProxy).toEqual({});
   });
 
   it('names the full key path of an invalid value', () => {
     expect(problemsOf({ ...plugins(), port: 'eight thousand' })[0]).toMatch(/^port: /);
     expect(problemsOf({ ...plugins(), port: 70000 })).toEqual(['port: expected 0–65535']);
     expect(problemsOf({ ...plugins(), session: { idleTimeout: -1 } })[0]).toMatch(/^session\.idleTimeout: expected a positive number/);
-    expect(problemsOf({ ...plugins(), trustedProxies: ['127.0.0.1/32', '10.0.0.0/99'] })).toEqual([
-      'trustedProxies.1: expected a CIDR such as 127.0.0.1/32',
+    expect(problemsOf({ ...plugins(), frontProxy: { secret: { file: '/etc/s', addresses: ['10.0.0.5/32', '10.0.0.0/99'] } } })).toEqual([
+      'frontProxy.secret.addresses.1: expected a CIDR such as 10.0.0.5/32',
     ]);
     expect(problemsOf({ ...plugins(), ip: 'not-an-ip' })).toEqual(['ip: expected an IP address such as 127.0.0.1']);
   });

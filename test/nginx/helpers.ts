@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,15 +14,19 @@ import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 
 /**
  * A real nginx in front of a real hub, configured from docs/nginx-remote-user.conf so that the
- * example admins copy is the one under test. nginx connects to the hub from PROXY_ADDRESS (the
- * doc's proxy_bind), the only address in the hub's trustedProxies; an attacker who skips nginx
- * connects from ATTACKER_ADDRESS. Every nginx started here is stopped by stopEveryNginx().
+ * example admins copy is the one under test. nginx's workers run as their own unprivileged user
+ * (NGINX_USER when the suite runs as root) and reach the hub through the front-proxy unix socket,
+ * which the hub creates 0660 with that user's group; an attacker who skips nginx connects over TCP
+ * (from ATTACKER_ADDRESS, or as another OS user). Every nginx started here is stopped by stopEveryNginx().
  */
 
 const DOC_PATH = path.resolve(import.meta.dirname, '../../docs/nginx-remote-user.conf');
 const NGINX_BINARY = '/usr/sbin/nginx';
-export const PROXY_ADDRESS = '127.0.0.2';
-export const ATTACKER_ADDRESS = '127.0.0.3';
+/** The address the README used to tell nginx to connect from: now it proves nothing. */
+export const ATTACKER_ADDRESS = '127.0.0.2';
+/** nginx's workers' account and group when the suite runs as root (Debian's nginx uses it too). */
+export const NGINX_USER = 'www-data';
+const isRoot = process.getuid?.() === 0;
 export const SESSION_COOKIE = 'gatehouse-session';
 /** How the demo app shows the hub-issued server token it received (it never echoes the secret). */
 export const SERVER_TOKEN_SHOWN = "token [this server's token]";
@@ -30,7 +34,7 @@ export const SERVER_TOKEN_SHOWN = "token [this server's token]";
 /** The doc's placeholders the test replaces; each must appear exactly once. */
 const DOC_LISTEN = 'listen 80;';
 const DOC_HTPASSWD = 'auth_basic_user_file /etc/nginx/gatehouse.htpasswd;';
-const DOC_UPSTREAM = 'server 127.0.0.1:8000;';
+const DOC_UPSTREAM = 'server unix:/run/gatehouse/proxy.sock;';
 const DATA_HEADERS_MARK = '# --- Optional: data headers ---';
 
 /** `text` with `from` replaced by `to`; fails when `from` is not there exactly once (the doc changed). */
@@ -40,11 +44,26 @@ export function replaceOnce(text: string, from: string, to: string): string {
   return text.replace(from, () => to);
 }
 
-/** The doc with the test's port, password file and hub port in place of the example values. */
-function siteConf(doc: string, site: { listenPort: number; htpasswdPath: string; hubPort: number }): string {
+/** The doc with the test's port, password file and hub socket in place of the example values. */
+function siteConf(doc: string, site: { listenPort: number; htpasswdPath: string; hubSocket: string }): string {
   let conf = replaceOnce(doc, DOC_LISTEN, `listen 127.0.0.1:${site.listenPort};`);
   conf = replaceOnce(conf, DOC_HTPASSWD, `auth_basic_user_file ${site.htpasswdPath};`);
-  return replaceOnce(conf, DOC_UPSTREAM, `server 127.0.0.1:${site.hubPort};`);
+  return replaceOnce(conf, DOC_UPSTREAM, `server unix:${site.hubSocket};`);
+}
+
+/**
+ * Where a test hub puts its front-proxy socket: `run/proxy.sock` in a fresh directory that nginx's
+ * workers may traverse (0711); the hub itself creates `run/` 0750 with nginx's group.
+ */
+export function hubSocketPath(): string {
+  const base = tempDir('gatehouse-sock-');
+  chmodSync(base, 0o711);
+  return path.join(base, 'run', 'proxy.sock');
+}
+
+/** The hub's frontProxy config for a socket that nginx (running as NGINX_USER) may open. */
+export function socketFrontProxy(socketPath: string): NonNullable<GatehouseConfigInput['frontProxy']> {
+  return { socket: { path: socketPath, mode: 0o660, ...(isRoot ? { group: NGINX_USER } : {}) } };
 }
 
 /** Uncomments the doc's two "Optional: data headers" blocks (each runs to the next blank line). */
@@ -67,8 +86,8 @@ export function enableDataHeaders(conf: string): string {
 
 /** The test-only main context around the site: everything nginx writes stays in `dir`. */
 function mainConf(dir: string, sitePath: string): string {
-  // As root the master would start workers as `nobody`, who cannot read the 0700 temp dir.
-  const user = process.getuid?.() === 0 ? 'user root;\n' : '';
+  // As root, workers run as nginx's own unprivileged user (as on a real server), never as root.
+  const user = isRoot ? `user ${NGINX_USER} ${NGINX_USER};\n` : '';
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${dir}/${kind}_temp;`).join('\n');
   return `${user}daemon off;
 worker_processes 1;
@@ -126,7 +145,8 @@ function groupAlive(pgid: number): boolean {
 }
 
 interface NginxOptions {
-  readonly hub: Pick<TestHub, 'baseUrl'>;
+  /** The hub and the front-proxy socket it listens on. */
+  readonly hub: { readonly socketPath: string };
   /** Basic-auth accounts: name → password. */
   readonly users: Readonly<Record<string, string>>;
   /** Changes to the site conf after the doc's values are replaced (e.g. enableDataHeaders). */
@@ -137,10 +157,17 @@ interface NginxOptions {
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   const dir = tempDir('gatehouse-nginx-');
   const htpasswdPath = path.join(dir, 'htpasswd');
-  writeFileSync(htpasswdPath, htpasswd(options.users));
+  writeFileSync(htpasswdPath, htpasswd(options.users), { mode: 0o640 });
+  if (isRoot) {
+    // The workers (NGINX_USER) read the password file and write temp files here; others get nothing.
+    const gid = Number(execFileSync('getent', ['group', NGINX_USER], { encoding: 'utf8' }).split(':')[2]);
+    chownSync(dir, 0, gid);
+    chmodSync(dir, 0o750);
+    chownSync(htpasswdPath, 0, gid);
+  }
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubPort: Number(new URL(options.hub.baseUrl).port) });
+    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubSocket: options.hub.socketPath });
     writeFileSync(path.join(dir, 'gatehouse.conf'), (options.edit ?? ((conf) => conf))(site));
     writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir, path.join(dir, 'gatehouse.conf')));
     const started = await launch(dir, port);
@@ -203,28 +230,32 @@ async function stopEveryNginx(): Promise<void> {
 
 export interface HubBehindNginx {
   readonly hub: TestHub;
+  /** The hub's front-proxy socket, which nginx connects to. */
+  readonly socketPath: string;
   readonly nginx: RunningNginx;
 }
 
 /**
- * For a test file: a hub on 127.0.0.1 that believes identity headers only from nginx's proxy_bind
- * address, with the doc's nginx in front, started in beforeAll; afterAll stops every nginx of the
+ * For a test file: a hub on 127.0.0.1 that believes identity headers only from its front-proxy
+ * socket, with the doc's nginx in front, started in beforeAll; afterAll stops every nginx of the
  * file (checking none survives), then the hub. Spawner ports: block `portIndex` of 50 from 29600,
  * below the other suites' blocks and the kernel's ephemeral range.
  */
 export function useHubBehindNginx(portIndex: number, hubOverrides: Partial<GatehouseConfigInput>, nginx: Omit<NginxOptions, 'hub'>): HubBehindNginx {
-  const setup: { hub?: TestHub; nginx?: RunningNginx } = {};
+  const setup: { hub?: TestHub; nginx?: RunningNginx; socketPath?: string } = {};
   const portRange: [number, number] = [29600 + portIndex * 50, 29649 + portIndex * 50];
   beforeAll(async () => {
+    const socketPath = hubSocketPath();
+    setup.socketPath = socketPath;
     setup.hub = await startTestHub({
       ip: '127.0.0.1',
-      trustedProxies: [`${PROXY_ADDRESS}/32`],
+      frontProxy: socketFrontProxy(socketPath),
       stopServersOnShutdown: true,
       serverPollInterval: 1,
       spawner: new LocalProcessSpawner({ portRange, stopGracePeriod: 2 }),
       ...hubOverrides,
     });
-    setup.nginx = await startNginx({ hub: setup.hub, ...nginx });
+    setup.nginx = await startNginx({ hub: { socketPath }, ...nginx });
   });
   afterAll(async () => {
     try {
@@ -241,6 +272,9 @@ export function useHubBehindNginx(portIndex: number, hubOverrides: Partial<Gateh
   return {
     get hub() {
       return started(setup.hub);
+    },
+    get socketPath() {
+      return started(setup.socketPath);
     },
     get nginx() {
       return started(setup.nginx);
@@ -315,7 +349,10 @@ export interface SentResponse {
  * One HTTP/1.1 request with header lines exactly as given (case, underscores, repeats), from
  * `localAddress` when set. Connection: close, so no socket outlives the test.
  */
-export function send(url: string, options: { method?: string; headers?: readonly HeaderLine[]; localAddress?: string; body?: string } = {}): Promise<SentResponse> {
+export function send(
+  url: string,
+  options: { method?: string; headers?: readonly HeaderLine[]; localAddress?: string; socketPath?: string; body?: string } = {},
+): Promise<SentResponse> {
   const target = new URL(url);
   const lines: HeaderLine[] = [['Host', target.host], ['Connection', 'close'], ...(options.headers ?? [])];
   if (options.body !== undefined) lines.push(['Content-Length', String(Buffer.byteLength(options.body))]);
@@ -328,6 +365,7 @@ export function send(url: string, options: { method?: string; headers?: readonly
         method: options.method ?? 'GET',
         headers: lines.flat(),
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        ...(options.socketPath === undefined ? {} : { socketPath: options.socketPath }),
         timeout: 15_000,
       },
       (response) => {

@@ -1,11 +1,14 @@
+import { lstatSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { canSwitchUser, requestAsNobody } from '../support/other-user.ts';
 import { RemoteUserAuthenticator } from '@gatehouse/authenticators';
 import {
   ATTACKER_ADDRESS,
   basicAuth,
   browserVia,
   cookiesFrom,
-  PROXY_ADDRESS,
+  NGINX_USER,
   replaceOnce,
   send,
   startNginx,
@@ -15,8 +18,9 @@ import {
   useHubBehindNginx,
 } from './helpers.ts';
 
-// Who may say "I am admin"? Only nginx, from its proxy_bind address, after checking a password.
-// Everything else that claims an identity, directly or smuggled through nginx, gets no session.
+// Who may say "I am admin"? Only nginx, through the hub's front-proxy socket, after checking a
+// password. Everything else that claims an identity — over TCP from any loopback address, as another
+// OS user, or smuggled through nginx — gets no session.
 
 const ALICE_PASSWORD = 'alice-secret-1';
 
@@ -43,8 +47,8 @@ const DIRECT_SPOOFS: Array<[string, HeaderLine[]]> = [
   ['an empty Remote-User', [['Remote-User', '']]],
 ];
 
-// 127.0.0.1 is the hub's default trusted proxy; here only nginx's proxy_bind address is.
-describe.each([ATTACKER_ADDRESS, '127.0.0.1'])('straight to the hub from %s, skipping nginx', (address) => {
+// 127.0.0.2 is the proxy_bind address the README used to advise; 127.0.0.1 the old default trust.
+describe.each([ATTACKER_ADDRESS, '127.0.0.1', '127.0.0.3'])('straight to the hub over TCP from %s, skipping nginx', (address) => {
   it.each(DIRECT_SPOOFS)('%s yields no session', async (_case, headers) => {
     const login = await loginDirect(address, headers);
     expect(login.status, login.body).toBe(401);
@@ -56,9 +60,14 @@ describe.each([ATTACKER_ADDRESS, '127.0.0.1'])('straight to the hub from %s, ski
   });
 });
 
-describe("the control: from nginx's proxy_bind address the same header is believed", () => {
-  it('signs in whoever Remote-User names, so the refusals above are about the address', async () => {
-    const login = await loginDirect(PROXY_ADDRESS, [['Remote-User', 'control-user']]);
+/** GET /hub/login through the front-proxy socket, as nginx connects. */
+function loginThroughSocket(headers: readonly HeaderLine[]): Promise<SentResponse> {
+  return send(`http://localhost/hub/login`, { socketPath: setup.socketPath, headers });
+}
+
+describe("the control: through the hub's front-proxy socket the same header is believed", () => {
+  it('signs in whoever Remote-User names, so the refusals above are about the connection', async () => {
+    const login = await loginThroughSocket([['Remote-User', 'control-user']]);
     expect(login.status, login.body).toBe(302);
     expect(startsSession(login.setCookies)).toBe(true);
     expect(setup.hub.services.users.get('control-user')).toBeDefined();
@@ -98,14 +107,14 @@ describe('through nginx, signed in to nginx as alice', () => {
     expect(startsSession(viaNginx.setCookies)).toBe(true);
     expect(viaNginx.setCookies.filter((line) => /;\s*secure/i.test(line))).toEqual([]);
     // Control: the hub does believe X-Forwarded-Proto from nginx's address.
-    const fromProxy = await loginDirect(PROXY_ADDRESS, [['Remote-User', 'control-user'], ['X-Forwarded-Proto', 'https']]);
+    const fromProxy = await loginThroughSocket([['Remote-User', 'control-user'], ['X-Forwarded-Proto', 'https']]);
     expect(fromProxy.setCookies.filter((line) => /;\s*secure/i.test(line))).not.toEqual([]);
   });
 });
 
 describe('nginx configured differently from the doc', () => {
   it('with underscores_in_headers on, Remote_User reaches the hub, which refuses the login (400)', async () => {
-    const loose = await startNginx({ hub: setup.hub, users: { alice: ALICE_PASSWORD }, edit: (conf) => replaceOnce(conf, 'underscores_in_headers off;', 'underscores_in_headers on;') });
+    const loose = await startNginx({ hub: setup, users: { alice: ALICE_PASSWORD }, edit: (conf) => replaceOnce(conf, 'underscores_in_headers off;', 'underscores_in_headers on;') });
     try {
       const login = await send(`${loose.baseUrl}/hub/login`, { headers: [['Authorization', basicAuth('alice', ALICE_PASSWORD)], ['Remote_User', 'admin']] });
       expect(login.status, login.body).toBe(400);
@@ -119,7 +128,7 @@ describe('nginx configured differently from the doc', () => {
   // PRODUCT BUG (packages/hub/src/http/identity.ts, identify()): any Authorization header, even
   // `Basic …` which carries no hub token, makes /hub/ requests anonymous despite a valid session.
   it("keeps alice signed in when nginx forwards her Basic credentials (nginx's default)", async () => {
-    const forwarding = await startNginx({ hub: setup.hub, users: { alice: ALICE_PASSWORD }, edit: (conf) => replaceOnce(conf, 'proxy_set_header Authorization "";', '') });
+    const forwarding = await startNginx({ hub: setup, users: { alice: ALICE_PASSWORD }, edit: (conf) => replaceOnce(conf, 'proxy_set_header Authorization "";', '') });
     try {
       const browser = browserVia(forwarding, 'alice', ALICE_PASSWORD);
       const login = await browser.get('/hub/login');
@@ -133,5 +142,32 @@ describe('nginx configured differently from the doc', () => {
     } finally {
       await forwarding.stop();
     }
+  });
+});
+
+describe('another OS user on the same machine (nobody)', () => {
+  it.skipIf(!canSwitchUser)('gets no session over TCP with Remote-User: admin, from any loopback address', async () => {
+    for (const localAddress of [ATTACKER_ADDRESS, '127.0.0.1', '127.0.0.254']) {
+      const answer = await requestAsNobody({ url: `${setup.hub.baseUrl}/hub/login`, localAddress, headers: [['Remote-User', 'admin']] });
+      expect(answer, localAddress).toMatchObject({ status: 401 });
+      expect('setCookies' in answer && startsSession(answer.setCookies)).toBe(false);
+    }
+    expect(setup.hub.services.users.get('admin')).toBeUndefined();
+  });
+
+  it.skipIf(!canSwitchUser)('cannot open the front-proxy socket at all', async () => {
+    const answer = await requestAsNobody({ url: 'http://localhost/hub/login', socketPath: setup.socketPath, headers: [['Remote-User', 'admin']] });
+    expect(answer).toEqual({ error: 'EACCES' });
+    expect(setup.hub.services.users.get('admin')).toBeUndefined();
+  });
+
+  it.skipIf(!canSwitchUser)("leaves the socket 0660 with nginx's group, in a 0750 directory of that group", () => {
+    const socket = lstatSync(setup.socketPath);
+    expect(socket.isSocket()).toBe(true);
+    expect(socket.mode & 0o777).toBe(0o660);
+    const dir = statSync(path.dirname(setup.socketPath));
+    expect(dir.mode & 0o777).toBe(0o750);
+    expect(socket.gid).toBe(dir.gid);
+    expect(NGINX_USER).toBe('www-data');
   });
 });

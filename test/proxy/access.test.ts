@@ -80,6 +80,28 @@ describe('admins', () => {
     expect((await rawHttp(hub.baseUrl, 'GET', '/hub/user/alice/', [['Cookie', `gatehouse-session=${sessions['root']}`]])).status).toBe(403);
   });
 
+  it("cannot open alice's server with a token it minted for her through the API, nor sign in as her with it", async () => {
+    const rootToken: HeaderLine = ['Authorization', `token ${mintToken(hub, 'root').token}`];
+    const made = await rawHttp(hub.baseUrl, 'POST', '/hub/api/users/alice/tokens', [rootToken, ['Content-Type', 'application/json']], '{}');
+    expect(made.status, made.body).toBe(201);
+    const { token, scopes } = made.json<{ token: string; scopes: string[] }>();
+    expect(scopes.filter((scope) => scope.startsWith('access:servers'))).toEqual([]);
+    expect((await rawHttp(hub.baseUrl, 'GET', '/hub/api/users/alice', [['Authorization', `token ${token}`]])).status).toBe(200); // still alice's token
+    expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Authorization', `token ${token}`]])).status).toBe(403);
+    expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [['Authorization', `token ${token}`]])).status).toBe(403);
+    // ?token= would turn it into a full browser session as alice: refused, no session cookie.
+    const viaUrl = await rawHttp(hub.baseUrl, 'GET', `/hub/home?token=${token}`);
+    expect(viaUrl.headers.get('set-cookie') ?? '').not.toMatch(/gatehouse-user-session=[^;]/);
+    for (const asked of [['access:servers!user=alice'], ['access:servers!server=alice/']]) {
+      const refused = await rawHttp(hub.baseUrl, 'POST', '/hub/api/users/alice/tokens', [rootToken, ['Content-Type', 'application/json']], JSON.stringify({ scopes: asked }));
+      expect(refused.status, refused.body).toBe(403);
+      expect(refused.body).toContain('without adminAccess');
+    }
+    // Her own token, made by her, still opens her server.
+    const own = mintToken(hub, 'alice').token;
+    expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Authorization', `token ${own}`]])).status).toBe(200);
+  });
+
   it("can open alice's server when adminAccess is on, over HTTP and WebSocket", async () => {
     const response = await rawHttp(adminAccessHub.baseUrl, 'GET', '/user/alice/api/headers', [cookieOf('root@adminAccess')]);
     expect(response.status, response.body).toBe(200);

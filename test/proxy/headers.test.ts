@@ -19,15 +19,15 @@ import {
   type Transport,
 } from './helpers.ts';
 
-// SPEC "Header rules of the proxy", observed from inside alice's demo app. The hub trusts no proxy
-// here (trustedProxies: []), so the test client is an ordinary, possibly hostile, browser.
+// SPEC "Header rules of the proxy", observed from inside alice's demo app. The hub trusts no front
+// proxy here (the default), so the test client is an ordinary, possibly hostile, browser.
 
 let hub: TestHub;
 let session: string;
 let hubHost: string;
 
 beforeAll(async () => {
-  hub = await startProxyHub(portBlock(0), { trustedProxies: [] });
+  hub = await startProxyHub(portBlock(0));
   hubHost = new URL(hub.baseUrl).host;
   session = sessionCookieOf(await loginWithForm(hub.baseUrl, 'alice'));
   await startServer(hub, 'alice');
@@ -88,6 +88,14 @@ describe.each(TRANSPORTS)('cookies over %s', (transport) => {
     expect(cookies).not.toContain('gatehouse-');
     expect(cookies).toContain('a=1');
     expect(cookies).toContain('b=2');
+  });
+
+  it('reads a Cookie header the way the pages do: a session id inside another cookie\'s value is not a session', async () => {
+    // One pair, `a`, whose value contains a space: neither the proxy's login check nor the
+    // stripper may read the hub's cookie out of it.
+    const smuggled = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', `a=b gatehouse-user-session=${session}`]]);
+    expect(smuggled.status).toBe(302);
+    expect(smuggled.headers.get('location')).toMatch(/^\/hub\/login\?next=/);
   });
 
   it('sends no Cookie header at all when only hub cookies were present', async () => {
@@ -161,6 +169,19 @@ describe.each(TRANSPORTS)('forwarding headers over %s', (transport) => {
     expect(received.values('x-forwarded-proto')).toEqual(['http']);
     expect(received.values('x-forwarded-host')).toEqual([hubHost]);
     for (const name of ['forwarded', 'x-real-ip', 'x-forwarded-port']) expect(received.names).not.toContain(name);
+  });
+
+  it('removes the whole X-Forwarded-* family, in every spelling, not just the members the hub sets', async () => {
+    const members = ['Prefix', 'Server', 'Ssl', 'Scheme', 'Uri', 'Path', 'Client-Ip', 'Anything-New'];
+    const lines: HeaderLine[] = members.flatMap((member): HeaderLine[] => [
+      [`X-Forwarded-${member}`, '/evil'],
+      [`x_forwarded_${member.toLowerCase().replaceAll('-', '_')}`, '/evil'],
+    ]);
+    const received = await asAlice(transport, [...lines, ['X-Control', 'kept']]);
+    expect(received.values('x-control')).toEqual(['kept']);
+    const family = received.names.map(canonical).filter((name) => name.startsWith('x-forwarded-'));
+    expect(family.sort()).toEqual(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+    expect(JSON.stringify(received)).not.toContain('/evil');
   });
 
   it('keeps Host, and reports it as X-Forwarded-Host', async () => {

@@ -4,9 +4,9 @@ import type { TestHub } from '../support/hub.ts';
 import { runCli } from '../support/cli.ts';
 import { loginWithForm } from '../support/login.ts';
 import { tempDir } from '../support/temp.ts';
-import { finishFile, portBlock, rawHttp, sessionCookieOf, startProxyHub, startServer, writeCliConfig, type EchoedRequest, type RawResponse } from './helpers.ts';
+import { finishFile, mintToken, portBlock, rawHttp, sessionCookieOf, startProxyHub, startServer, writeCliConfig, type EchoedRequest, type RawResponse } from './helpers.ts';
 
-// The proxy remembers who a session cookie belongs to (PrincipalCache), so that a proxied request
+// The proxy remembers who a session cookie or an API token belongs to (PrincipalCache), so that a proxied request
 // costs no database reads. That memory must never outlive the truth: every way a session or a user
 // can change — from this hub, from the command line in another process, or by the clock — must
 // take effect on the very next proxied request, after the cache has been warmed on purpose.
@@ -86,5 +86,53 @@ describe('a warmed session on the proxy path', () => {
       hub.clock.advance(step);
       expect((await proxiedAs(session, 'grace')).status).toBe(200);
     }
+  });
+});
+
+/** A proxied request to `owner`'s echo endpoint authenticated by an API token. */
+function proxiedWithToken(token: string, owner: string): Promise<RawResponse> {
+  return rawHttp(hub.baseUrl, 'GET', `/user/${owner}/api/headers`, [['Authorization', `token ${token}`]]);
+}
+
+/** A token of `name`'s that has opened their server several times: the cache now holds it. */
+async function warmedToken(name: string, expiresInSeconds?: number): Promise<{ token: string; id: number }> {
+  await startServer(hub, name);
+  const { token, row } = mintToken(hub, name, expiresInSeconds === undefined ? {} : { expiresInSeconds });
+  for (let i = 0; i < 3; i += 1) {
+    const response = await proxiedWithToken(token, name);
+    expect(response.status, response.body).toBe(200);
+    expect(response.json<EchoedRequest>().user).toBe(name);
+  }
+  return { token, id: row.id };
+}
+
+describe('a warmed API token on the proxy path', () => {
+  it('stops working on the next request after it is revoked through the API', async () => {
+    const { token, id } = await warmedToken('hank');
+    const revoke = await rawHttp(hub.baseUrl, 'DELETE', `/hub/api/users/hank/tokens/a${id}`, [['Authorization', `token ${token}`]]);
+    expect(revoke.status, revoke.body).toBe(204);
+    expect((await proxiedWithToken(token, 'hank')).status).toBe(302); // a browser-like GET is sent to log in
+  });
+
+  it('stops working on the next request after `gatehouse userdel` of its owner in another process', async () => {
+    const { token } = await warmedToken('ivy');
+    const result = await runCli(['userdel', 'ivy', '--config', cliConfig, '--data-dir', hub.dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await proxiedWithToken(token, 'ivy')).status).toBe(302);
+  });
+
+  it('expires by the clock even while it is cached', async () => {
+    const { token } = await warmedToken('jack', 60);
+    hub.clock.advance(61_000);
+    expect((await proxiedWithToken(token, 'jack')).status).toBe(302);
+  });
+
+  it('still records its last use when served from the cache', async () => {
+    const { token, id } = await warmedToken('kate');
+    hub.services.tokens.flushActivity();
+    hub.clock.advance(5_000);
+    expect((await proxiedWithToken(token, 'kate')).status).toBe(200);
+    hub.services.tokens.flushActivity();
+    expect(hub.services.tokens.get(id)?.lastActivity).toBe(new Date(hub.clock.now).toISOString());
   });
 });

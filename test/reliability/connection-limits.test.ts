@@ -41,7 +41,7 @@ describe('2,000 slowloris connections', () => {
   it('leave the hub\'s file descriptors bounded by http.maxConnections, and a normal and a proxied request answered', async () => {
     const hub = await startHub(PORTS, `http: { maxConnections: ${MAX_CONNECTIONS}, headersTimeout: 120 }`);
     const base = hub.baseUrl;
-    const token = await userWithServer(base, 'bob');
+    const token = await userWithServer(hub, 'bob');
     const pid = hub.process.pid as number;
     const idle = openDescriptors(pid);
     for (let opened = 0; opened < SLOW_CLIENTS; opened += 100) {

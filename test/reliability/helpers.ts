@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { GatehouseConfigInput } from '@gatehouse/hub';
-import { startCliHub, type CliHub } from '../support/cli.ts';
+import { runCli, startCliHub, type CliHub } from '../support/cli.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { waitFor } from '../support/processes.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
@@ -92,15 +92,15 @@ export function writeReliabilityConfig(dir: string, portRange: [number, number],
   return file;
 }
 
-export type ReliabilityCliHub = CliHub & { readonly dataDir: string; readonly baseUrl: string };
+export type ReliabilityCliHub = CliHub & { readonly dataDir: string; readonly configFile: string; readonly baseUrl: string };
 
 /** `gatehouse start` in a fresh data dir with the config above, holding CLI_ADMIN_TOKEN. */
 export async function startReliabilityCliHub(portRange: [number, number], extra = ''): Promise<ReliabilityCliHub> {
   const dir = tempDir('gatehouse-reliability-');
   const dataDir = path.join(dir, 'data');
-  const config = writeReliabilityConfig(dir, portRange, extra);
-  const hub = await startCliHub(['--config', config, '--data-dir', dataDir, '--port', '0'], { env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN } });
-  return { ...hub, dataDir, baseUrl: hub.url.replace(/\/$/, '') };
+  const configFile = writeReliabilityConfig(dir, portRange, extra);
+  const hub = await startCliHub(['--config', configFile, '--data-dir', dataDir, '--port', '0'], { env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN } });
+  return { ...hub, dataDir, configFile, baseUrl: hub.url.replace(/\/$/, '') };
 }
 
 /** For the calling test file: starts CLI hubs, and stops whatever is still running (SIGKILL) after the file. */
@@ -126,12 +126,12 @@ export async function adminApi(baseUrl: string, method: string, route: string, j
   });
 }
 
-/** Creates `name` on a CLI hub, starts their server, and returns an API token of theirs (for /user/<name>/). */
-export async function userWithServer(baseUrl: string, name: string): Promise<string> {
-  expect((await adminApi(baseUrl, 'POST', `/users/${name}`)).status).toBe(201);
-  const minted = await adminApi(baseUrl, 'POST', `/users/${name}/tokens`, { note: 'reliability suite' });
-  expect(minted.status).toBe(201);
-  expect((await adminApi(baseUrl, 'POST', `/users/${name}/server`)).status).toBe(202);
-  await waitFor(`${name}'s server`, async () => ((await (await adminApi(baseUrl, 'GET', `/users/${name}`)).json()) as { server: string | null }).server !== null);
-  return ((await minted.json()) as { token: string }).token;
+/** Creates `name` on a CLI hub, starts their server, and returns an API token of theirs (`gatehouse token`, as they would). */
+export async function userWithServer(hub: ReliabilityCliHub, name: string): Promise<string> {
+  expect((await adminApi(hub.baseUrl, 'POST', `/users/${name}`)).status).toBe(201);
+  const minted = await runCli(['token', name, '--config', hub.configFile, '--data-dir', hub.dataDir]);
+  expect(minted.code, minted.stderr).toBe(0);
+  expect((await adminApi(hub.baseUrl, 'POST', `/users/${name}/server`)).status).toBe(202);
+  await waitFor(`${name}'s server`, async () => ((await (await adminApi(hub.baseUrl, 'GET', `/users/${name}`)).json()) as { server: string | null }).server !== null);
+  return minted.stdout.trim();
 }

@@ -30,7 +30,7 @@ describe('graceful shutdown', () => {
   it('answers what it received and closes keep-alive connections cleanly, POSTs included', async () => {
     const hub = await startHub(PORTS);
     const base = hub.baseUrl;
-    const bobToken = await userWithServer(base, 'bob');
+    const bobToken = await userWithServer(hub, 'bob');
     const kinds: Array<(client: number, index: number) => KeepAliveRequest> = [
       (client, index) => ({ label: `ka${client}x${index}`, bytes: request('POST', `/hub/api/users/ka${client}x${index}`, CLI_ADMIN_TOKEN, '{}') }),
       () => ({ label: 'read', bytes: request('GET', '/hub/api/users/admin', CLI_ADMIN_TOKEN) }),

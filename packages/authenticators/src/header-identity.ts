@@ -54,7 +54,7 @@ export function identityFromHeader(request: LoginRequest, header: string, logger
     if (values.length === 0) return missing(header);
     // Log who tried, never the value: it is attacker-controlled and may be a real user's name.
     logger.warn({ header, remoteAddress: request.remoteAddress }, 'identity header from an untrusted address ignored');
-    return { ok: false, reason: 'untrusted-source', message: `The ${header} header is only accepted from a trusted proxy.` };
+    return { ok: false, reason: 'untrusted-source', message: `The ${header} header is only accepted from the hub's front proxy.` };
   }
   if (values.length > 1 || spellings > 1) {
     logger.warn({ header, remoteAddress: request.remoteAddress, copies: values.length }, 'identity header sent more than once');

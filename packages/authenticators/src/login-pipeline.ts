@@ -45,7 +45,7 @@ const DEFAULT_FAILURE_MESSAGES: Record<AuthFailureReason, string> = {
   'invalid-credentials': 'Invalid username or password.',
   throttled: 'Too many failed attempts.',
   'pending-approval': 'Your account is waiting for an administrator to approve it.',
-  'untrusted-source': 'Login headers are only accepted from a trusted proxy.',
+  'untrusted-source': "Login headers are only accepted from the hub's front proxy.",
   'ambiguous-header': 'The login header was sent more than once.',
   'not-allowed': 'This user may not use the hub.',
 };

@@ -7,7 +7,7 @@ export type RemoteUserAuthenticatorOptions = HeaderLoginOptions;
 
 /**
  * Believes the user name a trusted front proxy (Apache, nginx, an SSO gateway) puts in a header,
- * by default `Remote-User`. Only requests from `trustedProxies` count; the hub strips the header,
+ * by default `Remote-User`. Only requests from the hub's front proxy count (its `frontProxy` socket or secret); the hub strips the header,
  * in every spelling, from what it forwards to user servers.
  */
 export class RemoteUserAuthenticator extends HeaderAuthenticator {

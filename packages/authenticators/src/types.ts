@@ -33,7 +33,10 @@ export interface LoginRequest {
    * `fromTrustedProxy`, never this.
    */
   readonly remoteAddress: string;
-  /** True when `remoteAddress` is inside the hub's `trustedProxies`. Identity headers count only then. */
+  /**
+   * True when the request comes from the hub's front proxy — its unix socket, or its shared secret
+   * (the hub's `frontProxy`; never an address alone). Identity headers count only then.
+   */
   readonly fromTrustedProxy: boolean;
 }
 
@@ -47,7 +50,7 @@ export type AuthFailureReason =
   | 'throttled'
   /** A self-signed-up account waiting for an admin. */
   | 'pending-approval'
-  /** An identity header arrived from an address outside `trustedProxies`. */
+  /** An identity header arrived on a request that is not the front proxy's. */
   | 'untrusted-source'
   /** The identity header was repeated, or came in two spellings. */
   | 'ambiguous-header'

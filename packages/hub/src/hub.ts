@@ -12,8 +12,9 @@ import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
 import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
 import { gatehouseError } from './errors.ts';
-import { createAddressMatcher } from './http/cidr.ts';
 import { HubConnections } from './http/connections.ts';
+import { FrontProxyTrust } from './http/front-proxy.ts';
+import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -95,7 +96,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       logger,
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
-      isTrustedProxy: services.isTrustedProxy,
+      frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
     });
     const koa = createApp(services).callback();
@@ -113,6 +114,15 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     await services.servers.restore();
     services.writeGate.serve(); // from here on no database wait blocks the event loop
     await listen(server, config.ip, config.port);
+    let proxySocket: FrontProxySocket | undefined;
+    if (config.frontProxy.socket !== undefined) {
+      try {
+        proxySocket = await listenOnFrontProxySocket(server, services.frontProxy, config.frontProxy.socket);
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+    }
     const port = (server.address() as AddressInfo).port;
     const url = `http://${hostForUrl(config.ip)}:${port}/`;
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
@@ -132,7 +142,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
             startedAt: new Date().toISOString(),
           });
     logger.info(
-      { url, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
+      { url, frontProxySocket: proxySocket?.path, dataDir, authenticator: config.authenticator.kind, spawner: config.spawner.kind, servers: config.spawner.description ?? config.spawner.kind },
       `Gatehouse is running at ${url}`,
     );
     let closed: Promise<void> | undefined;
@@ -145,7 +155,9 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       close() {
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          const socketClosed = proxySocket?.close(); // resolves once its connections are gone too
           await connections.drained(); // requests already received are answered first
+          await socketClosed;
           await proxy.close();
           await services.servers.close();
           await stopped;
@@ -229,7 +241,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     xsrf: new XsrfGuard(secret),
     usernamePolicy,
-    isTrustedProxy: createAddressMatcher(config.trustedProxies),
+    frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };
 }

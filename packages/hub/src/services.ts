@@ -6,6 +6,7 @@ import type { Db } from './db/database.ts';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { WriteGate } from './db/write-gate.ts';
+import type { FrontProxyTrust } from './http/front-proxy.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -38,8 +39,8 @@ export interface HubServices {
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
   readonly usernamePolicy: UsernamePolicy;
-  /** True when a connection from `address` may set identity and X-Forwarded-* headers. */
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  /** Whether a request comes from the front proxy, which alone may set identity and X-Forwarded-* headers. */
+  readonly frontProxy: FrontProxyTrust;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
   readonly listensOnLoopback: boolean;
 }

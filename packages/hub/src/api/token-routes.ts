@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
-import { coversAll, formatScope, intersectScopes, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
+import { coversAll, expandScopeString, formatScope, intersectScopes, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
+import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requireScope } from '../http/identity.ts';
@@ -47,7 +48,8 @@ export function tokenRoutes(router: Router, services: HubServices): void {
     // `inherit` from a token: the owner's scopes as far as the creating token holds them too.
     const creatorWithinOwner = () =>
       coversAll(principal.scopes, ownerScopes(user)) ? ['inherit'] : intersectScopes(principal.scopes, ownerScopes(user)).map(formatScope);
-    const granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? creatorWithinOwner() : [scope])) : scopes;
+    let granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? creatorWithinOwner() : [scope])) : scopes;
+    if (principal.user.id !== user.id && !services.config.adminAccess) granted = withoutServerAccess(granted, user, name);
     const beyond = [
       ...scopesBeyond(granted, ownerScopes(user), user.name),
       ...(principal.via === 'token' ? scopesBeyond(granted, principal.scopes, user.name) : []),
@@ -79,4 +81,17 @@ export function tokenRoutes(router: Router, services: HubServices): void {
     services.logger.info({ username: name, tokenId: row.id, actor: principal.user.name }, 'token revoked');
     ctx.status = 204;
   });
+}
+
+/**
+ * Without adminAccess, a token someone makes for another user must not open that user's servers:
+ * `inherit` and `self` become the owner's scopes minus access:servers (so the token cannot start a
+ * browser session either), and asking for access:servers outright is refused.
+ */
+function withoutServerAccess(requested: readonly string[], owner: UserRow, name: string): string[] {
+  const asked = requested.filter((text) => text !== 'inherit' && text !== 'self' && text.startsWith('access:servers'));
+  if (asked.length > 0) {
+    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `without adminAccess, a token made for ${name} by someone else cannot hold ${asked.join(', ')}`);
+  }
+  return [...new Set(requested.flatMap((text) => expandScopeString(text, owner)).filter((scope) => scope.name !== 'access:servers').map(formatScope))];
 }

@@ -36,10 +36,15 @@ export function sessionPrincipal(sources: Pick<PrincipalSources, 'users'>, usern
 }
 
 export function principalFromToken(sources: PrincipalSources, token: string | undefined): Principal | undefined {
-  if (token === undefined) return undefined;
+  return token === undefined ? undefined : resolveTokenPrincipal(sources, token)?.principal;
+}
+
+/** A bearer token's principal with the token's expiry (epoch ms, Infinity when it never expires). */
+export function resolveTokenPrincipal(sources: PrincipalSources, token: string): { principal: Principal; expiresAt: number } | undefined {
   const row = sources.tokens.resolve(token);
   if (row === undefined || !BEARER_KINDS.has(row.kind)) return undefined;
   const user = sources.users.getById(row.userId);
   if (user === undefined) return undefined;
-  return { user, via: 'token', scopes: effectiveTokenScopes(row.scopes, user), tokenId: row.id, tokenKind: row.kind };
+  const principal: Principal = { user, via: 'token', scopes: effectiveTokenScopes(row.scopes, user), tokenId: row.id, tokenKind: row.kind };
+  return { principal, expiresAt: row.expiresAt === null ? Infinity : Date.parse(row.expiresAt) };
 }

@@ -78,16 +78,16 @@ function covers(granted: Scope, wanted: Scope): boolean {
  */
 export function effectiveTokenScopes(tokenScopes: readonly string[], owner: { name: string; admin: boolean }): Scope[] {
   const ownerHas = ownerScopes(owner);
-  const requested: Scope[] = [];
-  for (const text of tokenScopes) {
-    if (text === 'inherit') requested.push(...ownerHas);
-    else if (text === 'self') requested.push(...selfScopes(owner.name));
-    else {
-      const scope = parseScope(text);
-      if (scope !== undefined) requested.push(scope);
-    }
-  }
+  const requested = tokenScopes.flatMap((text) => expandScopeString(text, owner));
   return requested.filter((scope) => ownerHas.some((held) => covers(held, scope)));
+}
+
+/** One scope string as scopes: `inherit` → the owner's, `self` → their own things, invalid → none. */
+export function expandScopeString(text: string, owner: { name: string; admin: boolean }): Scope[] {
+  if (text === 'inherit') return ownerScopes(owner);
+  if (text === 'self') return selfScopes(owner.name);
+  const scope = parseScope(text);
+  return scope === undefined ? [] : [scope];
 }
 
 /** Whether `scopes` allow `name` on `target` (a user, or a user's server). */

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isAuthenticator, type Authenticator } from '@gatehouse/authenticators';
 import { isSpawner, type Spawner } from '@gatehouse/spawner';
-import { parseCidr } from '../http/cidr.ts';
+import { frontProxySchema } from './front-proxy-schema.ts';
 
 /**
  * The one configuration schema. Every option is documented in config/hub.config.ts.
@@ -28,9 +28,22 @@ export const configSchema = z.strictObject({
     .refine(isValidRegExp, 'expected a valid regular expression')
     .default('^[a-z0-9][a-z0-9._@-]*$'),
   usernameMaxLength: z.number().int().min(1).max(255).default(64),
+  /**
+   * Who may vouch for a person with identity headers (Remote-User, data headers) and X-Forwarded-*:
+   * nobody by default. An address proves nothing on one machine (any local user can bind any
+   * 127.x address), so trust comes from something only the front proxy has.
+   */
+  frontProxy: frontProxySchema,
+  /** Replaced by frontProxy; kept only to explain why. */
   trustedProxies: z
-    .array(z.string().refine((value) => parseCidr(value) !== undefined, 'expected a CIDR such as 127.0.0.1/32'))
-    .default(['127.0.0.1/32', '::1/128']),
+    .unknown()
+    .optional()
+    .refine((value) => value === undefined, {
+      message:
+        'no longer supported: an address does not identify the front proxy (any local user can connect from any 127.x address). ' +
+        'Use frontProxy.socket (nginx on this machine connects through a unix socket only it may open) ' +
+        'or frontProxy.secret (nginx elsewhere sends a shared secret header)',
+    }),
   authenticator: z.custom<Authenticator>(isAuthenticator, {
     message: 'expected an authenticator instance, e.g. new DummyAuthenticator()',
   }),

@@ -37,6 +37,13 @@ export function validateConfig(input: unknown): GatehouseConfig {
   if (config.session.maxAge < config.session.idleTimeout) {
     throw configError(['session.idleTimeout: must not exceed session.maxAge']);
   }
+  const { socket, secret } = config.frontProxy;
+  if (config.authenticator.trustedHeaders.length > 0 && socket === undefined && secret === undefined) {
+    throw configError([
+      `frontProxy: the ${config.authenticator.kind} authenticator believes the ${config.authenticator.trustedHeaders[0]} header only from the front proxy, ` +
+        'and none is configured: set frontProxy.socket (nginx on this machine) or frontProxy.secret (nginx elsewhere)',
+    ]);
+  }
   return deepFreezePlainData(config);
 }
 

@@ -14,6 +14,28 @@ export function parseCidr(value: string): { address: string; prefix: number; fam
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** Loopback networks: any local process can connect from any address in them. */
+const LOOPBACK_NETWORKS = [
+  { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
+  { address: '::1', prefix: 128, family: 'ipv6' },
+  { address: '::ffff:127.0.0.0', prefix: 104, family: 'ipv6' },
+] as const;
+
+/** True when the CIDR shares any address with a loopback network (`127.0.0.2/32`, `0.0.0.0/0`, `::/0`). */
+export function cidrIsLoopback(value: string): boolean {
+  const cidr = parseCidr(value);
+  if (cidr === undefined) return false;
+  const given = new BlockList();
+  given.addSubnet(cidr.address, cidr.prefix, cidr.family);
+  return LOOPBACK_NETWORKS.some((loopback) => {
+    if (loopback.family !== cidr.family) return false;
+    const network = new BlockList();
+    network.addSubnet(loopback.address, loopback.prefix, loopback.family);
+    // Two networks overlap exactly when one contains the other's first address.
+    return given.check(loopback.address, loopback.family) || network.check(cidr.address, cidr.family);
+  });
+}
+
 /**
  * Answers "is this peer one of our trusted proxies?" for connection addresses. IPv4-mapped IPv6
  * peers (`::ffff:127.0.0.1`) are checked as the IPv4 address they are.

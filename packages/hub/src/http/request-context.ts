@@ -17,13 +17,13 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * Per-request facts decided once: whether the peer is a trusted proxy (only then do we believe
- * its X-Forwarded-Proto), whether cookies must be Secure, and the security headers every hub
+ * Per-request facts decided once: whether the request comes from the front proxy (only then do we
+ * believe its X-Forwarded-Proto), whether cookies must be Secure, and the security headers every hub
  * response carries.
  */
 export function requestContext(services: HubServices) {
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
-    const fromTrustedProxy = services.isTrustedProxy(ctx.req.socket.remoteAddress);
+    const fromTrustedProxy = services.frontProxy.trusts(ctx.req);
     const forwardedProto = fromTrustedProxy ? ctx.get('x-forwarded-proto').split(',')[0]?.trim().toLowerCase() : '';
     const viaHttps = forwardedProto === 'https';
     const setting = services.config.cookieSecure;
@@ -39,11 +39,12 @@ export function requestContext(services: HubServices) {
 }
 
 /**
- * The client's address: the socket peer, or, when the peer is a trusted proxy, the address that
+ * The client's address: the socket peer, or, for a request from the front proxy, the address that
  * proxy reported last in X-Forwarded-For (so one attacker behind nginx does not lock everyone out).
+ * A front proxy on the unix socket has no peer address: `unix` when it reported none.
  */
 export function clientAddress(ctx: Context): string {
-  const peer = ctx.req.socket.remoteAddress ?? '';
+  const peer = ctx.req.socket.remoteAddress ?? 'unix';
   if (ctx.state['fromTrustedProxy'] !== true) return peer;
   const forwarded = ctx.get('x-forwarded-for').split(',').map((part) => part.trim()).filter((part) => part !== '');
   return forwarded.at(-1) ?? peer;

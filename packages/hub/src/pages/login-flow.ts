@@ -34,7 +34,7 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
     fromTrustedProxy: ctx.state['fromTrustedProxy'] === true,
   };
   const outcome = await runLoginPipeline(services.config.authenticator, request, services.usernamePolicy);
-  const logFields = { authenticator: services.config.authenticator.kind, remoteAddress: request.remoteAddress, peerAddress: ctx.req.socket.remoteAddress };
+  const logFields = { authenticator: services.config.authenticator.kind, remoteAddress: request.remoteAddress, peerAddress: ctx.req.socket.remoteAddress ?? 'unix socket' };
   services.metrics.logins.labels(outcome.ok ? 'success' : outcome.reason).inc();
   if (!outcome.ok) {
     services.logger.warn({ ...logFields, reason: outcome.reason, username: outcome.attemptedUsername ?? form['username'] }, 'login refused');

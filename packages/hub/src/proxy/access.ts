@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
-import { principalFromToken, tokenFromAuthorization, type Principal, type PrincipalSources } from '../auth/principal.ts';
+import { tokenFromAuthorization, type Principal } from '../auth/principal.ts';
 import { allows } from '../auth/scopes.ts';
+import { cookieValue } from '../http/cookie-header.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 
 /** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
@@ -19,37 +20,20 @@ export function userFromPath(url: string): string | undefined {
   }
 }
 
-/** The value of one cookie from a Cookie header (first occurrence), without allocating a map. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  let from = 0;
-  while (from < header.length) {
-    const at = header.indexOf(name, from);
-    if (at === -1) return undefined;
-    const boundary = at === 0 || header[at - 1] === ';' || header[at - 1] === ' ';
-    if (boundary && header[at + name.length] === '=') {
-      const end = header.indexOf(';', at);
-      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
-    }
-    from = at + name.length;
-  }
-  return undefined;
-}
-
 /**
  * Who is asking: a valid API token in Authorization (`token`/`Bearer`), else the session cookie
  * scoped to /user/. A browser may send Authorization schemes of its own (Basic from a front proxy,
  * a single-user server's scheme), so an Authorization that is not a valid hub token falls back to
  * the cookie — it never grants anything by itself.
  */
-export function proxyPrincipal(sources: PrincipalSources, sessions: PrincipalCache, req: IncomingMessage): Principal | undefined {
+export function proxyPrincipal(principals: PrincipalCache, req: IncomingMessage): Principal | undefined {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
-    const principal = principalFromToken(sources, tokenFromAuthorization(authorization));
+    const principal = principals.tokenPrincipal(tokenFromAuthorization(authorization));
     if (principal !== undefined || cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE) === undefined) return principal;
     // A browser request may carry the single-user server's own Authorization scheme; fall back to the cookie.
   }
-  return sessions.sessionPrincipal(cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
+  return principals.sessionPrincipal(cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
 }
 
 /** The owner always (with the access scope); admins only when adminAccess is on. */

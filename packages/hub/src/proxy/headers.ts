@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { canonicalHeaderName } from '@gatehouse/authenticators';
+import { withoutCookiesNamed } from '../http/cookie-header.ts';
 
 /**
  * SPEC's header rules for everything forwarded to a user server, over HTTP and WebSocket alike.
@@ -22,8 +23,14 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-/** Set by the proxy itself; a client's values would be lies about where the request came from. */
-const FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
+/**
+ * Set by the proxy itself; a client's values would be lies about where the request came from.
+ * The whole X-Forwarded-* family goes (-Prefix, -Server, -Ssl, -Scheme, -Uri, -Path, … in any
+ * spelling): frameworks believe members we have never heard of.
+ */
+function isForwardingHeader(canonical: string): boolean {
+  return canonical.startsWith('x-forwarded-') || canonical === 'forwarded' || canonical === 'x-real-ip';
+}
 
 export const HUB_COOKIE_PREFIX = 'gatehouse-';
 
@@ -32,8 +39,10 @@ export interface HeaderRules {
   readonly identityHeaders: ReadonlySet<string>;
 }
 
-export function createHeaderRules(trustedHeaders: readonly string[]): HeaderRules {
-  return { identityHeaders: new Set(['remote-user', ...trustedHeaders].map(canonicalHeaderName)) };
+/** `secretHeader`: the front proxy's shared-secret header, which never leaves the hub either. */
+export function createHeaderRules(trustedHeaders: readonly string[], secretHeader?: string): HeaderRules {
+  const names = ['remote-user', ...trustedHeaders, ...(secretHeader === undefined ? [] : [secretHeader])];
+  return { identityHeaders: new Set(names.map(canonicalHeaderName)) };
 }
 
 export interface ForwardContext {
@@ -47,12 +56,7 @@ export interface ForwardContext {
 
 /** The Cookie header without the hub's cookies, or undefined when nothing is left. */
 export function withoutHubCookies(cookieHeader: string): string | undefined {
-  if (!cookieHeader.includes(HUB_COOKIE_PREFIX)) return cookieHeader;
-  const kept = cookieHeader
-    .split(';')
-    .map((part) => part.trim())
-    .filter((part) => part !== '' && !part.startsWith(HUB_COOKIE_PREFIX));
-  return kept.length > 0 ? kept.join('; ') : undefined;
+  return withoutCookiesNamed(cookieHeader, HUB_COOKIE_PREFIX);
 }
 
 const NOTHING_LISTED: ReadonlySet<string> = new Set();
@@ -86,7 +90,7 @@ export function forwardedHeaders(req: IncomingMessage, rules: HeaderRules, conte
     const value = raw[i + 1] as string;
     // Judged by canonical name, so `X_Forwarded_For` or `Remote_User` cannot slip past as a "different" header.
     const canonical = name.includes('_') ? canonicalHeaderName(name) : name;
-    if (FORWARDING.has(canonical)) {
+    if (isForwardingHeader(canonical)) {
       if (context.fromTrustedProxy && name === 'x-forwarded-for') trustedForwardedFor = trustedForwardedFor ? `${trustedForwardedFor}, ${value}` : value;
       if (context.fromTrustedProxy && name === 'x-forwarded-proto') trustedProto ??= value.split(',')[0]?.trim();
       continue;
@@ -103,7 +107,9 @@ export function forwardedHeaders(req: IncomingMessage, rules: HeaderRules, conte
   }
   if (context.authorization !== undefined) out['authorization'] = context.authorization;
   const client = context.clientAddress.startsWith('::ffff:') ? context.clientAddress.slice(7) : context.clientAddress;
-  out['x-forwarded-for'] = trustedForwardedFor ? `${trustedForwardedFor}, ${client}` : client;
+  // A front proxy on the unix socket has no address of its own to append.
+  const forwardedFor = trustedForwardedFor && client ? `${trustedForwardedFor}, ${client}` : trustedForwardedFor || client;
+  if (forwardedFor) out['x-forwarded-for'] = forwardedFor;
   out['x-forwarded-proto'] = trustedProto === 'https' ? 'https' : 'http';
   if (out['host'] !== undefined) out['x-forwarded-host'] = out['host'];
   if (context.upgrade) {

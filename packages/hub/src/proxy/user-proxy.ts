@@ -5,6 +5,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import type { PrincipalSources } from '../auth/principal.ts';
 import type { ActivityRecorder } from '../activity.ts';
+import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
@@ -16,14 +17,14 @@ import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
-  /** Session principals for the proxy path (exact: invalidated by any database change). */
+  /** Session and token principals for the proxy path (exact: invalidated by any database change). */
   readonly sessionPrincipals: PrincipalCache;
   readonly servers: ServerManager;
   readonly activity: ActivityRecorder;
   readonly logger: Logger;
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly frontProxy: FrontProxyTrust;
   readonly counters: ProxyCounters;
 }
 
@@ -45,7 +46,7 @@ export class UserProxy {
 
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
-    this.#rules = createHeaderRules(deps.trustedHeaders);
+    this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
     this.#ws.on('proxyReqWs', (proxyReq) => {
@@ -68,7 +69,7 @@ export class UserProxy {
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
@@ -84,7 +85,7 @@ export class UserProxy {
 
   #context(req: IncomingMessage, route: Route, upgrade: boolean) {
     const clientAddress = req.socket.remoteAddress ?? '';
-    return { clientAddress, fromTrustedProxy: this.#deps.isTrustedProxy(clientAddress), authorization: route.authorization, upgrade };
+    return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
@@ -95,7 +96,7 @@ export class UserProxy {
       return { kind: 'handled' };
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sources, this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();

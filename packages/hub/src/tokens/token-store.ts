@@ -129,6 +129,11 @@ export class TokenStore {
     return toToken(raw);
   }
 
+  /** Records a use of a token already resolved (the proxy's cached principals), batched like resolve(). */
+  noteUse(id: number): void {
+    this.#pendingActivity.set(id, new Date(this.#now()).toISOString());
+  }
+
   get(id: number): TokenRow | undefined {
     const raw = this.#db.prepare<[number], RawToken>(`SELECT ${COLUMNS} FROM tokens WHERE id = ?`).get(id);
     return raw === undefined ? undefined : toToken(raw);
