@@ -140,10 +140,17 @@ describe('a login while the hasher dies', () => {
     const authenticator = new LocalAuthenticator();
     await authenticator.init(stores.host);
     expect((await authenticator.accountManagement.addAccount('alice', GOOD)).ok).toBe(true);
-    const attempt = runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY);
-    await waitFor('the login is being verified', async () => (await passwordHasher.stats()).running > 0);
-    process.kill(passwordHasher.pid as number, 'SIGKILL');
-    await expect(attempt).rejects.toBeInstanceOf(PasswordHasherError);
+    // Stopped first, the hasher cannot finish the verify (a hash takes ~20-30 ms) before it is killed.
+    const pid = passwordHasher.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const attempt = runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY);
+      await waitFor('the login to wait for the hasher', () => passwordHasher.pendingRequests > 0);
+      process.kill(pid, 'SIGKILL');
+      await expect(attempt).rejects.toBeInstanceOf(PasswordHasherError);
+    } finally {
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
     const failures = stores.db.prepare('SELECT count(*) AS n FROM login_failures').get() as { n: number };
     expect(failures.n).toBe(0);
     expect(await runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY)).toMatchObject({ ok: false, reason: 'invalid-credentials' });
