@@ -1,8 +1,10 @@
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../proxy/helpers.ts';
 import { waitFor } from '../support/processes.ts';
+import { tempDir } from '../support/temp.ts';
 import { useCliHubs, userWithServer, useReliabilityHub } from './helpers.ts';
 
 /**
@@ -19,16 +21,11 @@ afterAll(() => {
   for (const socket of sockets) socket.destroy();
 });
 
-/** A client that starts a request and never finishes its headers. */
+/** A slow client on TCP, resolved once connected and its partial request written (or once closed). */
 function slowloris(baseUrl: string): Promise<net.Socket> {
   const { hostname, port } = new URL(baseUrl);
-  const socket = net.connect(Number(port), hostname);
-  sockets.push(socket);
-  socket.on('error', () => undefined); // closed by the hub: that is the point
-  return new Promise((resolve) => {
-    socket.once('connect', () => socket.write('GET /hub/api/ HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: ', () => resolve(socket)));
-    socket.once('close', () => resolve(socket));
-  });
+  const { socket, closed } = slowRequest(() => net.connect(Number(port), hostname));
+  return Promise.race([new Promise((resolve) => socket.once('connect', resolve)), closed]).then(() => socket);
 }
 
 function openDescriptors(pid: number): number {
@@ -63,19 +60,47 @@ describe('2,000 slowloris connections', () => {
   });
 });
 
-describe('http.headersTimeout', () => {
-  const fixture = useReliabilityHub(() => ({ http: { headersTimeout: 1, maxConnections: 100, shutdownGrace: 5 } }));
+/** A client that starts a request on `connect` (TCP or the front-proxy socket) and never finishes its headers. */
+function slowRequest(connect: () => net.Socket): { socket: net.Socket; answer: () => string; closed: Promise<void> } {
+  const socket = connect();
+  sockets.push(socket);
+  socket.on('error', () => undefined);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  socket.write('GET /hub/api/ HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: ');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, answer: () => answer, closed };
+}
 
-  it('closes a connection whose headers do not arrive in time, with 408', async () => {
+describe('http.headersTimeout', () => {
+  const socketPath = path.join(tempDir('gatehouse-limits-socket-'), 'proxy.sock');
+  const fixture = useReliabilityHub(() => ({ http: { headersTimeout: 1, maxConnections: 100, shutdownGrace: 5 }, frontProxy: { socket: { path: socketPath } } }));
+
+  it('closes a connection whose headers do not arrive in time, with 408, on TCP and on the front-proxy socket', async () => {
     const { hostname, port } = new URL(fixture.hub.baseUrl);
-    const socket = net.connect(Number(port), hostname);
-    sockets.push(socket);
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.write('GET /hub/api/ HTTP/1.1\r\nHost: gatehouse.test\r\nX-Slow: ');
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    await waitFor('the hub to close the slow connection', () => socket.destroyed || socket.readableEnded, 8_000);
-    await closed;
-    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    for (const connect of [() => net.connect(Number(port), hostname), () => net.connect(socketPath)]) {
+      const slow = slowRequest(connect);
+      await waitFor('the hub to close the slow connection', () => slow.socket.destroyed || slow.socket.readableEnded, 8_000);
+      await slow.closed;
+      expect(slow.answer()).toMatch(/^HTTP\/1\.1 408 /);
+    }
+  });
+});
+
+describe('http.maxConnections on the front-proxy socket', () => {
+  const socketPath = path.join(tempDir('gatehouse-limits-socket-'), 'proxy.sock');
+  const fixture = useReliabilityHub(() => ({ http: { headersTimeout: 120, maxConnections: 50, shutdownGrace: 5 }, frontProxy: { socket: { path: socketPath } } }));
+
+  it('closes the oldest slow connections beyond the limit, and still answers a request', async () => {
+    const slow: Array<ReturnType<typeof slowRequest>> = [];
+    for (let i = 0; i < 100; i++) {
+      const request = slowRequest(() => net.connect(socketPath));
+      await new Promise((resolve) => request.socket.once('connect', resolve));
+      slow.push(request);
+    }
+    await waitFor('the hub to close the 50 oldest', () => slow.slice(0, 50).every((request) => request.socket.destroyed || request.socket.readableEnded));
+    expect(slow.slice(50).filter((request) => request.socket.destroyed || request.socket.readableEnded)).toHaveLength(0);
+    const response = await fetch(`${fixture.hub.baseUrl}/hub/api/`);
+    expect(response.status).toBe(200);
   });
 });
