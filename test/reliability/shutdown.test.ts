@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,9 +16,10 @@ import { KeepAliveClient, type KeepAliveRequest } from './keep-alive-client.ts';
 
 const PORTS = portBlock(26);
 const startHub = useCliHubs();
-const clients: KeepAliveClient[] = [];
+/** Client connections a test opened, ended after the file whatever happened. */
+const opened: Array<{ destroy(): void }> = [];
 afterAll(() => {
-  for (const client of clients) client.destroy();
+  for (const connection of opened) connection.destroy();
 });
 
 function request(method: string, target: string, token: string, body?: string): string {
@@ -37,7 +39,9 @@ describe('graceful shutdown', () => {
       () => ({ label: 'proxied-post', bytes: request('POST', '/user/bob/api/headers', bobToken, '{"hello":1}') }),
       () => ({ label: 'proxied-get', bytes: request('GET', '/user/bob/api/ping', bobToken) }),
     ];
+    const clients: KeepAliveClient[] = [];
     for (let c = 0; c < 8; c++) clients.push(new KeepAliveClient(base, (index) => (kinds[c % kinds.length] as (typeof kinds)[number])(c, index)));
+    opened.push(...clients);
     await waitFor('every client sending back to back', () => clients.every((client) => client.answered >= 10), 30_000);
     const exited = once(hub.process, 'exit');
     hub.process.kill('SIGTERM');
@@ -63,4 +67,46 @@ describe('graceful shutdown', () => {
       expect(users.has(exchange.label), `${exchange.label}: ${exchange.outcome}`).toBe(exchange.outcome === 'answered');
     }
   });
+
+  /** A POST whose headers the hub has taken (it answered 100 Continue) and whose body has not been sent. */
+  async function postAwaitingBody(base: string, name: string): Promise<{ sendBody(): void; answer: Promise<string> }> {
+    const { hostname, port } = new URL(base);
+    const socket = net.connect(Number(port), hostname);
+    opened.push(socket);
+    let received = '';
+    const answer = new Promise<string>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    socket.write(`POST /hub/api/users/${name} HTTP/1.1\r\nHost: gatehouse.test\r\nAuthorization: token ${CLI_ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n`);
+    await waitFor('the hub to take the request (100 Continue)', () => received.startsWith('HTTP/1.1 100 Continue'));
+    return { sendBody: () => socket.write('{}'), answer };
+  }
+
+  it('finishes a request whose body is still on its way when SIGTERM comes, then exits', async () => {
+    const hub = await startHub(PORTS, 'http: { shutdownGrace: 30 }');
+    const pending = await postAwaitingBody(hub.baseUrl, 'late');
+    const exited = once(hub.process, 'exit');
+    hub.process.kill('SIGTERM');
+    await waitFor('the hub to begin stopping', () => hub.output().includes('Stopping:'));
+    pending.sendBody();
+    const answer = await pending.answer;
+    expect(answer).toMatch(/HTTP\/1\.1 201 Created\r\n/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(await exited, hub.output().slice(-3000)).toEqual([0, null]);
+  });
+
+  it('ends at once on a second signal (SIGTERM, then SIGINT) while a request holds the shutdown', async () => {
+    const hub = await startHub(PORTS, 'http: { shutdownGrace: 30 }');
+    await postAwaitingBody(hub.baseUrl, 'never');
+    const exited = once(hub.process, 'exit');
+    hub.process.kill('SIGTERM');
+    await waitFor('the hub to begin stopping', () => hub.output().includes('Stopping:'));
+    hub.process.kill('SIGINT');
+    const started = Date.now();
+    expect(await exited).toEqual([null, 'SIGINT']);
+    expect(Date.now() - started, 'well before the 30 s shutdown grace').toBeLessThan(15_000);
+  });
 });
+
