@@ -43,9 +43,11 @@ export class HubConnections {
   readonly server: http.Server;
   readonly #limits: ConnectionLimits;
   readonly #open = new Map<Socket, Tracked>();
+  /** Open connections speaking HTTP (not WebSockets): what a shutdown waits for. */
+  #httpOpen = 0;
   #draining = false;
-  /** Set while drained() waits: told whenever a connection closes. */
-  #onClosed: (() => void) | undefined;
+  /** Set while drained() waits: told whenever an HTTP connection closes. */
+  #onHttpClosed: (() => void) | undefined;
 
   constructor(limits: ConnectionLimits, listener: http.RequestListener) {
     this.#limits = limits;
@@ -57,15 +59,12 @@ export class HubConnections {
     this.server.on('connection', (socket: Socket) => this.#admit(socket));
     this.server.on('upgrade', (req: http.IncomingMessage) => {
       const tracked = this.#open.get(req.socket);
-      if (tracked !== undefined) tracked.upgraded = true;
+      if (tracked === undefined || tracked.upgraded) return;
+      tracked.upgraded = true;
+      this.#httpClosed();
     });
     // http.Server.close() calls this; node's own version destroys idle sockets (a reset for a request on its way).
     this.server.closeIdleConnections = () => this.#beginDrain();
-  }
-
-  /** Connections open now. */
-  get size(): number {
-    return this.#open.size;
   }
 
   /**
@@ -76,10 +75,10 @@ export class HubConnections {
     this.#beginDrain();
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
-      this.#onClosed = () => {
-        if (![...this.#open.values()].some((tracked) => !tracked.upgraded)) resolve();
+      this.#onHttpClosed = () => {
+        if (this.#httpOpen === 0) resolve();
       };
-      this.#onClosed();
+      this.#onHttpClosed();
       timer = setTimeout(resolve, this.#limits.shutdownGrace * 1000);
     });
     clearTimeout(timer);
@@ -89,9 +88,10 @@ export class HubConnections {
   #admit(socket: Socket): void {
     const tracked: Tracked = { active: 0, served: 0, upgraded: false, closing: false, responses: new Set() };
     this.#open.set(socket, tracked);
+    this.#httpOpen += 1;
     socket.once('close', () => {
       this.#open.delete(socket);
-      this.#onClosed?.();
+      if (!tracked.upgraded) this.#httpClosed();
     });
     if (this.#draining) return this.#closeGently(socket, tracked);
     if (this.#open.size > this.#limits.maxConnections) (this.#evictable() ?? socket).destroy();
@@ -127,6 +127,11 @@ export class HubConnections {
       if (this.#draining && tracked.active === 0) this.#closeGently(socket, tracked);
     });
     listener(req, res);
+  }
+
+  #httpClosed(): void {
+    this.#httpOpen -= 1;
+    this.#onHttpClosed?.();
   }
 
   #beginDrain(): void {
