@@ -29,7 +29,7 @@ export const DUMMY_PASSWORD = 'bench-password';
 export type AuthenticatorKind = 'dummy' | 'local';
 
 /** A top-level config value the generator writes as a literal (JSON is valid TypeScript here). */
-export type ConfigValue = boolean | number | string | readonly string[];
+export type ConfigValue = boolean | number | string | readonly string[] | { readonly [key: string]: ConfigValue };
 
 export interface GatehouseHub {
   /** Without the trailing slash. */

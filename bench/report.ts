@@ -41,6 +41,8 @@ export interface BenchResults {
   readonly flat?: FlatCostResult;
   readonly storm?: LoginStormResult;
   readonly metrics?: MetricsOverheadResult;
+  /** `GET /hub/auth` (nginx auth_request) with the cookie and with a token. */
+  readonly auth?: readonly Measurement<HttpResult>[];
   readonly ratios: Readonly<Record<string, number>>;
   /** The performance issue's targets, each with the figure measured here. */
   readonly targets: readonly TargetCheck[];
@@ -261,6 +263,13 @@ function metricsSection(metrics: MetricsOverheadResult): string {
   ].join('\n\n');
 }
 
+function authSection(auth: readonly Measurement<HttpResult>[], s: Settings): string {
+  return (
+    `### 8. nginx auth_request: \`GET /hub/auth\` (hub alone, no nginx), wrk -t${s['wrkThreads']} -c${s['wrkConnections']}, ${s['rounds']} rounds of ${s['durationS']} s (hub CPU is in the backend column)\n\n` +
+    table(httpHeader(''), httpRows(auth, undefined))
+  );
+}
+
 function targetsSection(targets: readonly TargetCheck[]): string {
   if (targets.length === 0) return '';
   return `### Targets (the performance issue)\n\n${table(['target', 'measured', ''], targets.map((check) => [check.target, check.measured, check.met ? 'met' : '**not met**']))}`;
@@ -279,6 +288,7 @@ export function renderTables(results: BenchResults): string {
     results.flat === undefined ? '' : flatSection(results.flat),
     results.storm === undefined ? '' : stormSection(results.storm),
     results.metrics === undefined ? '' : metricsSection(results.metrics),
+    results.auth === undefined ? '' : authSection(results.auth, s),
   ]
     .filter((part) => part !== '')
     .join('\n\n');

@@ -7,6 +7,7 @@
  *   5. Flat cost: a hub with 10,000 users and 200 running servers vs the one-user hub; hub memory
  *   6. Login storm: proxied p99 quiet vs during waves of 20 concurrent argon2 logins
  *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
+ *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
  * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
  * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
@@ -14,6 +15,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { runAuthRequestBench } from './auth-request-bench.ts';
 import { runFlatCostBench, type FlatCostOptions } from './flat-cost.ts';
 import { InspectorSession } from './inspector.ts';
 import { startJupyterHub } from './jupyterhub.ts';
@@ -56,6 +58,7 @@ const FOLLOW_UP_SETTINGS: Settings = { ...SETTINGS, rounds: 5 };
 const METRICS_SETTINGS: Settings = { ...SETTINGS, rounds: 7 };
 const FLAT_COST: FlatCostOptions = { portRange: [43000, 43499], users: 10_000, runningServers: 200, userBatch: 1000, spawnConcurrency: 50 };
 const LOGIN_STORM: LoginStormOptions = { portRange: [43500, 43599], concurrentLogins: 20, rounds: 4, durationS: 3 };
+const AUTH_REQUEST_PORT_RANGE = [43800, 43899] as const;
 const METRICS_OVERHEAD: MetricsOverheadOptions = { portRanges: { on: [43600, 43699], off: [43700, 43799] }, scrapeIntervalMs: 1000, apiRounds: 3 };
 /** Sections measured on the main stage (alice and admin on the hub, alice's server running). */
 const MAIN_STAGE_SECTIONS: readonly Section[] = ['http', 'ws', 'api', 'flat', 'spawn'];
@@ -167,6 +170,7 @@ function methodNotes(machineCpus: number, sections: SectionChoice, mainStageLeft
       'metrics',
       `Metrics overhead: two hubs identical but for \`metrics\` (true, the default / false; /hub/metrics is checked to answer 200 / not), alice logged in and her server running on each; during both measurements the bench scrapes the metrics-on hub's /hub/metrics every ${METRICS_OVERHEAD.scrapeIntervalMs / 1000} s with an admin token, as Prometheus would.`,
     ),
+    ...when('auth', 'auth_request: a separate hub with `authRequest: { cookiePaths: [\'/app/\'] }`; alice logs in through the form; wrk asks `GET /hub/auth` directly (as nginx would, with X-Original-URI) with her `gatehouse-auth` cookie, and with the admin token. Every answer must be 200.'),
     ...(mainStageLeftovers === undefined
       ? []
       : [mainStageLeftovers === 0 ? 'The hub stopped every user server on shutdown (stopServersOnShutdown).' : `WARNING: the hub left ${mainStageLeftovers} user server(s) running on shutdown; the bench killed them.`]),
@@ -215,7 +219,8 @@ async function main(): Promise<void> {
   const { measured, leftoverServers } = await mainStageSections(wrk, sections);
   const storm = sections.runs('storm') ? await runLoginStormBench(wrk, FOLLOW_UP_SETTINGS, LOGIN_STORM) : undefined;
   const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
-  const figures = { ...measured, ...(storm === undefined ? {} : { storm }), ...(metrics === undefined ? {} : { metrics }) };
+  const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
+  const figures = { ...measured, ...(storm === undefined ? {} : { storm }), ...(metrics === undefined ? {} : { metrics }), ...(auth === undefined ? {} : { auth }) };
   const ratios = computeRatios(figures);
   const profile = profileWanted(ratios, sections) ? await profileHub(wrk) : undefined;
   const complete = sections.only === undefined;

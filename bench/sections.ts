@@ -3,7 +3,7 @@
  * `--only a,b` (or `--only=a,b`). A partial run never overwrites bench/results.{md,json}.
  */
 
-export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'profile'] as const;
+export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'auth', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_HELP: Readonly<Record<Section, string>> = {
@@ -14,6 +14,7 @@ export const SECTION_HELP: Readonly<Record<Section, string>> = {
   flat: 'flat cost: 10,000 users and 200 running servers vs one user; hub memory',
   storm: 'proxied p99 during a storm of argon2 logins',
   metrics: 'metrics on (scraped) vs metrics: false',
+  auth: 'GET /hub/auth (nginx auth_request) with the opt-in cookie and with a token',
   profile: 'CPU profile of the hub (in a full run only when below 3× CHP, or with --profile)',
 };
 

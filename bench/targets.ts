@@ -11,6 +11,9 @@ export const FLAT_COST_MIN_RATIO = 0.9;
 export const FLAT_COST_MAX_MEMORY_MB = 200;
 export const STORM_MAX_P99_RATIO = 2;
 export const METRICS_MIN_RATIO = 0.97;
+/** GET /hub/auth with the cookie (issue 15). */
+export const AUTH_REQUEST_MIN_RPS = 5000;
+export const AUTH_REQUEST_MAX_P99_MS = 5;
 
 export interface TargetCheck {
   readonly target: string;
@@ -35,6 +38,7 @@ export function checkTargets(results: Figures): TargetCheck[] {
   const chp = find(results.http, 'chp');
   const spawn = results.spawn;
   const flat = results.flat;
+  const authCookie = find(results.auth, 'auth-cookie');
   const flatRatio = Object.entries(r).find(([name]) => name.startsWith('Flat cost: proxied req/s'))?.[1];
   const jupyterhub = results.jupyterhubUnavailable === null ? 'JupyterHub measured here' : `JupyterHub reference ${JUPYTERHUB_REFERENCE_RPS} req/s`;
   return [
@@ -49,6 +53,8 @@ export function checkTargets(results: Figures): TargetCheck[] {
       true,
     ),
     ...check('WebSocket msg/s ≥ 0.5× direct', r['WebSocket msg/s: Gatehouse / direct'], 0.5, times),
+    ...check(`auth_request: GET /hub/auth with the cookie ≥ ${AUTH_REQUEST_MIN_RPS.toLocaleString('en')} req/s`, authCookie?.requestsPerSec, AUTH_REQUEST_MIN_RPS, (rps) => `${rps.toFixed(0)} req/s`),
+    ...check(`auth_request: GET /hub/auth with the cookie p99 ≤ ${AUTH_REQUEST_MAX_P99_MS} ms`, authCookie?.latencyP99Ms, AUTH_REQUEST_MAX_P99_MS, (ms) => `${ms.toFixed(2)} ms`, true),
     ...check('REST API req/s ≥ 10× JupyterHub', r['REST API req/s: Gatehouse / JupyterHub'], 10, (value) => `${times(value)} (${jupyterhub})`),
     ...check(
       `${spawn?.count ?? 50} concurrent spawns ready ≤ half of JupyterHub's ${JUPYTERHUB_50_SPAWNS_REFERENCE_MS / 1000} s reference`,

@@ -65,5 +65,11 @@ export default defineConfig({
   metrics: true,
   // Serve /hub/metrics without authentication; otherwise it needs an admin session or token.
   metricsPublic: false,
+  // Who must use a TOTP second factor after the password or the proxy's header: 'nobody' (anyone may
+  // opt in on their account page), 'admins' or 'everyone'. issuer: the name authenticator apps show.
+  totp: { requiredFor: 'nobody', issuer: 'Gatehouse' },
+  // nginx auth_request (GET /hub/auth, docs/nginx-auth-request.conf): paths of other apps on this host
+  // that get the opt-in gatehouse-auth cookie at sign-in. Empty: no such cookie (tokens still work).
+  authRequest: { cookiePaths: [] },
   logLevel: 'info',
 });

@@ -12,6 +12,8 @@ const REQUIREMENTS = [
   { command: '/usr/bin/jupyterhub-singleuser', pkg: 'jupyterhub', why: 'real jupyterhub-singleuser tests' },
   { command: '/usr/bin/jupyter-notebook', pkg: 'jupyter-notebook', why: 'classic notebook UI for Jupyter tests' },
   { command: '/usr/share/jupyter/kernels/python3/kernel.json', pkg: 'python3-ipykernel', why: 'a Python kernel for Jupyter tests' },
+  { command: '/usr/bin/oathtool', pkg: 'oathtool', why: 'TOTP codes from an independent implementation' },
+  { command: '/usr/bin/zbarimg', pkg: 'zbar-tools', why: 'reading back the enrolment QR code' },
 ];
 
 const missing = REQUIREMENTS.filter((requirement) => !existsSync(requirement.command));

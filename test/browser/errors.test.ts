@@ -80,10 +80,15 @@ describe('error pages', () => {
     await hub.hub.services.servers.stop(hub.hub.services.userAdmin.require('carl'));
   });
 
-  it('XSRF failure: a form sent without the XSRF cookie is refused with advice that works', async () => {
+  it('XSRF failure: a form from before a new sign-in is refused with advice that works', async () => {
     const page = await signedIn('dora');
     await page.goto(hub.url('/hub/token'));
-    await page.context().clearCookies({ name: 'gatehouse-xsrf' });
+    // In another tab dora signs out and in again: the new session voids the old page's XSRF token.
+    const other = await page.context().newPage();
+    await other.goto(hub.url('/hub/home'));
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(other, hub, 'dora');
+    await other.close();
     await page.getByRole('button', { name: 'Create token' }).click();
     await expectErrorPage(page, 403, 'Forbidden', 'XSRF check failed: reload the page and try again');
     expect(await page.getByText('GATEHOUSE_ERR_XSRF').count()).toBe(1);

@@ -155,20 +155,34 @@ interface NginxOptions {
 
 /** nginx from the doc, in front of `hub`; ready when it answers HTTP. Retries if its port was taken. */
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
+  return startNginxSite((dir, port) => {
+    const htpasswdPath = path.join(dir, 'htpasswd');
+    writeFileSync(htpasswdPath, htpasswd(options.users), { mode: 0o640 });
+    if (isRoot) chownSync(htpasswdPath, 0, nginxGid());
+    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubSocket: options.hub.socketPath });
+    return (options.edit ?? ((conf) => conf))(site);
+  });
+}
+
+/** The group id of NGINX_USER. */
+function nginxGid(): number {
+  return Number(execFileSync('getent', ['group', NGINX_USER], { encoding: 'utf8' }).split(':')[2]);
+}
+
+/**
+ * nginx with the site conf that `render(dir, port)` returns (`dir`: nginx's own directory, which its
+ * workers may read; `port`: the one to listen on); ready when it answers HTTP. Retries if its port was taken.
+ */
+export async function startNginxSite(render: (dir: string, listenPort: number) => string): Promise<RunningNginx> {
   const dir = tempDir('gatehouse-nginx-');
-  const htpasswdPath = path.join(dir, 'htpasswd');
-  writeFileSync(htpasswdPath, htpasswd(options.users), { mode: 0o640 });
   if (isRoot) {
     // The workers (NGINX_USER) read the password file and write temp files here; others get nothing.
-    const gid = Number(execFileSync('getent', ['group', NGINX_USER], { encoding: 'utf8' }).split(':')[2]);
-    chownSync(dir, 0, gid);
+    chownSync(dir, 0, nginxGid());
     chmodSync(dir, 0o750);
-    chownSync(htpasswdPath, 0, gid);
   }
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    const site = siteConf(readFileSync(DOC_PATH, 'utf8'), { listenPort: port, htpasswdPath, hubSocket: options.hub.socketPath });
-    writeFileSync(path.join(dir, 'gatehouse.conf'), (options.edit ?? ((conf) => conf))(site));
+    writeFileSync(path.join(dir, 'gatehouse.conf'), render(dir, port));
     writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir, path.join(dir, 'gatehouse.conf')));
     const started = await launch(dir, port);
     if (started !== 'port-taken') return started;
@@ -222,7 +236,7 @@ async function stopNginx(child: ChildProcess, exited: Promise<void>): Promise<vo
 }
 
 /** For afterAll: stops every nginx this file started and checks that none of their processes survive. */
-async function stopEveryNginx(): Promise<void> {
+export async function stopEveryNginx(): Promise<void> {
   const all = [...everyNginx];
   await Promise.all(all.map((nginx) => nginx.stop()));
   expect(all.filter((nginx) => groupAlive(nginx.pid)).map((nginx) => nginx.pid)).toEqual([]);

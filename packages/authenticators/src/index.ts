@@ -26,4 +26,4 @@ export { encodeBase32, decodeBase32 } from './base32.ts';
 export { hashPassword, verifyPassword, ARGON2_PARAMETERS } from './password-hashing.ts';
 export { passwordProblem, DEFAULT_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH } from './password-policy.ts';
 export { COMMON_PASSWORDS } from './common-passwords.ts';
-export { DEFAULT_THROTTLE, type ThrottleSettings } from './throttle.ts';
+export { DEFAULT_THROTTLE, LoginThrottle, throttledFailure, throttleKeys, throttleOption, type ThrottleKeys, type ThrottleSettings } from './throttle.ts';

@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT: { status: 429, message: 'The hub is running as many servers as it may' },
   GATEHOUSE_ERR_PROXY_UPSTREAM: { status: 502, message: 'The user server did not answer' },
   GATEHOUSE_ERR_TOKEN_INVALID: { status: 403, message: 'Invalid or expired token' },
+  GATEHOUSE_ERR_TOTP_ACTIVE: { status: 409, message: 'A second factor is already active' },
+  GATEHOUSE_ERR_TOTP_NOT_SET_UP: { status: 409, message: 'No second factor has been set up' },
+  GATEHOUSE_ERR_TOTP_CODE_INVALID: { status: 403, message: 'Invalid code' },
   GATEHOUSE_ERR_CLI_USAGE: { status: 400, message: 'Invalid command line' },
   // 499 as nginx logs it: the client closed the connection before its request was complete; nobody sees the answer.
   GATEHOUSE_ERR_CLIENT_ABORTED: { status: 499, message: 'The client closed the connection before its request was complete' },

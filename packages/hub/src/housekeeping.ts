@@ -10,6 +10,7 @@ export function startHousekeeping(services: HubServices, now: () => number): () 
   const sweep = () => {
     try {
       services.sessions.prune();
+      services.pendingLogins.prune();
       services.tokens.pruneExpired();
       services.oauth.pruneExpiredCodes();
       services.throttle.prune(new Date(now() - THROTTLE_RETENTION_MS));

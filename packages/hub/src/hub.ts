@@ -31,6 +31,9 @@ import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
 import { UserAdmin } from './user-admin.ts';
+import { secondFactorFor } from './totp/wiring.ts';
+import { PendingLoginStore } from './totp/pending-logins.ts';
+import { AuthCookieStore, AuthRequestHandler } from './http/auth-request.ts';
 
 export interface StartHubOptions {
   /** Recorded in the runtime file for `gatehouse list`. */
@@ -88,9 +91,10 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const setupPath = await firstAdminSetupPath(services);
     const forcedToken = process.env['GATEHOUSE_TOKEN'];
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
+    const changes = new DatabaseChangeWatch(services.db);
     const proxy = new UserProxy({
       sources: services,
-      sessionPrincipals: new PrincipalCache(services, new DatabaseChangeWatch(services.db), now),
+      sessionPrincipals: new PrincipalCache(services, changes, now),
       servers: services.servers,
       activity: services.activity,
       logger,
@@ -99,9 +103,11 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
     });
+    const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
     const koa = createApp(services).callback();
     const connections = new HubConnections(config.http, (req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
+      else if (AuthRequestHandler.handles(req.url)) authRequest.handle(req, res);
       else void koa(req, res);
     });
     const server = connections.server;
@@ -241,6 +247,9 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     xsrf: new XsrfGuard(secret),
     usernamePolicy,
+    secondFactor: secondFactorFor(config, db, box, logger, now),
+    pendingLogins: new PendingLoginStore(db, now),
+    authCookies: new AuthCookieStore(db, sessions),
     frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
   };

@@ -15,6 +15,9 @@ import type { SecretBox } from './secret-box.ts';
 import type { ServerManager } from './servers/manager.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
+import type { AuthCookieStore } from './http/auth-request.ts';
+import type { PendingLoginStore } from './totp/pending-logins.ts';
+import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
 
 /** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
@@ -39,6 +42,10 @@ export interface HubServices {
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
   readonly usernamePolicy: UsernamePolicy;
+  readonly secondFactor: SecondFactor;
+  readonly pendingLogins: PendingLoginStore;
+  /** The opt-in gatehouse-auth cookies of nginx auth_request (GET /hub/auth). */
+  readonly authCookies: AuthCookieStore;
   /** Whether a request comes from the front proxy, which alone may set identity and X-Forwarded-* headers. */
   readonly frontProxy: FrontProxyTrust;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */

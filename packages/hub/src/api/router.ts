@@ -8,6 +8,7 @@ import type { HubServices } from '../services.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
+import { totpApiRoutes } from './totp-routes.ts';
 import { userRoutes } from './user-routes.ts';
 import { scopeStrings, userModel } from './models.ts';
 
@@ -54,6 +55,7 @@ export function apiRouter(services: HubServices): Router {
   userRoutes(router, services);
   serverRoutes(router, services);
   tokenRoutes(router, services);
+  totpApiRoutes(router, services);
 
   router.all('/{*rest}', (ctx) => {
     requirePrincipal(ctx);

@@ -25,7 +25,8 @@ export function tokenFromAuthorization(header: string | undefined): string | und
 
 export interface PrincipalSources {
   readonly users: UserRepository;
-  readonly sessions: SessionStore;
+  /** Sessions by the cookie's value (the hub's SessionStore, or the auth_request cookies' view of it). */
+  readonly sessions: Pick<SessionStore, 'lookup' | 'reusableUntil'>;
   readonly tokens: TokenStore;
 }
 

@@ -2,6 +2,7 @@ import type { RunningHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ACCOUNT_COMMANDS } from './account-commands.ts';
+import { totpReset } from './totp-commands.ts';
 
 // Commands import the hub's heavy modules when they run, so `--help` and bad usage answer at once.
 const context = () => import('./context.ts');
@@ -117,4 +118,4 @@ const list: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [start, users, list, ...ACCOUNT_COMMANDS];
+export const COMMANDS: readonly Command[] = [start, users, list, ...ACCOUNT_COMMANDS, totpReset];

@@ -73,6 +73,19 @@ export const configSchema = z.strictObject({
   /** false: no /hub/metrics, no request timing, no process metrics; the proxy's counters are no-ops. */
   metrics: z.boolean().default(true),
   metricsPublic: z.boolean().default(false),
+  /** Who must use a TOTP second factor after their first ('nobody': only those who opt in). */
+  totp: z
+    .strictObject({
+      requiredFor: z.enum(['nobody', 'admins', 'everyone']).default('nobody'),
+      issuer: z.string().min(1, 'expected a non-empty name').max(64).default('Gatehouse'),
+    })
+    .default({ requiredFor: 'nobody', issuer: 'Gatehouse' }),
+  /** GET /hub/auth for nginx auth_request; cookiePaths: where the opt-in gatehouse-auth cookie is sent. */
+  authRequest: z
+    .strictObject({
+      cookiePaths: z.array(z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+=:@%/-]*$/, 'expected a URL path such as /app/')).default([]),
+    })
+    .default({ cookiePaths: [] }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

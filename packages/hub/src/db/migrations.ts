@@ -108,4 +108,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'second factor (TOTP secrets, recovery codes, pending logins) and auth_request cookies',
+    sql: `
+      CREATE TABLE totp_secrets (
+        user_id       INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        sealed_secret TEXT NOT NULL,
+        confirmed_at  TEXT,
+        last_step     INTEGER
+      );
+      CREATE TABLE totp_recovery_codes (
+        id      INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash    TEXT NOT NULL,
+        used_at TEXT
+      );
+      CREATE INDEX totp_recovery_codes_by_user ON totp_recovery_codes(user_id);
+      CREATE TABLE pending_logins (
+        id_hash    TEXT PRIMARY KEY,
+        username   TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        next       TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE auth_cookies (
+        id_hash      TEXT PRIMARY KEY,
+        session_hash TEXT NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE
+      );
+      CREATE INDEX auth_cookies_by_session ON auth_cookies(session_hash);
+    `,
+  },
 ];

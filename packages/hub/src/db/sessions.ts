@@ -31,7 +31,8 @@ export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function hashId(id: string): string {
+/** What the sessions table keys a session by (the id itself is never stored). */
+export function sessionIdHash(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
 
@@ -63,7 +64,11 @@ export class SessionStore {
   /** The live session for `id`, or undefined (unknown, idle too long, or past its absolute age). */
   lookup(id: string): SessionRecord | undefined {
     if (id.length === 0 || id.length > 128) return undefined;
-    const idHash = hashId(id);
+    return this.lookupByHash(sessionIdHash(id));
+  }
+
+  /** lookup() for a session known by its id's hash (auth_request cookies refer to sessions so). */
+  lookupByHash(idHash: string): SessionRecord | undefined {
     const raw = this.#select.get(idHash);
     if (raw === undefined) return undefined;
     const now = this.#now();
@@ -94,11 +99,11 @@ export class SessionStore {
          ON CONFLICT(id_hash) DO UPDATE SET data = excluded.data, last_seen_at = excluded.last_seen_at
          WHERE sessions.username = excluded.username`,
       )
-      .run(hashId(id), username, JSON.stringify(data), now, now);
+      .run(sessionIdHash(id), username, JSON.stringify(data), now, now);
   }
 
   destroy(id: string): void {
-    this.#delete.run(hashId(id));
+    this.#delete.run(sessionIdHash(id));
   }
 
   /** Ends every session of `username` (revocation, password change, user deleted). */

@@ -2,21 +2,33 @@ const PROBE_ORIGIN = 'http://gatehouse.invalid';
 
 /**
  * The only way a user-supplied `next` becomes a redirect: it must be a path on this hub.
- * `//evil.example`, `/\evil.example`, `https://evil.example`, `javascript:…`, and anything with
- * control characters (browsers drop tabs/newlines, turning `/\t/evil` into `//evil`) fall back.
- * The result is re-serialised from the parsed URL, so what we send is what we checked.
+ * Normalise first, then check: the reference is resolved as a browser resolves a Location
+ * (dot segments, `%2e%2e`, `\` read as `/`), and the result must be a path that a browser
+ * resolves to itself on this origin. So `//evil.example`, `/.//evil.example`,
+ * `/hub/%2e%2e/%2e%2e//evil.example`, `/\evil.example`, `https://evil.example` and `javascript:…`
+ * fall back; so does anything with control characters (browsers drop tabs and newlines, turning
+ * `/\t/evil` into `//evil`) or a backslash. What we send is what we checked.
  */
 export function safeNextPath(next: unknown, fallback = '/hub/home'): string {
-  if (typeof next !== 'string' || next.length === 0 || next.length > 2048) return fallback;
-  if (!next.startsWith('/') || next.startsWith('//')) return fallback;
+  if (typeof next !== 'string' || next.length === 0 || next.length > 2048 || !next.startsWith('/')) return fallback;
   // eslint-disable-next-line no-control-regex
   if (/[\\\u0000-\u001f\u007f]/.test(next)) return fallback;
+  const path = resolvedPath(next);
+  return path !== undefined && isLocalPath(path) ? path : fallback;
+}
+
+/** `reference` as a browser at this hub would resolve it: its path, query and fragment, or undefined when it leaves the origin. */
+function resolvedPath(reference: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(next, PROBE_ORIGIN);
+    url = new URL(reference, PROBE_ORIGIN);
   } catch {
-    return fallback;
+    return undefined;
   }
-  if (url.origin !== PROBE_ORIGIN) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  return url.origin === PROBE_ORIGIN ? `${url.pathname}${url.search}${url.hash}` : undefined;
+}
+
+/** A path-absolute reference (one `/`, not two, not `/\`) that resolves to itself: no dot segment or other spelling is left to reinterpret. */
+function isLocalPath(path: string): boolean {
+  return path.startsWith('/') && path[1] !== '/' && path[1] !== '\\' && resolvedPath(path) === path;
 }

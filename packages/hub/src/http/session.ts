@@ -20,9 +20,9 @@ export interface SessionData {
  * koa-session over our SQLite SessionStore: the cookie carries only a 256-bit random id, the
  * database only its hash. Expiry (idle and absolute) is enforced by the store on every lookup.
  */
-export function sessionMiddleware(app: Koa, store: SessionStore): Koa.Middleware {
+export function sessionMiddleware(app: Koa, store: SessionStore, listener?: SessionCookieListener): Koa.Middleware {
   const maxAgeMs = store.lifetimes.maxAgeMs;
-  return createSession(
+  const inner = createSession(
     {
       key: SESSION_COOKIE,
       path: '/hub/',
@@ -52,11 +52,31 @@ export function sessionMiddleware(app: Koa, store: SessionStore): Koa.Middleware
     } as unknown as Parameters<typeof createSession>[0],
     app,
   ) as Koa.Middleware;
+  if (listener === undefined) return inner;
+  return (ctx, next) => {
+    ctx.state[LISTENER_KEY] = listener;
+    return inner(ctx, next);
+  };
+}
+
+/** Told when a session's cookies are set and when they are cleared (the auth_request cookie follows them). */
+export interface SessionCookieListener {
+  issued(ctx: Context, sessionId: string, maxAgeMs: number): void;
+  cleared(ctx: Context): void;
+}
+
+const LISTENER_KEY = 'sessionCookieListener';
+
+function listenerOf(ctx: Context): SessionCookieListener | undefined {
+  return ctx.state[LISTENER_KEY] as SessionCookieListener | undefined;
 }
 
 function setSessionCookies(ctx: Context, id: string, maxAgeMs: number): void {
+  // A login in this request: what it renders afterwards binds to the new id, not the cookie it came with.
+  ctx.state['sessionId'] = id;
   ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: '/hub/', maxAge: maxAgeMs }));
   ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
+  listenerOf(ctx)?.issued(ctx, id, maxAgeMs);
 }
 
 /** Starts a fresh session for `username` (a new id: a planted cookie cannot fix the session). */
@@ -72,6 +92,13 @@ export function endSession(ctx: Context): void {
   for (const [name, path] of [[SESSION_COOKIE, '/hub/'], [PROXY_SESSION_COOKIE, '/user/']] as const) {
     ctx.cookies.set(name, '', cookieOptions(ctx, { path, expires: new Date(0) }));
   }
+  listenerOf(ctx)?.cleared(ctx);
+}
+
+/** The id of the live session (XSRF tokens are bound to it), if there is one. */
+export function sessionIdOf(ctx: Context): string | undefined {
+  if (sessionUsername(ctx) === undefined) return undefined;
+  return (ctx.state['sessionId'] as string | undefined) ?? (ctx.cookies.get(SESSION_COOKIE) || undefined);
 }
 
 /** The username of the live session, if any. */

@@ -1,7 +1,11 @@
 import type { Context, Next } from 'koa';
+import type { TokenRow } from '../tokens/token-store.ts';
+import type { UserRow } from '../db/users.ts';
+import { xsrfTokenFor } from '../pages/page-helpers.ts';
+import { renderSwitchUserPage } from '../pages/switch-user-page.ts';
 import type { HubServices } from '../services.ts';
 import { safeNextPath } from './redirect.ts';
-import { beginSession } from './session.ts';
+import { beginSession, sessionUsername } from './session.ts';
 
 /** Token kinds that may log a browser in from a URL: API tokens, and single-use launch tokens. */
 const URL_LOGIN_KINDS = new Set(['api', 'launch']);
@@ -13,33 +17,65 @@ export function withoutTokenParam(originalUrl: string): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-/** Logs in with an API or launch token (from the URL or the login form); launch tokens are single-use. */
-export async function loginWithToken(ctx: Context, services: HubServices, token: string): Promise<boolean> {
+interface TokenLogin {
+  readonly row: TokenRow;
+  readonly user: UserRow;
+}
+
+/** Whom `token` would sign in, without using it up; undefined (logged) when it may not start a session. */
+function tokenLogin(ctx: Context, services: HubServices, token: string): TokenLogin | undefined {
   const row = services.tokens.resolve(token.trim());
   // A browser session holds all of its owner's scopes, so only a token that does too may start one.
   const mayStartSession = row !== undefined && URL_LOGIN_KINDS.has(row.kind) && (row.kind === 'launch' || row.scopes.includes('inherit'));
   const user = mayStartSession ? services.users.getById(row.userId) : undefined;
   if (row === undefined || user === undefined) {
     services.logger.warn({ remoteAddress: ctx.req.socket.remoteAddress }, 'login with an invalid token refused');
-    return false;
+    return undefined;
   }
+  return { row, user };
+}
+
+async function begin(ctx: Context, services: HubServices, { row, user }: TokenLogin): Promise<void> {
   if (row.kind === 'launch') services.tokens.revoke(row.id);
   await beginSession(ctx, user.name);
   services.logger.info({ username: user.name, tokenKind: row.kind }, 'login with token');
-  return true;
+}
+
+/** Logs in with an API or launch token (from the login form); launch tokens are single-use. */
+export async function loginWithToken(ctx: Context, services: HubServices, token: string): Promise<boolean> {
+  const login = tokenLogin(ctx, services, token);
+  if (login !== undefined) await begin(ctx, services, login);
+  return login !== undefined;
+}
+
+/** The signed-in user when the browser has a live session for someone other than `target`. */
+function otherSignedInUser(ctx: Context, services: HubServices, target: UserRow): UserRow | undefined {
+  const current = sessionUsername(ctx);
+  return current === undefined || current === target.name ? undefined : services.users.get(current);
 }
 
 /**
  * `?token=` on a page request: a valid token starts a session and the browser is redirected to the
  * same URL without the token, so it does not linger in the address bar, history or Referer.
  * Launch tokens are consumed by their first use. An invalid token is ignored (the page asks to log in).
+ * A browser signed in as someone else is asked first (a page with an XSRF-protected button that posts
+ * the token to /hub/login); showing that page uses nothing up.
  */
 export function tokenInQuery(services: HubServices) {
   return async function tokenInQueryMiddleware(ctx: Context, next: Next): Promise<void> {
     const token = ctx.query['token'];
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || typeof token !== 'string' || ctx.path.startsWith('/hub/api/')) return next();
-    if (!(await loginWithToken(ctx, services, token))) return next();
+    const login = tokenLogin(ctx, services, token);
+    if (login === undefined) return next();
+    const target = safeNextPath(withoutTokenParam(ctx.originalUrl));
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(safeNextPath(withoutTokenParam(ctx.originalUrl)));
+    const current = otherSignedInUser(ctx, services, login.user);
+    if (current !== undefined) {
+      ctx.type = 'html';
+      ctx.body = renderSwitchUserPage({ current, target: login.user.name, token: token.trim(), next: target, xsrfToken: xsrfTokenFor(ctx, services) });
+      return;
+    }
+    await begin(ctx, services, login);
+    ctx.redirect(target);
   };
 }

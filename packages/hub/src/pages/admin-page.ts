@@ -8,6 +8,8 @@ export interface AdminUserRow {
   readonly user: UserRow;
   readonly account: AccountRecord | undefined;
   readonly serverState: ServerState;
+  /** The user has an active TOTP second factor. */
+  readonly secondFactor: boolean;
 }
 
 export interface AdminPageModel {
@@ -50,6 +52,10 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
           <label for="reset-${enc}">New password for ${name}</label>
           <input id="reset-${enc}" name="password" type="password" autocomplete="new-password" required>
           <button type="submit" class="secondary">Reset password</button></form>`
+      : ''}
+    ${row.secondFactor
+      ? html`<form method="post" action="/hub/admin/users/${enc}/totp-reset" class="inline">${hidden(model.xsrfToken)}
+          <button type="submit" class="secondary">Reset second factor</button></form>`
       : ''}
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline">${hidden(model.xsrfToken)}
         <button type="submit" class="danger">Delete ${name}</button></form>`}

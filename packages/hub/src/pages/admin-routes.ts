@@ -21,6 +21,7 @@ const NOTICES: Record<string, (name: string) => string> = {
   password: (name) => `Reset ${name}'s password and ended their sessions.`,
   revoked: (name) => `Ended ${name}'s sessions and revoked their tokens.`,
   approved: (name) => `Approved ${name}.`,
+  totp: (name) => `Reset ${name}'s second factor.`,
   started: (name) => `Starting ${name}'s server.`,
   stopped: (name) => `Stopped ${name}'s server.`,
 };
@@ -60,6 +61,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
         user,
         account: accounts.get(user.name),
         serverState: services.servers.state(user.name),
+        secondFactor: services.secondFactor.isActive(user),
       })),
       pendingSignups: accounts.list().filter((account) => account.status === 'pending'),
       query,
@@ -118,6 +120,10 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
   action('/hub/admin/users/:name/revoke', async (ctx, _form, actor) => {
     services.userAdmin.revokeAccess(ctx.params['name'] as string, actor);
     return 'revoked';
+  });
+  action('/hub/admin/users/:name/totp-reset', async (ctx, _form, actor) => {
+    services.secondFactor.reset(services.userAdmin.require(ctx.params['name'] as string), actor);
+    return 'totp';
   });
   action('/hub/admin/users/:name/approve', async (ctx, _form, actor) => {
     await services.userAdmin.approve(ctx.params['name'] as string, actor);

@@ -20,6 +20,7 @@ export function renderHomePage(model: HomePageModel): string {
       <h1>Welcome, ${user.name}</h1>
       <p>You are signed in as <strong>${user.name}</strong>${user.admin ? ' (administrator)' : ''}.</p>
       ${model.hasPassword ? html`<p><a href="/hub/change-password">Change your password</a></p>` : ''}
+      <p><a href="/hub/account/totp">Second factor (authenticator app)</a></p>
     </section>
     <section class="card" aria-labelledby="server-heading">
       <h2 id="server-heading">Your server</h2>

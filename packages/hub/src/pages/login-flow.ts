@@ -1,10 +1,13 @@
 import { runLoginPipeline, type LoginOutcome, type LoginRequest } from '@gatehouse/authenticators';
 import type { Context } from 'koa';
 import { clientAddress } from '../http/request-context.ts';
-import { beginSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
+import { beginSignIn } from './totp-login-routes.ts';
 
 type FailedOutcome = Extract<LoginOutcome, { ok: false }>;
+
+/** A refusal, or a first factor passed: `redirectTo` is `next` (signed in) or the second factor's page. */
+export type LoginAttempt = FailedOutcome | (Extract<LoginOutcome, { ok: true }> & { readonly redirectTo: string });
 
 const FAILURE_STATUS: Record<FailedOutcome['reason'], number> = {
   'missing-credentials': 401,
@@ -23,9 +26,10 @@ export function failureStatus(outcome: FailedOutcome): number {
 
 /**
  * One login attempt through the shared pipeline. On success the user record is created or
- * updated and a fresh session begins; every outcome is logged without the password.
+ * updated and a fresh session begins — or, when a second factor is needed, only a pending login
+ * (beginSignIn). Every outcome is logged without the password.
  */
-export async function attemptLogin(ctx: Context, services: HubServices, form: Record<string, string>): Promise<LoginOutcome> {
+export async function attemptLogin(ctx: Context, services: HubServices, form: Record<string, string>, next: string): Promise<LoginAttempt> {
   const request: LoginRequest = {
     method: ctx.method === 'POST' ? 'POST' : 'GET',
     form,
@@ -42,8 +46,8 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
   }
   const user = services.users.recordLogin(outcome.username, outcome.admin);
   if (outcome.authState !== undefined) services.users.setSealedAuthState(user.id, services.box.seal(JSON.stringify(outcome.authState)));
-  await beginSession(ctx, outcome.username);
-  services.logger.info({ ...logFields, username: outcome.username }, 'login');
-  return outcome;
+  const redirectTo = await beginSignIn(ctx, services, user, next);
+  services.logger.info({ ...logFields, username: outcome.username }, redirectTo === next ? 'login' : 'first factor accepted; second factor pending');
+  return { ...outcome, redirectTo };
 }
 

@@ -20,6 +20,8 @@ import { renderHomePage } from './home-page.ts';
 import { loginWithToken } from '../http/token-in-query.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
+import { totpAccountRoutes } from './totp-account-routes.ts';
+import { totpLoginRoutes } from './totp-login-routes.ts';
 
 const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../static');
 const STATIC_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -59,8 +61,8 @@ export function pageRoutes(services: HubServices): Router {
     const next = safeNextPath(ctx.query['next']);
     if (principalOf(ctx) !== undefined) return ctx.redirect(next);
     if (authenticator.loginStyle === 'automatic') {
-      const outcome = await attemptLogin(ctx, services, {});
-      if (outcome.ok) return ctx.redirect(next);
+      const outcome = await attemptLogin(ctx, services, {}, next);
+      if (outcome.ok) return ctx.redirect(outcome.redirectTo);
       ctx.status = failureStatus(outcome);
       if (outcome.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
       ctx.type = 'html';
@@ -82,8 +84,8 @@ export function pageRoutes(services: HubServices): Router {
       ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), error: 'That token is not valid (or has expired).' });
       return;
     }
-    const outcome = await attemptLogin(ctx, services, form);
-    if (outcome.ok) return ctx.redirect(next);
+    const outcome = await attemptLogin(ctx, services, form, next);
+    if (outcome.ok) return ctx.redirect(outcome.redirectTo);
     ctx.status = failureStatus(outcome);
     if (outcome.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     ctx.type = 'html';
@@ -127,6 +129,8 @@ export function pageRoutes(services: HubServices): Router {
     });
   });
 
+  totpLoginRoutes(router, services);
+  totpAccountRoutes(router, services);
   serverPageRoutes(router, services);
   tokenPageRoutes(router, services);
   adminPageRoutes(router, services);

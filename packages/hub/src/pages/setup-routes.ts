@@ -4,6 +4,7 @@ import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { beginSession, endSession } from '../http/session.ts';
+import { beginSignIn } from './totp-login-routes.ts';
 import type { HubServices } from '../services.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { renderChangePasswordPage, renderSetupPage, renderSignupPage } from './account-pages.ts';
@@ -59,8 +60,7 @@ export function accountPageRoutes(router: Router, services: HubServices): void {
     }
     services.tokens.revokeAllFor(user.id, ['setup']);
     services.logger.info({ username: user.name }, 'password set from a setup link');
-    await beginSession(ctx, user.name);
-    ctx.redirect('/hub/home');
+    ctx.redirect(await beginSignIn(ctx, services, user, '/hub/home'));
   });
 
   router.get('/hub/signup', (ctx) => {

@@ -22,18 +22,18 @@ export function userFromPath(url: string): string | undefined {
 
 /**
  * Who is asking: a valid API token in Authorization (`token`/`Bearer`), else the session cookie
- * scoped to /user/. A browser may send Authorization schemes of its own (Basic from a front proxy,
- * a single-user server's scheme), so an Authorization that is not a valid hub token falls back to
+ * scoped to /user/ (or `cookieName`: /hub/auth reads the auth_request cookie). A browser may send
+ * Authorization schemes of its own (Basic from a front proxy, a single-user server's scheme), so an Authorization that is not a valid hub token falls back to
  * the cookie — it never grants anything by itself.
  */
-export function proxyPrincipal(principals: PrincipalCache, req: IncomingMessage): Principal | undefined {
+export function proxyPrincipal(principals: PrincipalCache, req: IncomingMessage, cookieName = PROXY_SESSION_COOKIE): Principal | undefined {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const principal = principals.tokenPrincipal(tokenFromAuthorization(authorization));
-    if (principal !== undefined || cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE) === undefined) return principal;
+    if (principal !== undefined || cookieValue(req.headers.cookie, cookieName) === undefined) return principal;
     // A browser request may carry the single-user server's own Authorization scheme; fall back to the cookie.
   }
-  return principals.sessionPrincipal(cookieValue(req.headers.cookie, PROXY_SESSION_COOKIE));
+  return principals.sessionPrincipal(cookieValue(req.headers.cookie, cookieName));
 }
 
 /** The owner always (with the access scope); admins only when adminAccess is on. */
