@@ -53,6 +53,15 @@ export default defineConfig({
   activeServerLimit: 0,
   // Seconds between checks that running servers are alive (a dead one loses its route within this).
   serverPollInterval: 2,
+  // A running server that gives no HTTP answer to the poll's GET of <prefix>api for this many seconds (two
+  // probes in a row at least) is taken for frozen and stopped, so its route goes and the user can start
+  // it again. 0: never.
+  serverUnresponsiveTimeout: 30,
+  // Proxied requests: seconds to wait for a user server's response headers before answering 504 (a long
+  // poll must answer within it), and seconds of silence allowed between response body chunks before the
+  // connection is cut (an event stream must send something, e.g. a comment line, at least this often).
+  // 0: no limit. A frozen server is caught sooner by serverUnresponsiveTimeout.
+  proxyTimeouts: { headers: 300, idle: 900 },
   // Bytes of server output kept per user (older output rotates to <user>.log.1).
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).

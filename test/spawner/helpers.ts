@@ -73,6 +73,8 @@ export async function makeTempDir(): Promise<string> {
 
 export interface TestRequest extends SpawnRequest {
   readonly progress: SpawnProgress[];
+  /** Every handle the spawner reported through launched(), in order (what the hub would persist). */
+  readonly launchedHandles: ServerHandle[];
   readonly onProgress: (event: SpawnProgress) => void;
 }
 
@@ -81,6 +83,7 @@ export function makeRequest(dir: string, username = uniqueName()): TestRequest {
   const apiToken = randomBytes(24).toString('hex');
   const prefix = `/user/${username}/`;
   const progress: SpawnProgress[] = [];
+  const launchedHandles: ServerHandle[] = [];
   return {
     username,
     serverName: '',
@@ -96,6 +99,8 @@ export function makeRequest(dir: string, username = uniqueName()): TestRequest {
     }),
     progress,
     onProgress: (event) => progress.push(event),
+    launchedHandles,
+    launched: (handle) => launchedHandles.push(JSON.parse(JSON.stringify(handle)) as ServerHandle),
   };
 }
 

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_SPAWN_LIMIT: { status: 429, message: 'Too many servers are starting; try again shortly' },
   GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT: { status: 429, message: 'The hub is running as many servers as it may' },
   GATEHOUSE_ERR_PROXY_UPSTREAM: { status: 502, message: 'The user server did not answer' },
+  GATEHOUSE_ERR_PROXY_TIMEOUT: { status: 504, message: 'The user server did not answer in time' },
   GATEHOUSE_ERR_TOKEN_INVALID: { status: 403, message: 'Invalid or expired token' },
   GATEHOUSE_ERR_TOTP_ACTIVE: { status: 409, message: 'A second factor is already active' },
   GATEHOUSE_ERR_TOTP_NOT_SET_UP: { status: 409, message: 'No second factor has been set up' },

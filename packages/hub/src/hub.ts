@@ -102,6 +102,8 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       trustedHeaders: config.authenticator.trustedHeaders,
       frontProxy: services.frontProxy,
       counters: proxyCounters(services.metrics),
+      timeouts: config.proxyTimeouts,
+      failureLogIntervalMs: config.serverPollInterval * 1000,
     });
     const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
     const koa = createApp(services).callback();

@@ -151,6 +151,8 @@ export class LocalProcessSpawner implements Spawner {
     this.#track(child);
     const identity = identityOf(child);
     try {
+      request.launched(this.#handle(port, identity)); // recorded before the command may run
+      child.release();
       return await this.#readyOrExplained(request, port, child, onProgress, signals, log.startOffset);
     } catch (error) {
       // Whatever went wrong, no process may outlive a failed start.
@@ -179,8 +181,7 @@ export class LocalProcessSpawner implements Spawner {
     if (answered && (await isSameLiveProcess(child.pid, child.startTime))) {
       onProgress({ progress: 100, message: 'Server ready' });
       this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server ready');
-      const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime };
-      return { handle: { host: SERVER_HOST, port, credential: this.#options.credential, state } };
+      return { handle: this.#handle(port, identity) };
     }
 
     const exitedByItself = child.exit; // read before terminateGroup, which makes every child exit
@@ -195,6 +196,11 @@ export class LocalProcessSpawner implements Spawner {
     throw new SpawnError(
       `The server did not answer at ${url} within spawner.httpTimeout (${this.#options.httpTimeout} s). ${outputLines}`,
     );
+  }
+
+  #handle(port: number, identity: ProcessIdentity): ServerHandle {
+    const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime };
+    return { host: SERVER_HOST, port, credential: this.#options.credential, state };
   }
 
   /** JUPYTERHUB_* from the hub win over the configured `env`; USER and HOME describe the account. */

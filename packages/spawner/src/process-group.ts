@@ -36,13 +36,14 @@ async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | 
 }
 
 /**
- * SIGTERM to the whole group, up to `graceMs` for it to leave, then SIGKILL; resolves once no live
- * process of the group remains (and, for a child of this process, once it is reaped). Works for
- * processes started by an earlier hub process too: it only uses the pgid and /proc.
+ * SIGTERM (and SIGCONT) to the whole group, up to `graceMs` for it to leave, then SIGKILL; resolves
+ * once no live process of the group remains (and, for a child of this process, once it is reaped).
+ * Works for processes started by an earlier hub process too: it only uses the pgid and /proc.
  */
 export async function terminateGroup(identity: ProcessIdentity, graceMs: number, isReaped?: () => boolean): Promise<void> {
   if (!(await groupIsOurs(identity))) return;
   signalGroup(identity.pgid, 'SIGTERM');
+  signalGroup(identity.pgid, 'SIGCONT'); // a frozen (SIGSTOPped) server gets to act on the SIGTERM, as systemd does
   if (await pollUntil(() => groupGone(identity, isReaped), { timeoutMs: graceMs, intervalMs: 10 })) return;
   if (!(await groupIsOurs(identity))) return;
   signalGroup(identity.pgid, 'SIGKILL');

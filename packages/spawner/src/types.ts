@@ -4,16 +4,28 @@
  * Server states, as the hub records them (the spawner drives the transitions marked *):
  *
  *     stopped ──start()──▶ pending ──*ready──▶ running ──stop()──▶ stopping ──*exited──▶ stopped
- *                            │                    │
- *                            └─*SpawnError────────┴─*poll() finds it gone──────────────▶ stopped
+ *                          │  ▲  │               │                    ▲
+ *                          │  └──┘ *launched()   ├─no HTTP answer─────┤  (the hub's responsiveness probe)
+ *                          │                     │                    │
+ *                          ├─hub restart finds a saved handle─────────┘
+ *                          └─*SpawnError─────────┴─*poll() finds it gone────────────────▶ stopped
  *
  * - `pending`: `start()` is running. It resolves once the server answers HTTP (< 500) at its
  *   prefix, or rejects with a `SpawnError` whose `reason` a person can act on. It must never leave a
  *   process behind when it rejects, and must honour `signal` (the hub aborts on `startTimeout` or stop).
+ * - `launched()`: as soon as the process exists, and before it can outlive the hub, the spawner calls
+ *   `request.launched(handle)` synchronously; the hub writes the handle to SQLite before it returns.
+ *   The server's own command must not run before that (the local spawner holds it on a pipe, which
+ *   a hub killed in between closes, so the process ends by itself). A hub that finds a saved pending
+ *   handle after a restart stops that server (`stopping`, its port still claimed) and does not adopt
+ *   it: whoever waited for the start went away with the old hub. A pending row without a handle had
+ *   no process; the hub forgets it.
  * - `running`: the hub proxies to `{host, port}`. Every few seconds it calls `poll()`; `'stopped'`
- *   removes the route at once.
+ *   removes the route at once. The hub also sends `GET <prefix>api` each round; a server that
+ *   gives no HTTP answer for `serverUnresponsiveTimeout` seconds (frozen, deadlocked) is stopped.
  * - `stopping`: `stop()` is running. It resolves only when the server is gone (escalating to a
- *   forced kill after its grace period), so that the port can be reused.
+ *   forced kill after its grace period), so that the port can be reused. A hub restarted while a
+ *   server was stopping calls `stop()` again, in the background: it listens without waiting.
  *
  * Spawners keep no state of their own that the hub needs: everything required to poll or stop a
  * server later — including after a hub restart, by a different process — is in `ServerHandle.state`,
@@ -63,6 +75,13 @@ export interface SpawnRequest {
    * by calling `boundLogFile(logFile, maxBytes)` from its poll loop.
    */
   readonly logFile: string;
+  /**
+   * Called synchronously by the spawner as soon as the server's process exists, with a handle that
+   * `poll()` and `stop()` accept; again for each new attempt (e.g. on another port), each replacing
+   * the last, whose process must be gone by then. The hub persists it before returning. If it
+   * throws, the spawner ends that process and rejects the start.
+   */
+  launched(handle: ServerHandle): void;
 }
 
 /** One progress event while a server starts (JupyterHub's progress model). */
@@ -106,7 +125,7 @@ export interface Spawner {
   start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
   /** `running` while the server is alive, `stopped` once it is gone (exited, killed, never existed). */
   poll(handle: ServerHandle): Promise<'running' | 'stopped'>;
-  /** Stops the server and waits until it is gone: SIGTERM, then SIGKILL after the grace period. */
+  /** Stops the server and waits until it is gone: SIGTERM (and SIGCONT), then SIGKILL after the grace period. */
   stop(handle: ServerHandle): Promise<void>;
 }
 

@@ -61,6 +61,15 @@ export const configSchema = z.strictObject({
   concurrentSpawnLimit: z.number().int().min(1).default(100),
   activeServerLimit: z.number().int().min(0).default(0),
   serverPollInterval: seconds(2),
+  /** A running server whose HTTP probes go unanswered for this long (two at least) is stopped; 0: never. */
+  serverUnresponsiveTimeout: z.number().min(0, 'expected seconds, or 0 for never').default(30),
+  /** Proxied requests: seconds to wait for a user server's response headers (504 after), and between body chunks; 0: no limit. */
+  proxyTimeouts: z
+    .strictObject({
+      headers: z.number().min(0, 'expected seconds, or 0 for no limit').default(300),
+      idle: z.number().min(0, 'expected seconds, or 0 for no limit').default(900),
+    })
+    .default({ headers: 300, idle: 900 }),
   serverLogMaxBytes: z.number().int().min(4096).default(1024 * 1024),
   stopServersOnShutdown: z.boolean().default(false),
   http: z

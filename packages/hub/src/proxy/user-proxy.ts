@@ -14,6 +14,7 @@ import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
+import { UpstreamFailureLog } from './upstream-failures.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
@@ -26,6 +27,10 @@ export interface UserProxyDeps {
   readonly trustedHeaders: readonly string[];
   readonly frontProxy: FrontProxyTrust;
   readonly counters: ProxyCounters;
+  /** Seconds to wait for a user server's response headers, and between its body chunks; 0: no limit. */
+  readonly timeouts: { readonly headers: number; readonly idle: number };
+  /** Requests a server did not answer are logged once per server per this interval, with a count. */
+  readonly failureLogIntervalMs: number;
 }
 
 type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
@@ -43,9 +48,11 @@ export class UserProxy {
   readonly #rules: HeaderRules;
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
+  readonly #failures: UpstreamFailureLog;
 
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
+    this.#failures = new UpstreamFailureLog(deps.logger, deps.failureLogIntervalMs);
     this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
@@ -140,7 +147,8 @@ export class UserProxy {
     const key = `${route.host}:${route.port}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(`http://${key}`, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+      const { headers, idle } = this.#deps.timeouts;
+      pool = new Pool(`http://${key}`, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: headers * 1000, bodyTimeout: idle * 1000 });
       this.#pools.set(key, pool);
     }
     return pool;
@@ -167,8 +175,12 @@ export class UserProxy {
       request,
       new ResponseRelay(res, (error) => {
         this.#deps.counters.upstreamError.inc();
-        this.#deps.logger.warn({ username: route.username, err: error }, 'user server did not answer');
-        sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
+        this.#failures.record(route.username, error);
+        if ((error as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${route.username}'s server did not answer within proxyTimeouts.headers.`);
+        } else {
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
+        }
       }),
     );
   }
@@ -176,6 +188,7 @@ export class UserProxy {
   /** Lets requests in flight finish (up to `graceMs`), then closes every upstream connection. */
   async close(graceMs = 5_000): Promise<void> {
     this.#ws.close();
+    this.#failures.close();
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(

@@ -10,6 +10,7 @@ import type { OAuthStore } from '../oauth/oauth-store.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { oauthCallbackPath, oauthClientId, serverEnvironment, servicePrefix } from './environment.ts';
 import { ProgressLog } from './progress.ts';
+import { Responsiveness } from './responsiveness.ts';
 import type { ServerRepository } from './server-repository.ts';
 
 /** What the proxy needs to forward to a running server; looked up once per request, in memory. */
@@ -43,6 +44,7 @@ export interface ServerManagerDeps {
 interface Running {
   readonly route: Route;
   readonly handle: ServerHandle;
+  readonly responsiveness: Responsiveness;
 }
 
 interface PendingStart {
@@ -162,6 +164,7 @@ export class ServerManager {
         prefix: servicePrefix(name),
         apiToken: token,
         logFile: this.logFileFor(name),
+        launched: (handle) => repository.recordLaunch(user.id, handle),
         environment: (port) =>
           serverEnvironment({
             username: name,
@@ -194,8 +197,12 @@ export class ServerManager {
   }
 
   #onStarted(user: UserRow, token: string, handle: ServerHandle, progress: ProgressLog): void {
+    if (this.#deps.repository.get(user.id)?.handle === undefined) {
+      // Without launched(), a hub killed mid-start would not know this process after its restart.
+      this.#deps.logger.warn({ username: user.name, spawner: this.#spawner.kind }, 'the spawner did not report the process through launched() before it was ready');
+    }
     this.#deps.repository.markRunning(user.id, handle);
-    this.#running.set(user.name, { handle, route: this.#routeFor(user, handle, token) });
+    this.#running.set(user.name, this.#runningFor(user, handle, token));
     this.#deps.logger.info({ username: user.name, port: handle.port }, 'server started');
     progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name) });
   }
@@ -207,14 +214,16 @@ export class ServerManager {
     progress.push({ progress: 100, message: `Spawn failed: ${reason}`, failed: true });
   }
 
-  #routeFor(user: { id: number; name: string }, handle: ServerHandle, token: string | undefined): Route {
-    return {
+  #runningFor(user: { id: number; name: string }, handle: ServerHandle, token: string | undefined): Running {
+    const route: Route = {
       username: user.name,
       userId: user.id,
       host: handle.host,
       port: handle.port,
       authorization: handle.credential === 'token-header' && token !== undefined ? `token ${token}` : undefined,
     };
+    const timeoutMs = this.#deps.config.serverUnresponsiveTimeout * 1000;
+    return { route, handle, responsiveness: new Responsiveness(handle.host, handle.port, servicePrefix(user.name), timeoutMs) };
   }
 
   /** Waits for a pending start to finish (tests, and the API's synchronous callers). */
@@ -236,16 +245,21 @@ export class ServerManager {
     if (inFlight !== undefined) return inFlight;
     const running = this.#removeRoute(name); // no new traffic from this moment
     if (running === undefined) return;
+    return this.#stopHandle(user, running.handle);
+  }
+
+  /** 'stopping' (its port still claimed) until the spawner says the server is gone, then forgotten. */
+  #stopHandle(user: Pick<UserRow, 'id' | 'name'>, handle: ServerHandle): Promise<void> {
     this.#deps.repository.markStopping(user.id);
     const stopping = this.#spawner
-      .stop(running.handle)
-      .catch((error: unknown) => this.#deps.logger.error({ username: name, err: error }, 'stopping the server failed'))
+      .stop(handle)
+      .catch((error: unknown) => this.#deps.logger.error({ username: user.name, err: error }, 'stopping the server failed'))
       .finally(() => {
         this.#forget(user.id);
-        this.#stopping.delete(name);
-        this.#deps.logger.info({ username: name }, 'server stopped');
+        this.#stopping.delete(user.name);
+        this.#deps.logger.info({ username: user.name }, 'server stopped');
       });
-    this.#stopping.set(name, stopping);
+    this.#stopping.set(user.name, stopping);
     return stopping;
   }
 
@@ -257,19 +271,26 @@ export class ServerManager {
 
   /**
    * After a hub restart: re-attach to servers still running (same process, same port), forget
-   * the ones that died while the hub was down, and clean up starts the old hub left half-done.
+   * the ones that died while the hub was down, and end in the background (so the hub listens at
+   * once) the starts the old hub left pending and the stops it did not finish: those show
+   * 'stopping', their ports claimed, until they are gone.
    */
   async restore(): Promise<void> {
     const { repository, box, logger } = this.#deps;
     for (const row of repository.all()) {
+      const user = { id: row.userId, name: row.username };
       const alive = row.handle !== undefined && (await this.#spawner.poll(row.handle)) === 'running';
-      if (row.status === 'running' && alive && row.handle !== undefined) {
+      if (alive && row.handle !== undefined && row.status === 'running') {
         const token = row.sealedToken === null ? undefined : box.open(row.sealedToken);
-        this.#running.set(row.username, { handle: row.handle, route: this.#routeFor({ id: row.userId, name: row.username }, row.handle, token) });
+        this.#running.set(row.username, this.#runningFor(user, row.handle, token));
         logger.info({ username: row.username, port: row.handle.port }, 're-attached to running server');
         continue;
       }
-      if (alive && row.handle !== undefined) await this.#spawner.stop(row.handle);
+      if (alive && row.handle !== undefined) {
+        logger.warn({ username: row.username, status: row.status, port: row.handle.port }, 'stopping a server the previous hub left pending or stopping');
+        void this.#stopHandle(user, row.handle);
+        continue;
+      }
       if (row.handle !== undefined) repository.release(row.handle.port);
       this.#forget(row.userId);
       logger.warn({ username: row.username, status: row.status }, 'server found stopped after restart; route removed');
@@ -277,15 +298,22 @@ export class ServerManager {
     repository.releaseOrphanedPorts();
   }
 
-  /** One liveness check of every running server; dead ones lose their route at once. */
+  /**
+   * One liveness check of every running server: dead ones lose their route at once; live ones get
+   * an HTTP probe, and one that has not answered for serverUnresponsiveTimeout is stopped.
+   */
   async pollOnce(): Promise<void> {
     if (this.#polling) return;
     this.#polling = true;
     try {
       for (const [name, running] of [...this.#running]) {
         this.#boundLog(name);
-        if ((await this.#spawner.poll(running.handle)) === 'running') continue;
+        const alive = (await this.#spawner.poll(running.handle)) === 'running';
         if (this.#running.get(name) !== running) continue; // stopped meanwhile
+        if (alive) {
+          this.#stopIfSilent(running);
+          continue;
+        }
         this.#removeRoute(name);
         this.#deps.repository.release(running.handle.port);
         this.#forget(running.route.userId);
@@ -295,6 +323,15 @@ export class ServerManager {
     } finally {
       this.#polling = false;
     }
+  }
+
+  #stopIfSilent(running: Running): void {
+    const silentSeconds = running.responsiveness.silentFor();
+    if (silentSeconds === undefined) return running.responsiveness.probe();
+    const { username, userId, port } = running.route;
+    this.#deps.logger.warn({ username, port, silentSeconds }, 'server alive but not answering HTTP; stopping it (serverUnresponsiveTimeout)');
+    this.#removeRoute(username);
+    void this.#stopHandle({ id: userId, name: username }, running.handle);
   }
 
   /** Keeps a server's log within serverLogMaxBytes; one unreadable file must not stop the poll. */

@@ -68,6 +68,14 @@ export class ServerRepository implements PortRegistry {
       .run(userId, sealedToken, new Date().toISOString());
   }
 
+  /** A pending start's process exists: how to find it (and its port) if this hub dies now. */
+  recordLaunch(userId: number, handle: ServerHandle): void {
+    const changes = this.#db
+      .prepare("UPDATE servers SET host = ?, port = ?, credential = ?, state = ? WHERE user_id = ? AND name = '' AND status = 'pending'")
+      .run(handle.host, handle.port, handle.credential, JSON.stringify(handle.state), userId).changes;
+    if (changes !== 1) throw new Error('no pending server to record the launched process for');
+  }
+
   markRunning(userId: number, handle: ServerHandle): void {
     this.#db
       .prepare("UPDATE servers SET status = 'running', host = ?, port = ?, credential = ?, state = ? WHERE user_id = ? AND name = ''")
@@ -96,8 +104,12 @@ export class ServerRepository implements PortRegistry {
     return this.#db.prepare('INSERT OR IGNORE INTO ports (port, owner, claimed_at) VALUES (?, ?, ?)').run(port, owner, new Date().toISOString()).changes === 1;
   }
 
+  /** The spawner releases a port once the process on it is gone, so a row's handle for it goes too. */
   release(port: number): void {
-    this.#db.prepare('DELETE FROM ports WHERE port = ?').run(port);
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM ports WHERE port = ?').run(port);
+      this.#db.prepare("UPDATE servers SET host = NULL, port = NULL, state = '{}' WHERE port = ?").run(port);
+    })();
   }
 
   /** Port claims with no server row (left by a hub that died mid-spawn). */
