@@ -83,9 +83,9 @@ describe('a database locked by another process', () => {
       }
       // The old hub froze for the whole lock. Bounds well below it, so that a loaded machine's
       // scheduling noise cannot fail them (the figures above are the measurement).
-      expect(loopDelay, 'the hub\'s event loop never waited for the lock').toBeLessThan(lockMs / 4);
-      expect(Math.max(...proxiedTimes), `slowest proxied request under a ${lockMs} ms lock`).toBeLessThan(lockMs / 4);
-      expect(Math.max(...readTimes), `slowest API read under a ${lockMs} ms lock`).toBeLessThan(lockMs / 4);
+      expect(loopDelay, 'the hub\'s event loop never waited for the lock').toBeLessThan(lockMs / 2);
+      expect(Math.max(...proxiedTimes), `slowest proxied request under a ${lockMs} ms lock`).toBeLessThan(lockMs / 2);
+      expect(Math.max(...readTimes), `slowest API read under a ${lockMs} ms lock`).toBeLessThan(lockMs / 2);
       expect(proxiedTimes.length).toBeGreaterThan(10);
       // Once the lock is gone, writes go through again.
       expect((await adminApi(base, 'POST', `/users/${name}-after`)).status).toBe(201);
