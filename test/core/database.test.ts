@@ -51,6 +51,32 @@ describe('database', () => {
     }
   });
 
+  it('never hands a deleted user\'s id to a new user, and keeps every row that refers to users through the rebuild', () => {
+    const dir = tempDir();
+    const old = openDatabase(dir, { targetVersion: 5 });
+    const insertUser = old.prepare("INSERT INTO users (name, admin, created_at) VALUES (?, 0, '2026-01-01T00:00:00.000Z') RETURNING id");
+    const aliceId = (insertUser.get('alice') as { id: number }).id;
+    old.prepare("INSERT INTO sessions (id_hash, username, data, created_at, last_seen_at) VALUES ('h', 'alice', '{}', 1, 1)").run();
+    old.prepare("INSERT INTO tokens (user_id, kind, prefix, hash, scopes, created_at) VALUES (?, 'api', 'p', 'x', '[]', 'now')").run(aliceId);
+    old.close();
+    const db = openDatabase(dir);
+    try {
+      expect(db.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 1 });
+      expect(db.prepare('SELECT user_id FROM tokens').get()).toEqual({ user_id: aliceId });
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      const bobId = (db.prepare("INSERT INTO users (name, admin, created_at) VALUES ('bob', 0, 'now') RETURNING id").get() as { id: number }).id;
+      db.prepare("DELETE FROM users WHERE name = 'bob'").run();
+      const carolId = (db.prepare("INSERT INTO users (name, admin, created_at) VALUES ('carol', 0, 'now') RETURNING id").get() as { id: number }).id;
+      expect(carolId).toBeGreaterThan(bobId);
+      // Deleting alice still cascades to what refers to her.
+      db.prepare("DELETE FROM users WHERE name = 'alice'").run();
+      expect(db.prepare('SELECT COUNT(*) AS n FROM tokens').get()).toEqual({ n: 0 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
   it('does not back up a brand-new database or one already current', () => {
     const dir = tempDir();
     openDatabase(dir).close();

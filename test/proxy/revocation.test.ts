@@ -4,7 +4,7 @@ import type { TestHub } from '../support/hub.ts';
 import { runCli } from '../support/cli.ts';
 import { loginWithForm } from '../support/login.ts';
 import { tempDir } from '../support/temp.ts';
-import { finishFile, mintToken, portBlock, rawHttp, sessionCookieOf, startProxyHub, startServer, writeCliConfig, type EchoedRequest, type RawResponse } from './helpers.ts';
+import { finishFile, isRunning, mintToken, portBlock, rawHttp, sessionCookieOf, startProxyHub, startServer, waitFor, writeCliConfig, type EchoedRequest, type RawResponse } from './helpers.ts';
 
 // The proxy remembers who a session cookie or an API token belongs to (PrincipalCache), so that a proxied request
 // costs no database reads. That memory must never outlive the truth: every way a session or a user
@@ -55,6 +55,18 @@ describe('a warmed session on the proxy path', () => {
     const result = await runCli(['userdel', 'carol', '--config', cliConfig, '--data-dir', hub.dataDir]);
     expect(result.code, result.stderr).toBe(0);
     expectSentToLogin(await proxiedAs(session, 'carol'));
+  });
+
+  it('`gatehouse userdel` in another process stops the running server too: no orphaned process', async () => {
+    await loggedInWithServer('nora');
+    const pid = hub.services.serverRepository.get(hub.services.users.get('nora')?.id ?? -1)?.handle?.state['pid'];
+    expect(typeof pid).toBe('number');
+    expect(isRunning(pid as number)).toBe(true);
+    const result = await runCli(['userdel', 'nora', '--config', cliConfig, '--data-dir', hub.dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(isRunning(pid as number)).toBe(false); // the command returns once the server is gone
+    await waitFor("the hub to drop nora's route", () => (hub.services.servers.route('nora') === undefined ? true : undefined));
+    expect(hub.services.servers.state('nora')).toBe('stopped');
   });
 
   it('stops working on the next request after the sessions are ended in the hub itself', async () => {

@@ -3,7 +3,7 @@ import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository, UserRow } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { ServerManager } from './servers/manager.ts';
+import type { ServerStopper } from './servers/recorded-server-stop.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
 /**
@@ -16,7 +16,7 @@ export class UserAdmin {
     private readonly users: UserRepository,
     private readonly sessions: SessionStore,
     private readonly tokens: TokenStore,
-    private readonly servers: ServerManager | undefined,
+    private readonly servers: ServerStopper,
     private readonly authenticator: Authenticator,
     private readonly policy: Pick<UsernamePolicy, 'pattern' | 'maxLength'>,
     private readonly logger: Logger,
@@ -107,7 +107,7 @@ export class UserAdmin {
   async delete(name: string, actor: string): Promise<void> {
     const user = this.require(name);
     if (name === actor) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'you cannot delete yourself');
-    await this.servers?.stop(user);
+    await this.servers.stop(user);
     await this.authenticator.accountManagement?.removeAccount(name);
     this.users.delete(name); // sessions, tokens and server rows go with it (ON DELETE CASCADE)
     this.logger.info({ username: name, actor }, 'user deleted');

@@ -54,10 +54,16 @@ const start: Command = {
     }
     const redirectFile = args.values['open'] === true ? await openHub(hub, io) : undefined;
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const stop = () => {
+        // A second signal, of either kind, meets the default action: the process ends at once.
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
+    io.out('Stopping: answering the requests in flight (a second signal stops at once)');
     const stillRunning = hub.services.servers.counts().running;
     await hub.close();
     if (redirectFile !== undefined) rmSync(redirectFile, { force: true });

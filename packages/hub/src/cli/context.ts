@@ -7,6 +7,8 @@ import { SqliteAccountStore, SqliteThrottleStore } from '../db/accounts.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import { SessionStore } from '../db/sessions.ts';
 import { UserRepository } from '../db/users.ts';
+import { RecordedServerStopper } from '../servers/recorded-server-stop.ts';
+import { ServerRepository } from '../servers/server-repository.ts';
 import { TokenStore } from '../tokens/token-store.ts';
 import { UserAdmin } from '../user-admin.ts';
 import { stringOption, type ParsedArgs } from './args.ts';
@@ -43,7 +45,10 @@ export async function openOfflineHub(args: ParsedArgs): Promise<OfflineHub> {
     const quiet = pino({ level: 'silent' });
     await config.authenticator.init({ logger: quiet, accounts, throttle: new SqliteThrottleStore(db), listenAddress: config.ip });
     const policy = { pattern: new RegExp(config.usernamePattern, 'u'), maxLength: config.usernameMaxLength };
-    const userAdmin = new UserAdmin(users, sessions, tokens, undefined, config.authenticator, policy, quiet);
+    // Deleting a user stops their server here too: the spawner stops it from its recorded handle.
+    const servers = new ServerRepository(db);
+    await config.spawner.init({ logger: quiet, ports: servers });
+    const userAdmin = new UserAdmin(users, sessions, tokens, new RecordedServerStopper(servers, config.spawner), config.authenticator, policy, quiet);
     return { config, db, users, accounts, sessions, tokens, userAdmin, close: () => db.close() };
   } catch (error) {
     db.close();

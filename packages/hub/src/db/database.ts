@@ -51,8 +51,11 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], options
   }
   for (const migration of pending) {
     try {
+      if (migration.rebuildsTables === true) db.pragma('foreign_keys = OFF'); // not changeable inside a transaction
       db.transaction(() => {
         db.exec(migration.sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`${broken.length} rows would break a foreign key`);
         db.pragma(`user_version = ${migration.version}`);
       })();
     } catch (error) {
@@ -61,6 +64,8 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], options
         `migration ${migration.version} (${migration.description}) failed: ${(error as Error).message}`,
         { cause: error },
       );
+    } finally {
+      if (migration.rebuildsTables === true) db.pragma('foreign_keys = ON');
     }
   }
 }

@@ -6,6 +6,12 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /**
+   * The migration rebuilds a table other tables refer to (create, copy, drop, rename): foreign keys
+   * are switched off around it, so dropping the old table cascades to nothing, and checked before
+   * it commits (SQLite's documented procedure for schema changes ALTER TABLE cannot make).
+   */
+  readonly rebuildsTables?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -136,6 +142,28 @@ export const MIGRATIONS: readonly Migration[] = [
         session_hash TEXT NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE
       );
       CREATE INDEX auth_cookies_by_session ON auth_cookies(session_hash);
+    `,
+  },
+  {
+    version: 6,
+    description: 'user ids are never reused (AUTOINCREMENT)',
+    // A deleted user's id handed to the next new user lets anything still holding the old id (a
+    // running hub whose user was deleted by the CLI, a batched write) act on the new user's rows.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE users_rebuilt (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT NOT NULL UNIQUE,
+        admin         INTEGER NOT NULL DEFAULT 0,
+        created_at    TEXT NOT NULL,
+        last_activity TEXT,
+        auth_state    TEXT,
+        user_data     TEXT
+      );
+      INSERT INTO users_rebuilt (id, name, admin, created_at, last_activity, auth_state, user_data)
+        SELECT id, name, admin, created_at, last_activity, auth_state, user_data FROM users;
+      DROP TABLE users;
+      ALTER TABLE users_rebuilt RENAME TO users;
     `,
   },
 ];
