@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page, Response } from 'playwright-core';
 import { DummyAuthenticator } from '@gatehouse/authenticators';
+import { LocalProcessSpawner } from '@gatehouse/spawner';
 import { ARTIFACTS_DIR } from '../support/browser.ts';
 import { ADMIN, checkEveryPage, expectText, signIn, useBrowser, useHub, useLocalHub } from './helpers.ts';
 
@@ -17,7 +18,10 @@ const ACCENT = 'rgb(36, 80, 178)';
 
 const hub = useLocalHub();
 const dummy = useHub(() => ({ authenticator: new DummyAuthenticator() }));
-const browser = useBrowser([hub, dummy]);
+const broken = useHub(() => ({
+  spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: [process.execPath, '-e', 'console.error("ImportError: No module named notebook"); process.exit(3)'] }),
+}));
+const browser = useBrowser([hub, dummy, broken]);
 
 /** What overflows the screen sideways: the page itself, or any element that reaches past its right edge. */
 function horizontalOverflow(page: Page): Promise<string[]> {
@@ -36,7 +40,8 @@ function horizontalOverflow(page: Page): Promise<string[]> {
 }
 
 function shotName(page: Page, width: number): string {
-  const name = new URL(page.url()).pathname.replace(/^\/hub\/?/, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'root';
+  const name =
+    new URL(page.url()).pathname.replace(/^\/hub\/?/, '').replace(/newcomer-\d+/, 'newcomer').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'root';
   return path.join(ARTIFACTS_DIR, 'pages', `${name}-${width}.png`);
 }
 
@@ -64,7 +69,25 @@ describe('page layout', () => {
     const atWidth = (viewport: typeof PHONE) => () => browser.run.newPage({ viewport });
     const phone = await checkEveryPage(atWidth(PHONE), hub, (page) => photographAndMeasure(page, PHONE.width));
     const laptop = await checkEveryPage(atWidth(LAPTOP), hub, (page) => photographAndMeasure(page, LAPTOP.width));
-    expect([...phone, ...laptop]).toEqual([]);
+    // Pages outside that tour: the second-factor page, and a start that failed.
+    const more: string[] = [];
+    for (const viewport of [PHONE, LAPTOP]) {
+      const page = await browser.run.newPage({ viewport });
+      await signIn(page, hub, ADMIN.name, ADMIN.password);
+      await page.goto(hub.url('/hub/account/totp'));
+      more.push(...(await photographAndMeasure(page, viewport.width)).map((finding) => `/hub/account/totp: ${finding}`));
+      const failing = await browser.run.newPage({ viewport });
+      await signIn(failing, broken, `fay${viewport.width}`);
+      await failing.getByRole('button', { name: 'Start server' }).click();
+      await failing.locator('#progress-failed').waitFor();
+      more.push(...(await photographAndMeasure(failing, viewport.width)).map((finding) => `spawn failed: ${finding}`));
+      await failing.goto(broken.url('/hub/home'));
+      await failing.screenshot({ path: path.join(ARTIFACTS_DIR, 'pages', `home-after-failure-${viewport.width}.png`), fullPage: true });
+      more.push(...(await horizontalOverflow(failing)).filter(() => viewport === PHONE).map((finding) => `home after a failure: ${finding}`));
+      await page.context().close();
+      await failing.context().close();
+    }
+    expect([...phone, ...laptop, ...more]).toEqual([]);
   });
 
   it('styles the menu links like the rest of the menu, and asks for no icon that is not there', async () => {

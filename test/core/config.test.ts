@@ -48,8 +48,8 @@ describe('config validation', () => {
   });
 
   it('treats unknown keys as errors, at any depth', () => {
-    expect(problemsOf({ ...plugins(), prot: 8000 })).toEqual(['prot: unknown key']);
-    expect(problemsOf({ ...plugins(), session: { idleTimeout: 5, maxAgeSeconds: 10 } })).toEqual(['session.maxAgeSeconds: unknown key']);
+    expect(problemsOf({ ...plugins(), prot: 8000 })).toEqual(['prot: unknown key; did you mean `port`?']);
+    expect(problemsOf({ ...plugins(), session: { idleTimeout: 5, maxAgeSeconds: 10 } })).toEqual(['session.maxAgeSeconds: unknown key; did you mean `maxAge`?']);
   });
 
   it('requires the plugins and says what they must be', () => {
@@ -131,7 +131,7 @@ describe('config file mistakes', () => {
       /^invalid configuration in .*:\n  authenticator\.sigup: unknown key; did you mean `signup`\?$/,
     );
     const far = loadConfig(write(`export default defineConfig({ authenticator: new LocalAuthenticator({ zebra: 1 } as never), spawner: undefined as never });`));
-    await expect(far).rejects.toThrow(/authenticator\.zebra: unknown key \(known keys: minPasswordLength, signup, throttle\)$/);
+    await expect(far).rejects.toThrow(/authenticator\.zebra: unknown key \(known keys: minPasswordLength, signup, throttle, accounts\)$/);
   });
 });
 
