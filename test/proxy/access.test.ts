@@ -77,7 +77,7 @@ describe('admins', () => {
     expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [cookieOf('root')])).status).toBe(403);
     expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Authorization', `token ${mintToken(hub, 'root').token}`]])).status).toBe(403);
     expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [cookieOf('root')])).status).toBe(403);
-    expect((await rawHttp(hub.baseUrl, 'GET', '/hub/user/alice/', [['Cookie', `gatehouse-session=${sessions['root']}`]])).status).toBe(403);
+    expect((await rawHttp(hub.baseUrl, 'GET', '/hub/user/alice/', [['Cookie', `gatehouse-session=${sessions['root']}; gatehouse-bind=${hub.services.sessionBinding.tag(sessions['root'] as string)}`]])).status).toBe(403);
   });
 
   it("cannot open alice's server with a token it minted for her through the API, nor sign in as her with it", async () => {

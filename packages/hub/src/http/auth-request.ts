@@ -6,6 +6,7 @@ import type { PrincipalCache } from '../auth/principal-cache.ts';
 import type { Db } from '../db/database.ts';
 import { sessionIdHash, type SessionRecord, type SessionStore } from '../db/sessions.ts';
 import { proxyPrincipal } from '../proxy/access.ts';
+import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
 import { safeNextPath } from './redirect.ts';
 import type { SessionCookieListener } from './session.ts';
@@ -122,7 +123,7 @@ export class AuthRequestHandler {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse): void {
-    const principal = proxyPrincipal(this.#principals, req, AUTH_COOKIE);
+    const principal = proxyPrincipal(this.#principals, req, readAuthCookie);
     if (principal === undefined) return answer(res, 401, { location: loginLocation(req) });
     const url = req.url ?? '';
     const queryAt = url.indexOf('?');
@@ -133,4 +134,9 @@ export class AuthRequestHandler {
     const name = headerSafe(principal.user.name);
     answer(res, 200, { 'x-auth-request-user': name, 'remote-user': name });
   }
+}
+
+/** The auth_request cookie, sent once (a second copy was set by someone else: no identity). */
+function readAuthCookie(cookieHeader: string | undefined): string | undefined {
+  return singleCookieValue(cookieHeader, AUTH_COOKIE) ?? undefined;
 }
