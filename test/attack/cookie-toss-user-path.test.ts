@@ -65,7 +65,7 @@ it.each([
   await page.goto(`${site.origin}/cats-${victim}`);
   // Wherever the hub sends her (mallory's page, a refusal, the login page): wait until she is back on the hub.
   await page.waitForURL((url) => url.origin === new URL(hub.hub.baseUrl).origin);
-  // mallory's page reports when it is done (or the hub refused to serve it to alice).
+  // mallory's page reports when it is done (or the hub refused to serve it to her).
   await waitFor("mallory's page", async () => (await page.title()).startsWith('done:') || !page.url().startsWith(hub.url('/user/mallory/')), 10_000).catch(() => undefined);
 
   const victimUser = hub.hub.services.users.get(victim);
