@@ -66,6 +66,10 @@ export default defineConfig({
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,
+  // Client connections: seconds to send a request's headers (408 after), connections open at once (beyond it
+  // the oldest one serving no request is closed, so slow clients cannot use up file descriptors), and seconds
+  // a shutdown waits for requests in flight (each is answered with Connection: close; idle ones close at once).
+  http: { headersTimeout: 20, maxConnections: 4096, shutdownGrace: 5 },
   // Prometheus metrics at /hub/metrics (false: no endpoint, no instrumentation at all).
   metrics: true,
   // Serve /hub/metrics without authentication; otherwise it needs an admin session or token.

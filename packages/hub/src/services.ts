@@ -5,6 +5,7 @@ import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import type { Db } from './db/database.ts';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
+import type { WriteGate } from './db/write-gate.ts';
 import type { FrontProxyTrust } from './http/front-proxy.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
@@ -24,6 +25,8 @@ export interface HubServices {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   readonly db: Db;
+  /** Lets requests wait for another process's database lock without blocking the event loop. */
+  readonly writeGate: WriteGate;
   readonly dataDir: string;
   readonly users: UserRepository;
   readonly accounts: SqliteAccountStore;

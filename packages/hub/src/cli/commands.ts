@@ -48,10 +48,16 @@ const start: Command = {
     }
     if (args.values['open'] === true) await openHub(hub, io);
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const stop = () => {
+        // A second signal, of either kind, meets the default action: the process ends at once.
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
+    io.out('Stopping: answering the requests in flight (a second signal stops at once)');
     await hub.close();
     return 0;
   },

@@ -2,15 +2,23 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import createSession from 'koa-session';
 import { newSessionId, type SessionStore } from '../db/sessions.ts';
+import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
 
-/** The hub's session cookie, scoped to /hub/ (pages and API). */
+/**
+ * The hub's session cookie, at Path=/ so that it reaches the proxy too: there it must agree with
+ * PROXY_SESSION_COOKIE (see proxy/access.ts), so that a proxy cookie set by someone else (cookies
+ * ignore ports) can never make a browser open another user's server while it holds its own hub session.
+ */
 export const SESSION_COOKIE = 'gatehouse-session';
 /**
- * The same session id, scoped to /user/ so the proxy can authenticate requests to user servers.
- * The proxy strips it before forwarding: a user server never sees either cookie.
+ * The same session id, scoped to /user/: what the proxy authenticates requests to user servers by.
+ * The proxy strips both before forwarding: a user server never sees either cookie.
  */
 export const PROXY_SESSION_COOKIE = 'gatehouse-user-session';
+const SESSION_COOKIE_PATH = '/';
+/** Where earlier versions kept SESSION_COOKIE; cleared at logout so no stale copy lingers. */
+const OLD_SESSION_COOKIE_PATH = '/hub/';
 
 export interface SessionData {
   username: string;
@@ -25,7 +33,7 @@ export function sessionMiddleware(app: Koa, store: SessionStore, listener?: Sess
   const inner = createSession(
     {
       key: SESSION_COOKIE,
-      path: '/hub/',
+      path: SESSION_COOKIE_PATH,
       signed: false,
       httpOnly: true,
       sameSite: 'lax',
@@ -46,7 +54,8 @@ export function sessionMiddleware(app: Koa, store: SessionStore, listener?: Sess
         },
       },
       externalKey: {
-        get: (ctx: Context) => ctx.cookies.get(SESSION_COOKIE) ?? '',
+        // Sent twice (one tossed by someone else): no session at all rather than a guess.
+        get: (ctx: Context) => singleCookieValue(ctx.get('cookie') || undefined, SESSION_COOKIE) ?? '',
         set: (ctx: Context, id: string) => setSessionCookies(ctx, id, maxAgeMs),
       },
     } as unknown as Parameters<typeof createSession>[0],
@@ -74,9 +83,18 @@ function listenerOf(ctx: Context): SessionCookieListener | undefined {
 function setSessionCookies(ctx: Context, id: string, maxAgeMs: number): void {
   // A login in this request: what it renders afterwards binds to the new id, not the cookie it came with.
   ctx.state['sessionId'] = id;
-  ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: '/hub/', maxAge: maxAgeMs }));
+  ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: SESSION_COOKIE_PATH, maxAge: maxAgeMs }));
   ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
   listenerOf(ctx)?.issued(ctx, id, maxAgeMs);
+}
+
+/**
+ * A signed-in browser without a usable proxy cookie (expired, or cleared after a conflict) gets it
+ * again from the login page, instead of looping between /user/ and /hub/login.
+ */
+export function reissueProxyCookie(ctx: Context, maxAgeMs: number): void {
+  const id = sessionIdOf(ctx);
+  if (id !== undefined) ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
 }
 
 /** Starts a fresh session for `username` (a new id: a planted cookie cannot fix the session). */
@@ -89,7 +107,8 @@ export async function beginSession(ctx: Context, username: string): Promise<void
 /** Ends the session server-side and clears both cookies. */
 export function endSession(ctx: Context): void {
   ctx.session = null;
-  for (const [name, path] of [[SESSION_COOKIE, '/hub/'], [PROXY_SESSION_COOKIE, '/user/']] as const) {
+  const cleared = [[SESSION_COOKIE, SESSION_COOKIE_PATH], [SESSION_COOKIE, OLD_SESSION_COOKIE_PATH], [PROXY_SESSION_COOKIE, '/user/']] as const;
+  for (const [name, path] of cleared) {
     ctx.cookies.set(name, '', cookieOptions(ctx, { path, expires: new Date(0) }));
   }
   listenerOf(ctx)?.cleared(ctx);

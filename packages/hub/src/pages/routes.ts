@@ -14,7 +14,7 @@ import { accountPageRoutes } from './setup-routes.ts';
 import { dataRoute } from '../api/data-route.ts';
 import { metricsRoute } from '../http/metrics-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
-import { endSession } from '../http/session.ts';
+import { endSession, reissueProxyCookie } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 import { renderHomePage } from './home-page.ts';
 import { loginWithToken } from '../http/token-in-query.ts';
@@ -60,7 +60,10 @@ export function pageRoutes(services: HubServices): Router {
 
   router.get('/hub/login', async (ctx) => {
     const next = safeNextPath(ctx.query['next']);
-    if (principalOf(ctx) !== undefined) return ctx.redirect(next);
+    if (principalOf(ctx) !== undefined) {
+      reissueProxyCookie(ctx, services.sessions.lifetimes.maxAgeMs);
+      return ctx.redirect(next);
+    }
     if (authenticator.loginStyle === 'automatic') {
       const outcome = await attemptLogin(ctx, services, {}, next);
       if (outcome.ok) return ctx.redirect(outcome.redirectTo);

@@ -9,7 +9,8 @@ import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
+import { mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
+import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
@@ -107,6 +108,12 @@ export class UserProxy {
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();
+      if (proxyCookieConflict(req.headers.cookie)) {
+        // A redirect to the login page would loop (the hub session is fine): say why, drop the copies we can name.
+        res.setHeader('set-cookie', clearedProxyCookies(url));
+        sendProxyError(req, res, 'GATEHOUSE_ERR_COOKIE_CONFLICT', CONFLICT_MESSAGE);
+        return { kind: 'handled' };
+      }
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
       else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
       return { kind: 'handled' };
@@ -199,6 +206,21 @@ export class UserProxy {
       }),
     );
   }
+}
+
+const CONFLICT_MESSAGE =
+  'Your browser sent a second session cookie that this hub did not set (a page on another port of this host can set one). ' +
+  'It was not used. Go back to the hub home page; if this persists, sign out and sign in again.';
+
+/** Set-Cookie lines expiring the proxy cookie at /user/ and at every prefix of `url`'s path below it. */
+function clearedProxyCookies(url: string): string[] {
+  const pathname = url.split('?')[0] ?? '';
+  const paths = new Set(['/user/']);
+  for (let at = pathname.indexOf('/', 6); at !== -1 && paths.size < 16; at = pathname.indexOf('/', at + 1)) {
+    paths.add(pathname.slice(0, at + 1));
+    paths.add(pathname.slice(0, at));
+  }
+  return [...paths].map((path) => `${PROXY_SESSION_COOKIE}=; Path=${path}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax`);
 }
 
 function refuse(counter: ProxyCounter, socket: Duplex, status: number): void {
