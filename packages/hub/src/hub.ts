@@ -247,7 +247,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     serverRepository,
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
     metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger),
+    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
     box,
     xsrf: new XsrfGuard(secret),
     sessionBinding: new SessionBinding(secret),
