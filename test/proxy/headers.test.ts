@@ -105,12 +105,13 @@ describe('the Cookie header, read once for login and for stripping', () => {
     expect(smuggled.headers.get('location')).toMatch(/^\/hub\/login\?next=/);
   });
 
-  it("gives no identity to a proxy cookie sent twice, or disagreeing with the hub's, and says why instead of looping to the login page", async () => {
+  it("gives no identity to a proxy cookie sent twice, or not matching the browser's session tag, and says why instead of looping to the login page", async () => {
+    const bind = (id: string) => hub.services.sessionBinding.tag(id);
     const other = sessionCookieOf(await loginWithForm(hub.baseUrl, 'mallory'));
     const cases: Array<[string, string]> = [
-      ['a second copy (tossed at a narrower path)', `gatehouse-user-session=${other}; gatehouse-user-session=${session}; gatehouse-session=${session}`],
-      ["another's, over alice's own", `gatehouse-user-session=${other}; gatehouse-session=${session}`],
-      ['the hub cookie twice', `gatehouse-user-session=${session}; gatehouse-session=${other}; gatehouse-session=${session}`],
+      ['a second copy (tossed at a narrower path)', `gatehouse-user-session=${other}; gatehouse-user-session=${session}; gatehouse-bind=${bind(session)}`],
+      ["another's, over alice's own", `gatehouse-user-session=${other}; gatehouse-bind=${bind(session)}`],
+      ['the tag twice', `gatehouse-user-session=${other}; gatehouse-bind=${bind(other)}; gatehouse-bind=${bind(session)}`],
     ];
     for (const [label, cookie] of cases) {
       const answer = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', cookie], ['Accept', 'text/html']]);
@@ -120,9 +121,21 @@ describe('the Cookie header, read once for login and for stripping', () => {
       const atMallorys = await rawHttp(hub.baseUrl, 'GET', '/user/mallory/api/headers', [['Cookie', cookie]]);
       expect(atMallorys.status, label).toBe(400);
     }
-    // Matching cookies, as a signed-in browser sends them, still work.
-    const ok = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', `gatehouse-user-session=${session}; gatehouse-session=${session}`]]);
+    // A matching pair, as a signed-in browser sends it, still works.
+    const ok = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', `gatehouse-user-session=${session}; gatehouse-bind=${bind(session)}`]]);
     expect(ok.status).toBe(200);
+  });
+
+  it('refuses a hub session whose tag was replaced or is missing: the pages see no session', async () => {
+    const bind = (id: string) => hub.services.sessionBinding.tag(id);
+    const other = sessionCookieOf(await loginWithForm(hub.baseUrl, 'mallory'));
+    const asAlice = (cookie: string) => rawHttp(hub.baseUrl, 'GET', '/hub/api/user', [['Cookie', cookie]]);
+    expect((await asAlice(`gatehouse-session=${session}; gatehouse-bind=${bind(session)}`)).status).toBe(200);
+    for (const cookie of [`gatehouse-session=${session}; gatehouse-bind=${bind(other)}`, `gatehouse-session=${session}`, `gatehouse-session=${other}; gatehouse-session=${session}; gatehouse-bind=${bind(session)}`]) {
+      const answer = await asAlice(cookie);
+      expect(answer.status, cookie).toBe(403); // no session: /hub/api/user answers as to anyone unknown
+      expect(answer.body).not.toContain('alice');
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { adminApi, useCliHubs } from './helpers.ts';
 
 /** What POST /hub/api/users/:name/activity acknowledges is in the database before the answer. */
 
-const PORTS = portBlock(24);
+const PORTS = portBlock(7);
 const startHub = useCliHubs();
 
 describe('acknowledged activity', () => {

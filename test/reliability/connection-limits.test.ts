@@ -13,7 +13,7 @@ import { useCliHubs, userWithServer, useReliabilityHub } from './helpers.ts';
  * connections leave the hub's file descriptors bounded and real requests answered.
  */
 
-const PORTS = portBlock(23);
+const PORTS = portBlock(6);
 const SLOW_CLIENTS = 2_000;
 const MAX_CONNECTIONS = 300;
 const sockets: net.Socket[] = [];

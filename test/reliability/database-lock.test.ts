@@ -10,7 +10,7 @@ import { adminApi, CLI_ADMIN_TOKEN, sampleSum, useCliHubs, userWithServer, useRe
  * and a write waits for the lock without blocking, or is answered 503 with Retry-After — never 500.
  */
 
-const PORTS = portBlock(25);
+const PORTS = portBlock(8);
 
 /** Holds the write lock of `dataDir`'s database from this process until `release()`. */
 function holdWriteLock(dataDir: string): { release(): void } {

@@ -14,7 +14,7 @@ import { KeepAliveClient, type KeepAliveRequest } from './keep-alive-client.ts';
  * answer cut off, and no POST that took effect without its answer.
  */
 
-const PORTS = portBlock(26);
+const PORTS = portBlock(9);
 const startHub = useCliHubs();
 /** Client connections a test opened, ended after the file whatever happened. */
 const opened: Array<{ destroy(): void }> = [];

@@ -26,7 +26,7 @@ export function createApp(services: HubServices): Koa {
   app.use(requestContext(services));
   app.use(errorHandler(services.logger));
   app.use(awaitWritableDatabase(services.writeGate));
-  app.use(sessionMiddleware(app, services.sessions, authCookieListener(services.authCookies, services.config.authRequest.cookiePaths)));
+  app.use(sessionMiddleware(app, services.sessions, services.sessionBinding, authCookieListener(services.authCookies, services.config.authRequest.cookiePaths)));
   app.use(tokenInQuery(services));
   app.use(identify(services));
   app.use(api.routes());

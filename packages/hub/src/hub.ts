@@ -15,6 +15,7 @@ import { gatehouseError } from './errors.ts';
 import { HubConnections } from './http/connections.ts';
 import { FrontProxyTrust } from './http/front-proxy.ts';
 import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
+import { SessionBinding } from './http/session-binding.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -101,6 +102,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
       frontProxy: services.frontProxy,
+      sessionBinding: services.sessionBinding,
       counters: proxyCounters(services.metrics),
       timeouts: config.proxyTimeouts,
       failureLogIntervalMs: config.serverPollInterval * 1000,
@@ -246,9 +248,10 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     serverRepository,
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
     metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger),
+    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
     box,
     xsrf: new XsrfGuard(secret),
+    sessionBinding: new SessionBinding(secret),
     usernamePolicy,
     secondFactor: secondFactorFor(config, db, box, logger, now),
     pendingLogins: new PendingLoginStore(db, now),

@@ -7,6 +7,7 @@ import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { WriteGate } from './db/write-gate.ts';
 import type { FrontProxyTrust } from './http/front-proxy.ts';
+import type { SessionBinding } from './http/session-binding.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ export interface HubServices {
   readonly userAdmin: UserAdmin;
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
+  /** Ties the /hub/ and /user/ session cookies together (the Path=/ tag; see http/session-binding.ts). */
+  readonly sessionBinding: SessionBinding;
   readonly usernamePolicy: UsernamePolicy;
   readonly secondFactor: SecondFactor;
   readonly pendingLogins: PendingLoginStore;

@@ -20,6 +20,7 @@ import { renderHomePage } from './home-page.ts';
 import { loginWithToken } from '../http/token-in-query.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
+import { renderLogoutPage } from './logout-page.ts';
 import { totpAccountRoutes } from './totp-account-routes.ts';
 import { totpLoginRoutes } from './totp-login-routes.ts';
 
@@ -119,8 +120,15 @@ export function pageRoutes(services: HubServices): Router {
     endSession(ctx);
     ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
   };
-  // GET is what JupyterHub and jupyterhub-singleuser use; POST is what our pages send (with XSRF).
-  router.get('/hub/logout', logout);
+  // JupyterHub and jupyterhub-singleuser link to GET: it asks, and the button POSTs with XSRF (a bare
+  // GET that signed out would let another page sign the browser out, then into another account).
+  router.get('/hub/logout', (ctx) => {
+    const principal = principalOf(ctx);
+    if (principal?.via !== 'session') return ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+    ctx.body = renderLogoutPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services) });
+  });
   router.post('/hub/logout', async (ctx) => {
     const form = await readForm(ctx);
     services.xsrf.verify(ctx, form['_xsrf']);

@@ -9,7 +9,8 @@ import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import { mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
+import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
+import type { SessionBinding } from '../http/session-binding.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
@@ -27,6 +28,8 @@ export interface UserProxyDeps {
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
   readonly frontProxy: FrontProxyTrust;
+  /** Ties the proxy cookie to the hub session (see boundProxySessionId). */
+  readonly sessionBinding: SessionBinding;
   readonly counters: ProxyCounters;
   /** Seconds to wait for a user server's response headers, and between its body chunks; 0: no limit. */
   readonly timeouts: { readonly headers: number; readonly idle: number };
@@ -46,6 +49,7 @@ type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
  */
 export class UserProxy {
   readonly #deps: UserProxyDeps;
+  readonly #readSession = (cookieHeader: string | undefined) => boundProxySessionId(cookieHeader, this.#deps.sessionBinding);
   readonly #rules: HeaderRules;
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
@@ -77,7 +81,7 @@ export class UserProxy {
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
     if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
@@ -104,11 +108,11 @@ export class UserProxy {
       return { kind: 'handled' };
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();
-      if (proxyCookieConflict(req.headers.cookie)) {
+      if (proxyCookieConflict(req.headers.cookie, this.#deps.sessionBinding)) {
         // A redirect to the login page would loop (the hub session is fine): say why, drop the copies we can name.
         res.setHeader('set-cookie', clearedProxyCookies(url));
         sendProxyError(req, res, 'GATEHOUSE_ERR_COOKIE_CONFLICT', CONFLICT_MESSAGE);
