@@ -1,7 +1,8 @@
 /**
  * Gatehouse's default configuration: what `pnpm start` runs when no --config is given.
  * Copy it, edit it, and start with `gatehouse start --config path/to/hub.config.ts`.
- * Every key is optional unless marked required; unknown keys are errors.
+ * Two keys are required: `authenticator` and `spawner` (marked REQUIRED below); every other key is
+ * optional and shows its default. Unknown keys are errors (with a "did you mean" for near misses).
  */
 import { defineConfig } from '@gatehouse/hub';
 import { LocalAuthenticator } from '@gatehouse/authenticators';
@@ -30,14 +31,14 @@ export default defineConfig({
   //     nginx elsewhere adds the secret (≥ 32 characters, file 0600) to every request; addresses, if
   //     given, restrict where it is accepted from (never loopback).
   frontProxy: {},
-  // Who may log in: local accounts (argon2id) kept in the data dir. On first start the hub prints a
+  // REQUIRED. Who may log in: local accounts (argon2id) kept in the data dir. On first start the hub prints a
   // one-time link where the first admin (adminUsers[0]) chooses a password; admins then add people with
   // the admin page, the REST API or `gatehouse useradd`. Options: minPasswordLength (8),
   // signup ('closed' | 'approval' | 'open'), throttle ({ maxFailures: 5, windowSeconds: 300, lockoutSeconds: 900 }).
   // Other authenticators: DummyAuthenticator (testing), RemoteUserAuthenticator, RemoteUserLocalAuthenticator,
   // DataRemoteUserAuthenticator (behind nginx/Apache) — see the README and config/examples/.
   authenticator: new LocalAuthenticator({ signup: 'closed' }),
-  // How user servers start: one local process per user. bestAvailableSpawner() picks
+  // REQUIRED. How user servers start: one local process per user. bestAvailableSpawner() picks
   // jupyterhub-singleuser if installed, else `jupyter server`, else the bundled demo app, and the hub
   // says which at start. Use JupyterhubSingleuserSpawner, JupyterServerSpawner or LocalProcessSpawner
   // ({ command, args, env, cwd, portRange, httpTimeout, startTimeout, stopGracePeriod, credential, systemUsers,
@@ -72,6 +73,10 @@ export default defineConfig({
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,
+  // Client connections: seconds to send a request's headers (408 after), connections open at once (beyond it
+  // the oldest one serving no request is closed, so slow clients cannot use up file descriptors), and seconds
+  // a shutdown waits for requests in flight (each is answered with Connection: close; idle ones close at once).
+  http: { headersTimeout: 20, maxConnections: 4096, shutdownGrace: 5 },
   // Prometheus metrics at /hub/metrics (false: no endpoint, no instrumentation at all).
   metrics: true,
   // Serve /hub/metrics without authentication; otherwise it needs an admin session or token.

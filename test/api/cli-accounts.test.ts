@@ -55,6 +55,19 @@ describe('gatehouse useradd', () => {
     expect((await api(hub.baseUrl, 'GET', '/users/alice', { token: adminToken })).json()).toMatchObject({ name: 'alice', admin: false });
   });
 
+  it('prints a one-time setup link when there is no terminal to ask for a password', async () => {
+    const result = await cli(['useradd', 'dora']);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['Added dora.', 'Send dora this one-time link to choose their password (valid 24 hours):']);
+    const link = new URL((lines[2] ?? '').trim());
+    expect(link.pathname).toBe('/hub/setup');
+    const page = await fetch(`${hub.baseUrl}${link.pathname}${link.search}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('dora');
+    expect(hub.services.accounts.get('dora')?.passwordHash).toBeNull();
+  });
+
   it('refuses a weak password with a one-line reason, and adds nobody', async () => {
     const result = await cli(['useradd', 'bob', '--password-stdin'], 'password\n');
     expect(result.code).not.toBe(0);

@@ -18,8 +18,8 @@ let setupUrl: string;
 const start = () =>
   startCliHub(['--config', config, '--data-dir', path.join(dir, 'data'), '--port', '0'], { env: { GATEHOUSE_RUNTIME_DIR: path.join(dir, 'runtime') } });
 
-/** Waits until the start banner is complete (its last line names the user servers). */
-const bannerOf = (started: CliHub) => waitFor('the start banner', () => (/^User servers: /m.test(started.output()) ? started.output() : undefined));
+/** Waits until the start banner is complete (its last line says what Ctrl-C does). */
+const bannerOf = (started: CliHub) => waitFor('the start banner', () => (/^Press Ctrl-C/m.test(started.output()) ? started.output() : undefined));
 
 beforeAll(async () => {
   dir = tempDir('gatehouse-first-admin-');

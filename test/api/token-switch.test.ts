@@ -96,10 +96,13 @@ describe('?token= as before', () => {
     expect(await sessionUser(visitor)).toBe('mallory');
   });
 
-  it('with an invalid token: leaves the session alone and shows the page', async () => {
+  it('with an invalid token: leaves the session alone and shows the page, without the dead token', async () => {
     const alice = await loginWithForm(env.hub.baseUrl, 'alice');
     const response = await alice.get('/hub/home?token=gh_cccccccccccccccccccccccccccccccccccccccccccc');
-    expect(response.status).toBe(200);
-    expect(response.body).toContain('Welcome, alice');
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/hub/home');
+    const page = await alice.get('/hub/home');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Welcome, alice');
   });
 });

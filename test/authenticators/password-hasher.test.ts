@@ -49,6 +49,17 @@ async function verifiesInProgress(hasher: PasswordHasher, hash: string, count: n
   return verifies;
 }
 
+/**
+ * Stops the hasher's child (SIGSTOP), then makes the requests: they stay pending whatever the
+ * machine's load, instead of racing a hash that takes ~20-30 ms. The caller kills the child.
+ */
+function pendingOnStoppedChild<T>(hasher: PasswordHasher, makeRequests: () => Array<Promise<T>>): Array<Promise<T>> {
+  process.kill(hasher.pid as number, 'SIGSTOP');
+  const requests = makeRequests();
+  expect(hasher.pendingRequests).toBe(requests.length);
+  return requests;
+}
+
 describe('the password hasher process', () => {
   it('hashes and verifies in a child process, not in this one', async () => {
     const hash = await hashPassword(GOOD);
@@ -89,7 +100,7 @@ describe('the password hasher process', () => {
     const hasher = newHasher({ concurrency: 1 });
     const hash = await hasher.hash(GOOD, ARGON2_PARAMETERS);
     const first = hasher.pid as number;
-    const verifies = await verifiesInProgress(hasher, hash, 6);
+    const verifies = pendingOnStoppedChild(hasher, () => Array.from({ length: 6 }, (_, i) => hasher.verify(hash, i % 2 === 0 ? WRONG : GOOD)));
     process.kill(first, 'SIGKILL');
     const outcomes = await Promise.allSettled(verifies);
     // Wrong and right passwords alike: no verdict, least of all `true`.
@@ -105,18 +116,19 @@ describe('the password hasher process', () => {
   });
 
   it('kills a child that makes no progress, so a request never waits forever', async () => {
-    // Long enough for the child to start on a loaded machine, which counts against it too.
+    // Only requests to the stopped child run under this short watchdog: no argon2 work on a loaded machine does.
     const hasher = newHasher({ progressTimeoutMs: 3000 });
-    const hash = await hasher.hash(GOOD, ARGON2_PARAMETERS);
+    const hash = await hashPassword(GOOD);
+    await hasher.stats();
     const stuck = hasher.pid as number;
-    const verifies = await verifiesInProgress(hasher, hash, 2);
-    process.kill(stuck, 'SIGSTOP');
+    const verifies = pendingOnStoppedChild(hasher, () => [hasher.verify(hash, GOOD), hasher.verify(hash, WRONG)]);
     for (const outcome of await Promise.allSettled(verifies)) {
       expect(outcome.status).toBe('rejected');
       expect(((outcome as PromiseRejectedResult).reason as Error).message).toMatch(/password hasher made no progress for 3 s/);
     }
     await waitFor('the stuck child is gone', () => !isRunning(stuck));
-    expect(await hasher.verify(hash, GOOD)).toBe(true);
+    expect(await hasher.stats()).toMatchObject({ running: 0, queued: 0 });
+    expect(hasher.pid).not.toBe(stuck);
   });
 
   it('reports argon2 errors as errors and keeps working; close() rejects what is pending', async () => {
@@ -140,10 +152,17 @@ describe('a login while the hasher dies', () => {
     const authenticator = new LocalAuthenticator();
     await authenticator.init(stores.host);
     expect((await authenticator.accountManagement.addAccount('alice', GOOD)).ok).toBe(true);
-    const attempt = runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY);
-    await waitFor('the login is being verified', async () => (await passwordHasher.stats()).running > 0);
-    process.kill(passwordHasher.pid as number, 'SIGKILL');
-    await expect(attempt).rejects.toBeInstanceOf(PasswordHasherError);
+    // Stopped first, the hasher cannot finish the verify (a hash takes ~20-30 ms) before it is killed.
+    const pid = passwordHasher.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const attempt = runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY);
+      await waitFor('the login to wait for the hasher', () => passwordHasher.pendingRequests > 0);
+      process.kill(pid, 'SIGKILL');
+      await expect(attempt).rejects.toBeInstanceOf(PasswordHasherError);
+    } finally {
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
     const failures = stores.db.prepare('SELECT count(*) AS n FROM login_failures').get() as { n: number };
     expect(failures.n).toBe(0);
     expect(await runLoginPipeline(authenticator, formRequest('alice', WRONG), DEFAULT_POLICY)).toMatchObject({ ok: false, reason: 'invalid-credentials' });

@@ -35,6 +35,8 @@ async function personSignedIn(name: string, password = PASSWORD): Promise<Page> 
 async function manageAction(admin: Page, name: string, button: string, notice: string, fill?: (row: Locator) => Promise<void>): Promise<void> {
   const row = await manage(admin, name);
   await fill?.(row);
+  // Delete asks first (a confirm dialog); the other actions do not.
+  if (button.startsWith('Delete')) admin.once('dialog', (dialog) => void dialog.accept());
   await row.getByRole('button', { name: button }).click();
   await expectNotice(admin, notice);
 }
@@ -47,7 +49,8 @@ describe('admin page: accounts', () => {
   it('shows the counts and adds an account with a password, who can then sign in', async () => {
     const admin = await adminPage();
     const users = hub.hub.services.users.count();
-    expect(await countsText(admin)).toBe(`${users} users · 0 servers running · 0 starting`);
+    expect(users).toBe(1);
+    expect(await countsText(admin)).toBe('1 user · 0 servers running · 0 starting');
     await screenshot(admin, 'admin-1-page');
     await addUser(admin, 'gina', PASSWORD);
     await expectNotice(admin, 'Added gina.');
@@ -89,7 +92,7 @@ describe('admin page: accounts', () => {
     await addUser(admin, 'yara');
     await admin.locator('#setup-link').waitFor();
     // An admin who adds several people must be able to tell which link goes to whom.
-    expect(await admin.locator('#setup-link').locator('xpath=..').innerText()).toContain('yara');
+    expect(await admin.locator('.notice', { has: admin.locator('#setup-link') }).innerText()).toContain('yara');
   });
 
   it('refuses to add a user with a weak password and says why', async () => {
@@ -97,6 +100,69 @@ describe('admin page: accounts', () => {
     await addUser(admin, 'ivo', 'ivo');
     await expectText(admin.getByRole('alert'), /password/i);
     expect(hub.hub.services.users.get('ivo')).toBeUndefined();
+  });
+
+  it('keeps the typed name on a refused add, says why beside the field, and leaves no POST address behind', async () => {
+    const admin = await adminPage();
+    await addUser(admin, 'Not A Name!');
+    expect(admin.url()).toBe(hub.url('/hub/admin'));
+    const field = admin.getByLabel('Username');
+    expect(await field.inputValue()).toBe('Not A Name!');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const error = admin.locator(`#${(await field.getAttribute('aria-describedby')) ?? 'none'}`);
+    await expectText(error, /./);
+    // Beside the field: right under it, inside the same form.
+    const [fieldBox, errorBox] = [await field.boundingBox(), await error.boundingBox()];
+    expect((errorBox?.y ?? 0) - ((fieldBox?.y ?? 0) + (fieldBox?.height ?? 0))).toBeLessThan(24);
+    await screenshot(admin, 'admin-5-refused-add');
+    // Reloading neither re-sends the form nor shows the error again.
+    await admin.reload();
+    expect(await admin.getByLabel('Username').inputValue()).toBe('');
+    expect(await admin.getByRole('alert').count()).toBe(0);
+  });
+
+  it('asks before deleting a user, and deletes nothing when the admin says no', async () => {
+    await hub.hub.services.userAdmin.add('dina', { admin: false, password: PASSWORD }, 'test');
+    const admin = await adminPage();
+    const row = await manage(admin, 'dina');
+    const asked = new Promise<string>((resolve) => admin.once('dialog', (dialog) => {
+      resolve(dialog.message());
+      void dialog.dismiss();
+    }));
+    await row.getByRole('button', { name: 'Delete dina' }).click();
+    expect(await asked).toBe('Delete dina, their account, sessions and tokens? This cannot be undone.');
+    await admin.reload();
+    expect(hub.hub.services.users.get('dina')).toBeDefined();
+    await manageAction(admin, 'dina', 'Delete dina', 'Deleted dina.');
+    expect(hub.hub.services.users.get('dina')).toBeUndefined();
+  });
+
+  it('re-issues a setup link for an existing user, which works once', async () => {
+    await hub.hub.services.userAdmin.add('sven', { admin: false, password: null }, 'test');
+    const admin = await adminPage();
+    const row = await manage(admin, 'sven');
+    await row.getByRole('button', { name: 'New setup link' }).click();
+    expect(admin.url()).toBe(hub.url('/hub/admin'));
+    const link = ((await admin.locator('#setup-link').textContent()) ?? '').trim();
+    expect(link).toMatch(new RegExp(`^${hub.url('/hub/setup')}\\?code=`));
+    const sven = await browser.newPage();
+    await sven.goto(link);
+    await sven.getByLabel('New password', { exact: true }).fill(PASSWORD);
+    await sven.getByLabel('Repeat it').fill(PASSWORD);
+    await sven.getByRole('button', { name: 'Set password and sign in' }).click();
+    await expectSignedIn(sven, hub);
+    await admin.reload();
+    expect(await admin.locator('#setup-link').count()).toBe(0);
+  });
+
+  it('lifts a login lock so that the person may try again at once', async () => {
+    await hub.hub.services.userAdmin.add('lena', { admin: false, password: PASSWORD }, 'test');
+    const lena = await browser.newPage();
+    for (let attempt = 0; attempt < 5; attempt += 1) await refusedLogin(lena, hub, 'lena', 'not her password');
+    expect(await refusedLogin(lena, hub, 'lena', PASSWORD)).toMatch(/^Too many failed attempts/);
+    const admin = await adminPage();
+    await manageAction(admin, 'lena', 'Lift login lock', 'Lifted the login lock on lena: they may try their password again.');
+    await signIn(lena, hub, 'lena', PASSWORD);
   });
 
   it('rejects a pending sign-up', async () => {
@@ -120,7 +186,7 @@ describe('admin page: accounts', () => {
     await expectHubLayout(ivan, 'Administration');
 
     await manageAction(admin, 'ivan', 'Remove admin', "Changed ivan's role.");
-    expect(await userRow(admin, 'ivan').locator('td').nth(1).textContent()).toBe('');
+    expect(await userRow(admin, 'ivan').locator('td').nth(1).textContent()).toBe('user');
     expect((await ivan.reload())?.status()).toBe(403);
     // An admin cannot demote or delete themselves by accident.
     const own = await manage(admin, ADMIN.name);

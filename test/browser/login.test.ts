@@ -52,6 +52,21 @@ describe('login with the dummy authenticator', () => {
     await page.waitForURL(dummy.url('/hub/login?next=%2Fhub%2Fhome'));
   });
 
+  it("asks before signing out at JupyterHub's GET /hub/logout; its button signs out", async () => {
+    const page = await browser.newPage();
+    await signIn(page, dummy, 'dino');
+    await page.goto(dummy.url('/hub/logout'));
+    await expectHubLayout(page, 'Sign out?');
+    await screenshot(page, 'login-logout-confirm');
+    await page.goto(dummy.url('/hub/home'));
+    expect(await signedInAs(page), 'showing the question signs nobody out').toBe('dino');
+    await page.goto(dummy.url('/hub/logout'));
+    await page.locator('#logout').getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(dummy.url('/hub/login'));
+    await page.goto(dummy.url('/hub/home'));
+    await page.waitForURL(dummy.url('/hub/login?next=%2Fhub%2Fhome'));
+  });
+
   it('tells a blocked user that they may not use the hub, keeping the name typed', async () => {
     const page = await browser.newPage();
     expect(await refusedLogin(page, dummy, 'mallory', 'whatever')).toBe('This user may not use the hub.');

@@ -38,6 +38,8 @@ describe('tokens page', () => {
     await page.getByRole('link', { name: 'Tokens' }).click();
     await expectHubLayout(page, 'API tokens');
     await page.getByText('No tokens yet.').waitFor();
+    // A token for a script should outlive the afternoon: the form offers 30 days first.
+    expect(await page.getByLabel('Expires').locator('option:checked').textContent()).toBe('30 days');
     const createdAt = hub.hub.clock.now;
     const token = await createToken(page, 'nightly backup script', '1 day');
     expect(token).toMatch(/^\S{32,}$/);
@@ -46,7 +48,14 @@ describe('tokens page', () => {
     expect(await row.count()).toBe(1);
     const cells = await row.locator('td').allTextContents();
     expect(token.startsWith(cells[0]?.replace('…', '') ?? '-')).toBe(true);
-    expect(Date.parse(cells[4] ?? '') - createdAt).toBe(86_400_000);
+    expect(Date.parse((await row.locator('td').nth(4).locator('time').getAttribute('datetime')) ?? '') - createdAt).toBe(86_400_000);
+    expect(cells[4]).toBe('in 1 day');
+    // Scopes in words: "inherit" means nothing to most people.
+    expect(cells[2]).toBe('everything you can do');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.url('') });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await expectText(page.getByRole('button', { name: 'Copied' }), 'Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
     await screenshot(page, 'tokens-1-created');
 
     const me = await whoAmIWith(token);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loginWithForm } from '../support/login.ts';
@@ -29,7 +29,7 @@ describe('gatehouse CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['frobnicate'], /unknown command "frobnicate"/],
       [['start', '--port', 'eighty'], /--port: expected an integer/],
-      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['start', '--bogus'], /unknown option --bogus/],
       [['users', 'extra'], /unexpected argument: extra/],
       [['start', '--config', '/nonexistent/hub.config.ts'], /config file not found/],
     ];
@@ -80,9 +80,17 @@ describe('gatehouse CLI', () => {
     expect(readdirSync(runtimeDir)).toHaveLength(0);
   });
 
-  it('stops with the key path when the config is invalid', async () => {
+  it('shows file, line, column, the message and the line of a syntax error in the config', async () => {
+    const file = path.join(tempDir(), 'hub.config.ts');
+    writeFileSync(file, `import { defineConfig } from '@gatehouse/hub';\nexport default defineConfig({\n  port: 8000,,\n});\n`);
+    const result = await runCli(['start', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`gatehouse: could not load ${file}:\n  ${file}:3:14: Expected identifier but found ","\n    3 |   port: 8000,,\n      |              ^\n`);
+  });
+
+  it('stops with the key path when the config is invalid, one problem per line', async () => {
     const result = await runCli(['start', '--ip', 'nowhere', '--data-dir', tempDir()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^gatehouse: invalid configuration:; ip: expected an IP address/m);
+    expect(result.stderr).toBe(`gatehouse: invalid configuration in ${path.join(REPO_ROOT, 'config/hub.config.ts')}:\n  ip: expected an IP address such as 127.0.0.1\n`);
   });
 });

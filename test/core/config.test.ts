@@ -48,8 +48,8 @@ describe('config validation', () => {
   });
 
   it('treats unknown keys as errors, at any depth', () => {
-    expect(problemsOf({ ...plugins(), prot: 8000 })).toEqual(['prot: unknown key']);
-    expect(problemsOf({ ...plugins(), session: { idleTimeout: 5, maxAgeSeconds: 10 } })).toEqual(['session.maxAgeSeconds: unknown key']);
+    expect(problemsOf({ ...plugins(), prot: 8000 })).toEqual(['prot: unknown key; did you mean `port`?']);
+    expect(problemsOf({ ...plugins(), session: { idleTimeout: 5, maxAgeSeconds: 10 } })).toEqual(['session.maxAgeSeconds: unknown key; did you mean `maxAge`?']);
   });
 
   it('requires the plugins and says what they must be', () => {
@@ -57,6 +57,27 @@ describe('config validation', () => {
     expect(problems).toContain('authenticator: is required');
     expect(problems).toContain('spawner: is required');
     expect(problemsOf({ ...plugins(), authenticator: { kind: 'fake' } })[0]).toMatch(/^authenticator: expected an authenticator instance/);
+  });
+
+  it('words every problem the same way, never in zod\'s voice', () => {
+    const problems = problemsOf({ ...plugins(), port: 'eight thousand', usernameMaxLength: 0, cookieSecure: 'yes', logLevel: 'loud', adminUsers: 'root', session: { idleTimeout: 'x' } });
+    expect(problems).toEqual([
+      'port: expected a number, got "eight thousand"',
+      'adminUsers: expected a list [ … ], got "root"',
+      'usernameMaxLength: expected at least 1, got 0',
+      'session.idleTimeout: expected a number, got "x"',
+      'cookieSecure: expected "auto" or true or false, got "yes"',
+      'logLevel: expected "trace", "debug", "info", "warn", "error" or "fatal", got "loud"',
+    ]);
+    for (const problem of problems) expect(problem).not.toMatch(/Invalid|Too small|received/);
+  });
+
+  it('suggests the key that was meant, and lists only the keys a person may set', () => {
+    expect(problemsOf({ ...plugins(), adminUser: ['root'] })).toEqual(['adminUser: unknown key; did you mean `adminUsers`?']);
+    expect(problemsOf({ ...plugins(), session: { maxage: 10 } })).toEqual(['session.maxage: unknown key; did you mean `maxAge`?']);
+    const [far] = problemsOf({ ...plugins(), zebra: 1 });
+    expect(far).toMatch(/^zebra: unknown key \(known keys: ip, port, .*logLevel\)$/);
+    expect(far).not.toContain('trustedProxies');
   });
 
   it('reports every problem at once', () => {
@@ -95,6 +116,22 @@ describe('config files', () => {
        export default defineConfig({ authenticator: new DummyAuthenticator(), spawner: new LocalProcessSpawner({ portRange: [5, 1] as [number, number] }) });`,
     );
     await expect(loadConfig(file)).rejects.toThrow(/spawner\.portRange: /);
+  });
+});
+
+describe('config file mistakes', () => {
+  const write = (body: string) => {
+    const file = path.join(tempDir(), 'hub.config.ts');
+    writeFileSync(file, `import { defineConfig } from '@gatehouse/hub';\nimport { LocalAuthenticator } from '@gatehouse/authenticators';\n${body}\n`);
+    return file;
+  };
+
+  it('suggests the plugin option that was meant, and never offers internal ones', async () => {
+    await expect(loadConfig(write(`export default defineConfig({ authenticator: new LocalAuthenticator({ sigup: 'open' } as never), spawner: undefined as never });`))).rejects.toThrow(
+      /^invalid configuration in .*:\n  authenticator\.sigup: unknown key; did you mean `signup`\?$/,
+    );
+    const far = loadConfig(write(`export default defineConfig({ authenticator: new LocalAuthenticator({ zebra: 1 } as never), spawner: undefined as never });`));
+    await expect(far).rejects.toThrow(/authenticator\.zebra: unknown key \(known keys: minPasswordLength, signup, throttle, accounts\)$/);
   });
 });
 

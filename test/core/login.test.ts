@@ -43,7 +43,7 @@ describe('login and logout with the dummy authenticator', () => {
   it('sets session cookies HttpOnly, SameSite=Lax, path-scoped, not Secure on plain loopback HTTP', async () => {
     const { baseUrl } = await start();
     const client = await loginWithForm(baseUrl, 'alice');
-    for (const [name, path] of [['gatehouse-session', '/hub/'], ['gatehouse-user-session', '/user/']]) {
+    for (const [name, path] of [['gatehouse-session', '/hub/'], ['gatehouse-bind', '/'], ['gatehouse-user-session', '/user/']]) {
       const cookie = client.cookie(name as string);
       expect(cookie?.path).toBe(path);
       expect(cookie?.attributes['httponly']).toBe(true);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JupyterhubSingleuserSpawner } from '@gatehouse/spawner';
-import type { BrowserLikeClient } from '../support/browser-like-client.ts';
+import { xsrfFromPage, type BrowserLikeClient } from '../support/browser-like-client.ts';
 import type { TestHub } from '../support/hub.ts';
 import { loginWithForm } from '../support/login.ts';
 import { startServer } from '../proxy/helpers.ts';
@@ -63,7 +63,10 @@ describe("jupyterhub-singleuser's links back to the hub", () => {
     expect(serverLogout.headers.get('location')).toBe('/hub/logout');
     expect(client.cookie('jupyterhub-user-alice')).toBeUndefined();
 
-    const hubLogout = await client.get('/hub/logout');
+    // The hub asks first; its button posts with XSRF.
+    const asked = await client.get('/hub/logout');
+    expect(asked.status).toBe(200);
+    const hubLogout = await client.request('POST', '/hub/logout', { form: { _xsrf: xsrfFromPage(asked.body) } });
     expect(hubLogout.status).toBe(302);
     const again = await client.get('/user/alice/tree');
     expect(again.status).toBe(302);

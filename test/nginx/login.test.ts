@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { xsrfFromPage } from '../support/browser-like-client.ts';
 import { RemoteUserAuthenticator } from '@gatehouse/authenticators';
 import {
   ATTACKER_ADDRESS,
@@ -112,7 +113,11 @@ describe('logout through nginx', () => {
   it("ends dave's session and sends the browser to the configured logoutRedirectUrl", async () => {
     const browser = await signIn(setup.nginx, 'dave', PASSWORDS.dave);
     const session = browser.cookie(SESSION_COOKIE)?.value as string;
-    const logout = await browser.get('/hub/logout');
+    // GET asks (JupyterHub's link); the page's button posts with XSRF.
+    const asked = await browser.get('/hub/logout');
+    expect(asked.status).toBe(200);
+    expect(browser.cookie(SESSION_COOKIE)?.value).toBe(session);
+    const logout = await browser.request('POST', '/hub/logout', { form: { _xsrf: xsrfFromPage(asked.body) } });
     expect(logout.status).toBe(302);
     expect(logout.headers.get('location')).toBe(LOGGED_OUT_URL);
     expect(logout.setCookies.some((line) => line.startsWith(`${SESSION_COOKIE}=;`))).toBe(true);

@@ -77,7 +77,7 @@ describe('admins', () => {
     expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [cookieOf('root')])).status).toBe(403);
     expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Authorization', `token ${mintToken(hub, 'root').token}`]])).status).toBe(403);
     expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [cookieOf('root')])).status).toBe(403);
-    expect((await rawHttp(hub.baseUrl, 'GET', '/hub/user/alice/', [['Cookie', `gatehouse-session=${sessions['root']}`]])).status).toBe(403);
+    expect((await rawHttp(hub.baseUrl, 'GET', '/hub/user/alice/', [['Cookie', `gatehouse-session=${sessions['root']}; gatehouse-bind=${hub.services.sessionBinding.tag(sessions['root'] as string)}`]])).status).toBe(403);
   });
 
   it("cannot open alice's server with a token it minted for her through the API, nor sign in as her with it", async () => {
@@ -85,14 +85,14 @@ describe('admins', () => {
     const made = await rawHttp(hub.baseUrl, 'POST', '/hub/api/users/alice/tokens', [rootToken, ['Content-Type', 'application/json']], '{}');
     expect(made.status, made.body).toBe(201);
     const { token, scopes } = made.json<{ token: string; scopes: string[] }>();
-    expect(scopes.filter((scope) => scope.startsWith('access:servers'))).toEqual([]);
+    expect(scopes.filter((scope) => scope.startsWith('access:servers') || scope.startsWith('tokens'))).toEqual([]);
     expect((await rawHttp(hub.baseUrl, 'GET', '/hub/api/users/alice', [['Authorization', `token ${token}`]])).status).toBe(200); // still alice's token
     expect((await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Authorization', `token ${token}`]])).status).toBe(403);
     expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [['Authorization', `token ${token}`]])).status).toBe(403);
     // ?token= would turn it into a full browser session as alice: refused, no session cookie.
     const viaUrl = await rawHttp(hub.baseUrl, 'GET', `/hub/home?token=${token}`);
     expect(viaUrl.headers.get('set-cookie') ?? '').not.toMatch(/gatehouse-user-session=[^;]/);
-    for (const asked of [['access:servers!user=alice'], ['access:servers!server=alice/']]) {
+    for (const asked of [['access:servers!user=alice'], ['access:servers!server=alice/'], ['tokens!user=alice']]) {
       const refused = await rawHttp(hub.baseUrl, 'POST', '/hub/api/users/alice/tokens', [rootToken, ['Content-Type', 'application/json']], JSON.stringify({ scopes: asked }));
       expect(refused.status, refused.body).toBe(403);
       expect(refused.body).toContain('without adminAccess');

@@ -73,7 +73,7 @@ describe.each(TRANSPORTS)('identity headers over %s', (transport) => {
 
 describe.each(TRANSPORTS)('cookies over %s', (transport) => {
   it("removes the hub's cookies and keeps the user's own", async () => {
-    const cookie = `gatehouse-session=hubsid; theme=dark; gatehouse-user-session=${session}; gatehouse-xsrf=nonce; _xsrf=notebook; ref=gatehouse-x`;
+    const cookie = `gatehouse-session=${session}; theme=dark; gatehouse-user-session=${session}; gatehouse-xsrf=nonce; _xsrf=notebook; ref=gatehouse-x`;
     const received = await asAlice(transport, [['Cookie', cookie]]);
     expect(received.user).toBe('alice');
     expect(received.values('cookie')).toEqual(['theme=dark; _xsrf=notebook; ref=gatehouse-x']);
@@ -81,7 +81,7 @@ describe.each(TRANSPORTS)('cookies over %s', (transport) => {
 
   it('filters every Cookie header when a client sends several', async () => {
     const received = await asAlice(transport, [
-      ['Cookie', 'a=1;gatehouse-session=hubsid'],
+      ['Cookie', `a=1;gatehouse-session=${session}`],
       ['Cookie', `gatehouse-user-session=${session}; b=2`],
     ]);
     const cookies = received.values('cookie').join('; ');
@@ -90,6 +90,13 @@ describe.each(TRANSPORTS)('cookies over %s', (transport) => {
     expect(cookies).toContain('b=2');
   });
 
+  it('sends no Cookie header at all when only hub cookies were present', async () => {
+    const received = await asAlice(transport, [['Cookie', `gatehouse-xsrf=nonce; gatehouse-user-session=${session}`]]);
+    expect(received.names).not.toContain('cookie');
+  });
+});
+
+describe('the Cookie header, read once for login and for stripping', () => {
   it('reads a Cookie header the way the pages do: a session id inside another cookie\'s value is not a session', async () => {
     // One pair, `a`, whose value contains a space: neither the proxy's login check nor the
     // stripper may read the hub's cookie out of it.
@@ -98,9 +105,37 @@ describe.each(TRANSPORTS)('cookies over %s', (transport) => {
     expect(smuggled.headers.get('location')).toMatch(/^\/hub\/login\?next=/);
   });
 
-  it('sends no Cookie header at all when only hub cookies were present', async () => {
-    const received = await asAlice(transport, [['Cookie', `gatehouse-xsrf=nonce; gatehouse-user-session=${session}`]]);
-    expect(received.names).not.toContain('cookie');
+  it("gives no identity to a proxy cookie sent twice, or not matching the browser's session tag, and says why instead of looping to the login page", async () => {
+    const bind = (id: string) => hub.services.sessionBinding.tag(id);
+    const other = sessionCookieOf(await loginWithForm(hub.baseUrl, 'mallory'));
+    const cases: Array<[string, string]> = [
+      ['a second copy (tossed at a narrower path)', `gatehouse-user-session=${other}; gatehouse-user-session=${session}; gatehouse-bind=${bind(session)}`],
+      ["another's, over alice's own", `gatehouse-user-session=${other}; gatehouse-bind=${bind(session)}`],
+      ['the tag twice', `gatehouse-user-session=${other}; gatehouse-bind=${bind(other)}; gatehouse-bind=${bind(session)}`],
+    ];
+    for (const [label, cookie] of cases) {
+      const answer = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', cookie], ['Accept', 'text/html']]);
+      expect(answer.status, label).toBe(400);
+      expect(answer.body, label).toContain('GATEHOUSE_ERR_COOKIE_CONFLICT');
+      expect(answer.headers.get('set-cookie') ?? '', label).toContain('gatehouse-user-session=; Path=/user/alice/;');
+      const atMallorys = await rawHttp(hub.baseUrl, 'GET', '/user/mallory/api/headers', [['Cookie', cookie]]);
+      expect(atMallorys.status, label).toBe(400);
+    }
+    // A matching pair, as a signed-in browser sends it, still works.
+    const ok = await rawHttp(hub.baseUrl, 'GET', '/user/alice/api/headers', [['Cookie', `gatehouse-user-session=${session}; gatehouse-bind=${bind(session)}`]]);
+    expect(ok.status).toBe(200);
+  });
+
+  it('refuses a hub session whose tag was replaced or is missing: the pages see no session', async () => {
+    const bind = (id: string) => hub.services.sessionBinding.tag(id);
+    const other = sessionCookieOf(await loginWithForm(hub.baseUrl, 'mallory'));
+    const asAlice = (cookie: string) => rawHttp(hub.baseUrl, 'GET', '/hub/api/user', [['Cookie', cookie]]);
+    expect((await asAlice(`gatehouse-session=${session}; gatehouse-bind=${bind(session)}`)).status).toBe(200);
+    for (const cookie of [`gatehouse-session=${session}; gatehouse-bind=${bind(other)}`, `gatehouse-session=${session}`, `gatehouse-session=${other}; gatehouse-session=${session}; gatehouse-bind=${bind(session)}`]) {
+      const answer = await asAlice(cookie);
+      expect(answer.status, cookie).toBe(403); // no session: /hub/api/user answers as to anyone unknown
+      expect(answer.body).not.toContain('alice');
+    }
   });
 });
 

@@ -57,7 +57,7 @@ function requestHead(method: string, target: string, lines: readonly HeaderLine[
   return `${method} ${target} HTTP/1.1\r\n${all.map(([key, value]) => `${key}: ${value}\r\n`).join('')}\r\n`;
 }
 
-function parseHead(head: string): { status: number; headers: Map<string, string> } {
+export function parseHead(head: string): { status: number; headers: Map<string, string> } {
   const [statusLine = '', ...headerLines] = head.split('\r\n');
   const headers = new Map<string, string>();
   for (const line of headerLines) {
@@ -69,7 +69,7 @@ function parseHead(head: string): { status: number; headers: Map<string, string>
 }
 
 /** The body once complete (by Content-Length, chunked terminator, or end of stream), else undefined. */
-function completeBody(headers: Map<string, string>, data: Buffer, ended: boolean): string | undefined {
+export function completeBody(headers: Map<string, string>, data: Buffer, ended: boolean): string | undefined {
   const length = headers.get('content-length');
   if (length !== undefined) return data.length >= Number(length) ? data.subarray(0, Number(length)).toString('utf8') : undefined;
   if (headers.get('transfer-encoding')?.includes('chunked')) {

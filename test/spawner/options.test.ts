@@ -57,7 +57,7 @@ describe('LocalProcessSpawner options', () => {
   });
 
   const cases: Array<[string, unknown, string, string | RegExp]> = [
-    ['an unknown key', { portRnage: [1, 2] }, 'spawner.portRnage', /unknown option \(known: command, args, env/],
+    ['an unknown key', { portRnage: [1, 2] }, 'spawner.portRnage', /unknown key \(known keys: command, args, env/],
     ['options that are not an object', 'fast', 'spawner', 'expected an options object'],
     ['a reversed port range', { portRange: [3000, 2000] }, 'spawner.portRange', 'expected [min, max] with 1024 <= min <= max <= 65535'],
     ['a privileged port', { portRange: [80, 2000] }, 'spawner.portRange', 'expected [min, max] with 1024 <= min <= max <= 65535'],

@@ -4,6 +4,8 @@ import { BrowserLikeClient, xsrfFromPage } from '../support/browser-like-client.
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { loginWithForm } from '../support/login.ts';
 import { cleanupTempDirs } from '../support/temp.ts';
+import { newSessionId } from '../../packages/hub/src/db/sessions.ts';
+import { secondFactorOf } from '../../packages/hub/src/totp/session-mark.ts';
 import { codeStep, enrolThroughApi, isSignedIn, oathtoolCode, passwordStep, STEP_MS, toFreshStep } from './helpers.ts';
 
 // Password + TOTP with a plain HTTP client, against a real hub whose clock the test moves.
@@ -17,6 +19,12 @@ afterAll(async () => {
   await hub.close();
   cleanupTempDirs();
 });
+
+function sessionData(of: TestHub, client: BrowserLikeClient): Record<string, unknown> {
+  const record = of.services.sessions.lookup(client.cookie('gatehouse-session')?.value ?? '');
+  if (record === undefined) throw new Error('no live session');
+  return record.data;
+}
 
 async function enrolled(name: string) {
   toFreshStep(hub);
@@ -41,6 +49,9 @@ describe('sign-in with a second factor', () => {
     expect(done.headers.get('location')).toBe('/hub/token');
     expect(await isSignedIn(client)).toBe(true);
     expect(client.cookie('gatehouse-login-pending')).toBeUndefined();
+    // The session records the factor its login passed; a password-only session records none.
+    expect(secondFactorOf(sessionData(hub, client))).toBe('totp');
+    expect(secondFactorOf(sessionData(hub, await loginWithForm(hub.baseUrl, 'ursula')))).toBeUndefined();
   });
 
   it('refuses the same code a second time (sequentially)', async () => {
@@ -235,6 +246,34 @@ describe("totp.requiredFor: 'admins'", () => {
     expect(page.body).toContain('Set up your second factor');
     expect(await isSignedIn(admin)).toBe(false);
     expect(await isSignedIn(await loginWithForm(strict.baseUrl, 'nina'))).toBe(true);
+  });
+
+  it("ends a user's sessions when an admin makes them one, and logs who did", async () => {
+    const boss = strict.services.userAdmin.create('boss', true, 'test');
+    const { token } = strict.services.tokens.mint({ userId: boss.id, kind: 'api', scopes: ['inherit'] });
+    const olga = await loginWithForm(strict.baseUrl, 'olga');
+    expect(await isSignedIn(olga)).toBe(true);
+    const patched = await fetch(`${strict.baseUrl}/hub/api/users/olga`, {
+      method: 'PATCH',
+      headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ admin: true }),
+    });
+    expect(patched.status, await patched.text()).toBe(200);
+    expect(await isSignedIn(olga)).toBe(false);
+    const ended = strict.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['username'] === 'olga' && entry['sessions'] === 1);
+    expect(ended?.['actor']).toBe('boss');
+    // Her next sign-in asks for the code.
+    expect(await (await passwordStep(strict.baseUrl, 'olga')).get('/hub/login/totp')).toMatchObject({ status: 200 });
+  });
+
+  it('ends the sessions of a user whom a login makes an admin (adminUsers), before the code is asked', async () => {
+    if (strict.services.users.get('root') === undefined) strict.services.userAdmin.create('root', false, 'test');
+    else strict.services.userAdmin.setAdmin('root', false, 'test');
+    const earlier = newSessionId();
+    strict.services.sessions.save(earlier, 'root', { username: 'root' });
+    await passwordStep(strict.baseUrl, 'root');
+    expect(strict.services.users.get('root')?.admin).toBe(true);
+    expect(strict.services.sessions.lookup(earlier)).toBeUndefined();
   });
 });
 

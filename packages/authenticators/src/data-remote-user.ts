@@ -55,6 +55,9 @@ export function realNameFromDataUsername(name: string): string | undefined {
  */
 export class DataRemoteUserAuthenticator extends HeaderAuthenticator {
   readonly kind = 'data-remote-user';
+  get description(): string {
+    return `the front proxy's ${this.header} header, with data headers`;
+  }
   readonly userData: HeaderUserData;
 
   constructor(options: DataRemoteUserAuthenticatorOptions = {}) {

@@ -26,6 +26,8 @@ export class DummyAuthenticator implements Authenticator {
   readonly kind = 'dummy';
   readonly loginStyle = 'form' as const;
   readonly trustedHeaders: readonly string[] = [];
+  readonly description: string;
+  readonly loginHint: string;
   readonly #password: string | undefined;
   readonly #allowNonLoopback: boolean;
 
@@ -38,6 +40,10 @@ export class DummyAuthenticator implements Authenticator {
       throw new PluginOptionsError('authenticator.allowNonLoopback', 'expected a boolean');
     }
     this.#password = options.password;
+    this.description = options.password === undefined ? 'the dummy authenticator: any name, any password (for trying out only)' : 'the dummy authenticator: any name with the shared password (for trying out only)';
+    this.loginHint = options.password === undefined
+      ? 'This is a test hub: any username and any password sign you in.'
+      : 'This is a test hub: any username with the shared password signs you in.';
     this.#allowNonLoopback = options.allowNonLoopback ?? false;
   }
 

@@ -10,6 +10,7 @@ import type { Authenticator, AuthenticatorHost, AuthResult, LoginRequest } from 
 export abstract class HeaderAuthenticator implements Authenticator {
   abstract readonly kind: string;
   readonly loginStyle = 'automatic' as const;
+  abstract readonly description: string;
   /** The identity header, as configured. */
   readonly header: string;
   readonly trustedHeaders: readonly string[];

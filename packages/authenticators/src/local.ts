@@ -1,4 +1,5 @@
 import { approveAccount, createAccount, noSuchAccount } from './account-records.ts';
+import { applyDeclaredAccounts, declaredAccountsOption } from './declared-accounts.ts';
 import { requireHost } from './host.ts';
 import { normaliseUsername } from './login-pipeline.ts';
 import { optionalChoice, optionalFunction, optionalInteger, optionsObject } from './options.ts';
@@ -30,6 +31,12 @@ export interface LocalAuthenticatorOptions {
     readonly windowSeconds?: number;
     readonly lockoutSeconds?: number;
   };
+  /**
+   * Accounts kept in the config, `{ alice: '$argon2id$…' }` with hashes from `gatehouse hash-password`:
+   * at every start each exists, is active and has this hash (a password changed on the hub lasts
+   * until the next start). Default: none; accounts live only in the data dir.
+   */
+  readonly accounts?: Readonly<Record<string, string>>;
   /** The clock; for tests that step past a lockout. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -45,6 +52,7 @@ const INVALID: AuthFailure = { ok: false, reason: 'invalid-credentials' };
  */
 export class LocalAuthenticator implements Authenticator {
   readonly kind = 'local';
+  readonly description = 'local accounts (passwords hashed with argon2id in the data directory)';
   readonly loginStyle = 'form' as const;
   readonly trustedHeaders: readonly string[] = Object.freeze([]);
   readonly minPasswordLength: number;
@@ -53,9 +61,11 @@ export class LocalAuthenticator implements Authenticator {
   readonly accountManagement: AccountManagement;
   readonly #throttle: LoginThrottle;
   #host: AuthenticatorHost | undefined;
+  readonly #declared: ReadonlyMap<string, string>;
 
   constructor(options: LocalAuthenticatorOptions = {}) {
-    const checked = optionsObject(options, 'authenticator', ['minPasswordLength', 'signup', 'throttle', 'now']);
+    const checked = optionsObject(options, 'authenticator', ['minPasswordLength', 'signup', 'throttle', 'accounts'], ['now']);
+    this.#declared = declaredAccountsOption(checked['accounts'], 'authenticator.accounts');
     this.minPasswordLength =
       optionalInteger(checked['minPasswordLength'], 'authenticator.minPasswordLength', DEFAULT_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH) ??
       DEFAULT_MIN_PASSWORD_LENGTH;
@@ -68,6 +78,7 @@ export class LocalAuthenticator implements Authenticator {
 
   async init(host: AuthenticatorHost): Promise<void> {
     this.#host = host;
+    applyDeclaredAccounts(this.#declared, host.accounts, host.logger);
     // Made now, so the first login with an unknown name is not slower than later ones.
     await hashForUnknownAccounts();
   }

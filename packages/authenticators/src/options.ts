@@ -5,16 +5,17 @@ import { PluginOptionsError } from './types.ts';
  * (`authenticator.throttle.maxFailures`), because that is what the person editing hub.config.ts needs.
  */
 
-/** The options object itself: a plain object whose keys are all known. Unknown keys are errors, never ignored. */
-export function optionsObject(value: unknown, path: string, known: readonly string[]): Readonly<Record<string, unknown>> {
+/**
+ * The options object itself: a plain object whose keys are all known. Unknown keys are errors, never ignored.
+ * `internal` keys are accepted (tests inject them) but never suggested to a person editing a config.
+ */
+export function optionsObject(value: unknown, path: string, known: readonly string[], internal: readonly string[] = []): Readonly<Record<string, unknown>> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PluginOptionsError(path, 'expected an object of options');
   }
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new PluginOptionsError(`${path}.${key}`, `unknown option; expected one of ${known.join(', ')}`);
-    }
+    if (!known.includes(key) && !internal.includes(key)) throw new PluginOptionsError(`${path}.${key}`, `unknown key (known keys: ${known.join(', ')})`, known);
   }
   return value as Record<string, unknown>;
 }

@@ -92,6 +92,11 @@ export class PasswordHasher {
     return (await this.#request({ op: 'verify', hash: encodedHash, password })) === true;
   }
 
+  /** Requests sent and not yet answered (for diagnostics and tests: unlike stats(), it needs no answer from the child). */
+  get pendingRequests(): number {
+    return this.#connection?.pending.size ?? 0;
+  }
+
   /** For diagnostics and tests; answered at once, ahead of queued hashes. */
   async stats(): Promise<HasherStats> {
     return (await this.#request({ op: 'stats' })) as HasherStats;

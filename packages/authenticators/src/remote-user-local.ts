@@ -25,6 +25,9 @@ const NO_PASSWORDS: AccountResult = {
  */
 export class RemoteUserLocalAuthenticator extends HeaderAuthenticator {
   readonly kind = 'remote-user-local';
+  get description(): string {
+    return `the front proxy's ${this.header} header, for people with an account on this hub`;
+  }
   readonly createUnknownUsers: boolean;
   readonly accountManagement: AccountManagement;
 

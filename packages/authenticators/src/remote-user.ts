@@ -12,6 +12,9 @@ export type RemoteUserAuthenticatorOptions = HeaderLoginOptions;
  */
 export class RemoteUserAuthenticator extends HeaderAuthenticator {
   readonly kind = 'remote-user';
+  get description(): string {
+    return `the front proxy's ${this.header} header (anyone it names)`;
+  }
 
   constructor(options: RemoteUserAuthenticatorOptions = {}) {
     super(headerLoginOptions(optionsObject(options, 'authenticator', HEADER_LOGIN_OPTION_KEYS)));

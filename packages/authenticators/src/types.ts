@@ -186,6 +186,10 @@ export interface Authenticator {
   /** A short, stable name for logs and pages, e.g. `dummy`, `remote-user`. */
   readonly kind: string;
   readonly loginStyle: LoginStyle;
+  /** How people sign in, in words for the start banner: "local accounts (…)". Falls back to `kind`. */
+  readonly description?: string;
+  /** A line shown above the login form (the dummy authenticator says any password works). */
+  readonly loginHint?: string;
   /**
    * Identity headers this strategy believes from a trusted front proxy. The hub's proxy removes
    * them, in every spelling, from everything it forwards to user servers.
@@ -205,10 +209,13 @@ export interface Authenticator {
 /** Thrown by a plugin constructor or `init` when its options are wrong; `key` is the full config path. */
 export class PluginOptionsError extends Error {
   readonly key: string;
-  constructor(key: string, problem: string) {
+  /** For an unknown key: the keys that would have been accepted (the hub suggests the closest). */
+  readonly knownKeys: readonly string[] | undefined;
+  constructor(key: string, problem: string, knownKeys?: readonly string[]) {
     super(`${key}: ${problem}`);
     this.name = 'PluginOptionsError';
     this.key = key;
+    this.knownKeys = knownKeys;
   }
 }
 

@@ -3,16 +3,19 @@ import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
 /**
- * Last-activity bookkeeping without a database write per request: the proxy and the API note
- * activity in memory (a Map set), and a timer writes it all in one transaction.
+ * Last-activity bookkeeping without a database write per proxied request: the proxy notes activity
+ * in memory (a Map set), and a timer writes it all in one transaction. A batch that cannot be
+ * written (the database is locked by another process) stays pending for the next tick. Activity a
+ * client reports through the API is written before the API answers: what is acknowledged survives
+ * a crash of the hub.
  */
 export class ActivityRecorder {
   readonly #users: UserRepository;
   readonly #servers: ServerRepository;
   readonly #tokens: TokenStore;
   readonly #now: () => number;
-  readonly #byUser = new Map<string, number>();
-  readonly #byServer = new Map<number, number>();
+  #byUser = new Map<string, number>();
+  #byServer = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(users: UserRepository, servers: ServerRepository, tokens: TokenStore, now: () => number = Date.now) {
@@ -22,27 +25,46 @@ export class ActivityRecorder {
     this.#now = now;
   }
 
-  /** A request reached `username`'s server (or the user reported activity). */
+  /** A request reached `username`'s server: noted for the next batch. */
   recordServer(userId: number, username: string, at = this.#now()): void {
-    this.#byServer.set(userId, Math.max(at, this.#byServer.get(userId) ?? 0));
+    note(this.#byServer, userId, at);
     this.recordUser(username, at);
   }
 
   recordUser(username: string, at = this.#now()): void {
-    this.#byUser.set(username, Math.max(at, this.#byUser.get(username) ?? 0));
+    note(this.#byUser, username, at);
   }
 
+  /** Activity reported through the API: committed now (throws when the database refuses the write). */
+  commitServer(userId: number, username: string, at: number): void {
+    this.#write(new Map([[username, at]]), new Map([[userId, at]]));
+  }
+
+  /** Writes the pending batch; on failure it stays pending (merged with newer activity) and the error is thrown. */
   flush(): void {
-    const iso = (entries: Map<string, number> | Map<number, number>) => new Map([...entries].map(([key, at]) => [key, new Date(at).toISOString()]));
-    if (this.#byUser.size > 0) this.#users.recordActivity(iso(this.#byUser) as Map<string, string>);
-    if (this.#byServer.size > 0) this.#servers.recordActivity(iso(this.#byServer) as Map<number, string>);
-    this.#byUser.clear();
-    this.#byServer.clear();
+    const byUser = this.#byUser;
+    const byServer = this.#byServer;
+    this.#byUser = new Map();
+    this.#byServer = new Map();
+    try {
+      this.#write(byUser, byServer);
+    } catch (error) {
+      for (const [name, at] of byUser) note(this.#byUser, name, at);
+      for (const [id, at] of byServer) note(this.#byServer, id, at);
+      throw error;
+    }
     this.#tokens.flushActivity();
   }
 
-  start(intervalMs: number): void {
-    this.#timer = setInterval(() => this.flush(), intervalMs);
+  /** Flushes every `intervalMs`; a failed flush is reported to `onFailure` and retried on the next tick. */
+  start(intervalMs: number, onFailure: (error: unknown) => void): void {
+    this.#timer = setInterval(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        onFailure(error);
+      }
+    }, intervalMs);
     this.#timer.unref();
   }
 
@@ -51,4 +73,17 @@ export class ActivityRecorder {
     clearInterval(this.#timer);
     if (options.flush) this.flush();
   }
+
+  #write(byUser: ReadonlyMap<string, number>, byServer: ReadonlyMap<number, number>): void {
+    if (byUser.size > 0) this.#users.recordActivity(isoTimes(byUser));
+    if (byServer.size > 0) this.#servers.recordActivity(isoTimes(byServer));
+  }
+}
+
+function note<K>(entries: Map<K, number>, key: K, at: number): void {
+  entries.set(key, Math.max(at, entries.get(key) ?? 0));
+}
+
+function isoTimes<K>(entries: ReadonlyMap<K, number>): Map<K, string> {
+  return new Map([...entries].map(([key, at]) => [key, new Date(at).toISOString()]));
 }

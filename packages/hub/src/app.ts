@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import { gatehouseError } from './errors.ts';
 import { authCookieListener } from './http/auth-request.ts';
+import { awaitWritableDatabase } from './http/database-gate.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { identify } from './http/identity.ts';
 import { requestTiming } from './http/metrics-routes.ts';
@@ -24,7 +25,8 @@ export function createApp(services: HubServices): Koa {
   if (services.metrics.enabled) app.use(requestTiming(services.metrics));
   app.use(requestContext(services));
   app.use(errorHandler(services.logger));
-  app.use(sessionMiddleware(app, services.sessions, authCookieListener(services.authCookies, services.config.authRequest.cookiePaths)));
+  app.use(awaitWritableDatabase(services.writeGate));
+  app.use(sessionMiddleware(app, services.sessions, services.sessionBinding, authCookieListener(services.authCookies, services.config.authRequest.cookiePaths)));
   app.use(tokenInQuery(services));
   app.use(identify(services));
   app.use(api.routes());

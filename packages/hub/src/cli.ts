@@ -4,7 +4,8 @@ import { toGatehouseError } from './errors.ts';
 
 /**
  * `gatehouse <command> [options]`. Exit codes: 0 success, 1 failure, 2 bad usage.
- * Every failure is one line on stderr: `gatehouse: <reason>`.
+ * A failure is `gatehouse: <reason>` on stderr: one line, or a heading and one indented line per
+ * problem (a configuration with several mistakes).
  */
 const io: CommandIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     io.err(`gatehouse: unknown command ${JSON.stringify(name)}; run gatehouse --help`);
     return 2;
   }
-  const args = parseCommandArgs(rest, command.options, command.maxPositionals);
+  const args = parseCommandArgs(rest, command.options, command.maxPositionals, command.name);
   if (args.values['help'] === true) {
     io.out(commandHelp(command));
     return 0;
@@ -56,7 +57,7 @@ main(process.argv.slice(2)).then(
   (thrown: unknown) => {
     const error = toGatehouseError(thrown);
     const detail = error.code === 'GATEHOUSE_ERR_INTERNAL' && thrown instanceof Error ? thrown.message : error.message;
-    io.err(`gatehouse: ${detail.replace(/\n\s*/g, '; ')}`);
+    io.err(`gatehouse: ${detail}`);
     process.exitCode = error.code === 'GATEHOUSE_ERR_CLI_USAGE' ? 2 : 1;
   },
 );

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_LOGIN_THROTTLED: { status: 429, message: 'Too many failed logins' },
   GATEHOUSE_ERR_USER_NOT_ALLOWED: { status: 403, message: 'This user may not use the hub' },
   GATEHOUSE_ERR_XSRF: { status: 403, message: 'XSRF check failed' },
+  GATEHOUSE_ERR_COOKIE_CONFLICT: { status: 400, message: 'Conflicting session cookies' },
   GATEHOUSE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
   GATEHOUSE_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
   GATEHOUSE_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
@@ -40,6 +41,9 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_TOTP_NOT_SET_UP: { status: 409, message: 'No second factor has been set up' },
   GATEHOUSE_ERR_TOTP_CODE_INVALID: { status: 403, message: 'Invalid code' },
   GATEHOUSE_ERR_CLI_USAGE: { status: 400, message: 'Invalid command line' },
+  // 499 as nginx logs it: the client closed the connection before its request was complete; nobody sees the answer.
+  GATEHOUSE_ERR_CLIENT_ABORTED: { status: 499, message: 'The client closed the connection before its request was complete' },
+  GATEHOUSE_ERR_DATABASE_BUSY: { status: 503, message: 'The database is busy; try again shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

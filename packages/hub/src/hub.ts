@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { isLoopbackAddress, normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
@@ -10,9 +10,12 @@ import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
+import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
 import { gatehouseError } from './errors.ts';
+import { HubConnections } from './http/connections.ts';
 import { FrontProxyTrust } from './http/front-proxy.ts';
 import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
+import { SessionBinding } from './http/session-binding.ts';
 import { XsrfGuard } from './http/xsrf.ts';
 import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
 import { startHousekeeping } from './housekeeping.ts';
@@ -103,17 +106,19 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       adminAccess: config.adminAccess,
       trustedHeaders: config.authenticator.trustedHeaders,
       frontProxy: services.frontProxy,
+      sessionBinding: services.sessionBinding,
       counters: proxyCounters(services.metrics),
       timeouts: config.proxyTimeouts,
       failureLogIntervalMs: config.serverPollInterval * 1000,
     });
     const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
     const koa = createApp(services).callback();
-    const server = http.createServer((req, res) => {
+    const connections = new HubConnections(config.http, (req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
       else if (AuthRequestHandler.handles(req.url)) authRequest.handle(req, res);
       else void koa(req, res);
     });
+    const server = connections.server;
     server.on('upgrade', (req, socket, head) => {
       if (req.url?.startsWith('/user/')) proxy.handleUpgrade(req, socket, head);
       else socket.destroy();
@@ -121,6 +126,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     server.keepAliveTimeout = 65_000;
     // Re-attach to running servers before the first request can arrive, so none is told "not running".
     await services.servers.restore();
+    services.writeGate.serve(); // from here on no database wait blocks the event loop
     await listen(server, config.ip, config.port);
     let proxySocket: FrontProxySocket | undefined;
     if (config.frontProxy.socket !== undefined) {
@@ -136,7 +142,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     hubApiUrl = `http://${hostForUrl(internalAddress(config.ip))}:${port}/hub/api`;
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     services.servers.startPolling();
-    services.activity.start(ACTIVITY_FLUSH_MS);
+    services.activity.start(ACTIVITY_FLUSH_MS, (error) => reportBackgroundWriteFailure(logger, 'activity batch', error));
     const stopHousekeeping = startHousekeeping(services, now);
     const runtimeFile =
       options.writeRuntimeFile === false
@@ -165,14 +171,16 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       close() {
         closed ??= (async () => {
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-          await proxySocket?.close();
-          server.closeIdleConnections();
-          await proxy.close(); // requests in flight finish first
+          const socketClosed = proxySocket?.close(); // resolves once its connections are gone too
+          await connections.drained(); // requests already received are answered first
+          await socketClosed;
+          await proxy.close();
           await services.servers.close();
-          server.closeAllConnections();
           await stopped;
           stopHousekeeping();
           if (runtimeFile !== undefined) removeRuntimeFile(runtimeFile);
+          // Another process's lock (bounded wait) must not cost the last activity batch.
+          if (db.open) await services.writeGate.whenWritable().catch(() => undefined);
           services.activity.stop({ flush: db.open });
           if (db.open) {
             revokeListLogin(services);
@@ -222,6 +230,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     box,
     dataDir,
     hubApiUrl,
+    now,
     onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),
     userEnvironment: (user) => {
       const handler = config.authenticator.userData;
@@ -233,6 +242,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     config,
     logger,
     db,
+    writeGate: new WriteGate(db),
     dataDir,
     users,
     accounts: new SqliteAccountStore(db),
@@ -244,15 +254,17 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     serverRepository,
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
     metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger),
+    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
     box,
     xsrf: new XsrfGuard(secret),
+    sessionBinding: new SessionBinding(secret),
     usernamePolicy,
     secondFactor: secondFactorFor(config, db, box, logger, now),
     pendingLogins: new PendingLoginStore(db, now),
     authCookies: new AuthCookieStore(db, sessions),
     frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
     listensOnLoopback: isLoopbackAddress(config.ip),
+    now,
   };
 }
 

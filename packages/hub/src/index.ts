@@ -1,4 +1,4 @@
-export { defineConfig, validateConfig, formatConfigIssues } from './config/validate.ts';
+export { defineConfig, validateConfig } from './config/validate.ts';
 export type { GatehouseConfig, GatehouseConfigInput } from './config/schema.ts';
 export { loadConfig, resolveConfigFile, DEFAULT_CONFIG_FILE } from './config/load.ts';
 export { startHub, type RunningHub, type StartHubOptions } from './hub.ts';

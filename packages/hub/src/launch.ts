@@ -88,15 +88,28 @@ export function writeRedirectFile(dataDir: string, url: string): string {
   return file;
 }
 
-/** Opens `file` in the user's browser ($BROWSER, else xdg-open/open); false when none could start. */
+/** How long an opener may take to report failure; one still running then is a browser that stays open. */
+const OPENER_VERDICT_MS = 2_000;
+
+/**
+ * Opens `file` in the user's browser ($BROWSER, else xdg-open/open); false when none could start.
+ * xdg-open starts even where no browser exists and then exits non-zero: its exit code decides.
+ */
 export function openInBrowser(file: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const command = env['BROWSER'] || (process.platform === 'darwin' ? 'open' : 'xdg-open');
   return new Promise((resolve) => {
     const child = spawn(command, [file], { stdio: 'ignore', detached: true });
-    child.once('error', () => resolve(false));
-    child.once('spawn', () => {
+    const timer = setTimeout(() => {
       child.unref();
       resolve(true);
+    }, OPENER_VERDICT_MS);
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
     });
   });
 }

@@ -5,7 +5,9 @@ import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import type { Db } from './db/database.ts';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
+import type { WriteGate } from './db/write-gate.ts';
 import type { FrontProxyTrust } from './http/front-proxy.ts';
+import type { SessionBinding } from './http/session-binding.ts';
 import type { XsrfGuard } from './http/xsrf.ts';
 import type { Logger } from './log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -24,6 +26,8 @@ export interface HubServices {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   readonly db: Db;
+  /** Lets requests wait for another process's database lock without blocking the event loop. */
+  readonly writeGate: WriteGate;
   readonly dataDir: string;
   readonly users: UserRepository;
   readonly accounts: SqliteAccountStore;
@@ -38,6 +42,8 @@ export interface HubServices {
   readonly userAdmin: UserAdmin;
   readonly box: SecretBox;
   readonly xsrf: XsrfGuard;
+  /** Ties the /hub/ and /user/ session cookies together (the Path=/ tag; see http/session-binding.ts). */
+  readonly sessionBinding: SessionBinding;
   readonly usernamePolicy: UsernamePolicy;
   readonly secondFactor: SecondFactor;
   readonly pendingLogins: PendingLoginStore;
@@ -47,4 +53,6 @@ export interface HubServices {
   readonly frontProxy: FrontProxyTrust;
   /** True when the hub itself listens on loopback (cookies need not be Secure then). */
   readonly listensOnLoopback: boolean;
+  /** The hub's clock (epoch ms): pages say "3 min ago" against it. */
+  readonly now: () => number;
 }

@@ -20,6 +20,8 @@ export class UserAdmin {
     private readonly authenticator: Authenticator,
     private readonly policy: Pick<UsernamePolicy, 'pattern' | 'maxLength'>,
     private readonly logger: Logger,
+    /** Config `totp.requiredFor: 'admins'`: a new admin's sessions (begun without a code) end. */
+    private readonly adminsNeedSecondFactor: boolean,
   ) {}
 
   /** The normalised name, or GATEHOUSE_ERR_INVALID_USERNAME saying why not. */
@@ -89,10 +91,22 @@ export class UserAdmin {
   }
 
   setAdmin(name: string, admin: boolean, actor: string): UserRow {
-    this.require(name);
+    const before = this.require(name);
     this.users.setAdmin(name, admin);
     this.logger.info({ username: name, admin, actor }, 'admin flag changed');
+    if (admin && !before.admin) this.promoted(name, actor);
     return this.require(name);
+  }
+
+  /**
+   * To be called whenever `name` has just become an admin (here, or at login by adminUsers or the
+   * authenticator). When admins must have a second factor, every session of theirs ends: it may have
+   * begun without a code, and must not carry admin rights; they sign in again, with the factor.
+   */
+  promoted(name: string, actor: string): void {
+    if (!this.adminsNeedSecondFactor) return;
+    const sessions = this.sessions.destroyAllFor(name);
+    this.logger.info({ username: name, sessions, actor }, 'sessions ended: made an admin, who must sign in with a second factor');
   }
 
   /** Ends every session and API token of the user (their server keeps running). */

@@ -93,11 +93,16 @@ function homePage(req) {
     rows.push(`<tr><th>${escapeHtml(rawHeaders[i] ?? '')}</th><td>${escapeHtml(rawHeaders[i + 1] ?? '')}</td></tr>`);
   }
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Gatehouse demo server for ${escapeHtml(user)}</title></head>
-<body><h1>Gatehouse demo server</h1>
-<p>Running for <strong id="user">${escapeHtml(user)}</strong>, version ${escapeHtml(VERSION)}.</p>
-<h2>Request headers received</h2>
-<table id="headers">${rows.join('\n')}</table>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Gatehouse demo server for ${escapeHtml(user)}</title>
+<link rel="stylesheet" href="/hub/static/style.css"><link rel="icon" href="/hub/static/favicon.svg"></head>
+<body><header class="top"><a class="brand" href="/hub/home">Gatehouse</a>
+<nav aria-label="Main"><a href="/hub/home" id="back-to-hub">← Back to the hub</a></nav></header>
+<main><section class="card"><h1>Gatehouse demo server</h1>
+<p>Running for <strong id="user">${escapeHtml(user)}</strong>, version ${escapeHtml(VERSION)}. This is the demo app
+the hub starts when neither jupyterhub-singleuser nor Jupyter Server is installed.</p></section>
+<section class="card"><h2>Request headers received</h2>
+<div class="table-scroll"><table id="headers">${rows.join('\n')}</table></div></section></main>
 </body></html>
 `;
 }

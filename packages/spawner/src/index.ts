@@ -1,6 +1,6 @@
 export * from './types.ts';
 export { LocalProcessSpawner, demoAppPath } from './local-process.ts';
 export type { LocalProcessSpawnerOptions } from './local-process-options.ts';
-export { boundLogFile } from './log-file.ts';
+export { boundLogFile, lastLines, readLogSince } from './log-file.ts';
 export { JupyterhubSingleuserSpawner, JupyterServerSpawner, DemoAppSpawner, bestAvailableSpawner } from './presets.ts';
 export { findExecutable } from './executables.ts';

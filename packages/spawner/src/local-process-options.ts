@@ -162,7 +162,7 @@ export function resolveLocalProcessOptions(options: unknown): ResolvedLocalProce
   if (!isPlainObject(options)) throw new PluginOptionsError(ROOT_KEY, 'expected an options object');
   for (const key of Object.keys(options)) {
     if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
-      fail(key, `unknown option (known: ${KNOWN_KEYS.join(', ')})`);
+      throw new PluginOptionsError(`${ROOT_KEY}.${key}`, `unknown key (known keys: ${KNOWN_KEYS.join(', ')})`, KNOWN_KEYS);
     }
   }
   const o = options as { [K in keyof LocalProcessSpawnerOptions]?: unknown };

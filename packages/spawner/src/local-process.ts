@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hubAccount, systemAccount, type ServerAccount } from './account.ts';
 import { launchCommand, planIsolation, prepareWorkspace, type IsolationPlan, type Workspace } from './isolation.ts';
@@ -55,6 +56,8 @@ function identityOf(child: ServerChild, sandboxed: boolean): ProcessIdentity {
  */
 export class LocalProcessSpawner implements Spawner {
   readonly kind = 'local-process';
+  /** What the servers are, in words for the start banner; presets say more. */
+  readonly description: string;
   readonly startTimeout: number;
   readonly #options: ResolvedLocalProcessOptions;
   #host: SpawnerHost | undefined;
@@ -65,6 +68,8 @@ export class LocalProcessSpawner implements Spawner {
   constructor(options: LocalProcessSpawnerOptions = {}) {
     this.#options = resolveLocalProcessOptions(options);
     this.startTimeout = this.#options.startTimeout;
+    const program = this.#options.command?.[0];
+    this.description = program === undefined ? 'the bundled demo app' : `${path.basename(program)}, one local process per user`;
   }
 
   async init(host: SpawnerHost): Promise<void> {

@@ -29,7 +29,7 @@ const JUPYTER_AUTH_DIR = fileURLToPath(new URL('../jupyter/', import.meta.url));
 const PORT_FROM_SERVICE_URL = 'port=${JUPYTERHUB_SERVICE_URL##*:}; port=${port%%/*}';
 
 export class JupyterhubSingleuserSpawner extends LocalProcessSpawner {
-  readonly description: string;
+  override readonly description: string;
   constructor(options: PresetOptions = {}) {
     super({
       credential: 'none',
@@ -42,7 +42,7 @@ export class JupyterhubSingleuserSpawner extends LocalProcessSpawner {
 }
 
 export class JupyterServerSpawner extends LocalProcessSpawner {
-  readonly description: string;
+  override readonly description: string;
   /** `app`: 'server' runs `jupyter server` (Jupyter Server 1.x), 'notebook' the classic `jupyter notebook`. */
   constructor(options: PresetOptions & { app?: 'server' | 'notebook' } = {}) {
     const { app = 'server', ...rest } = options;
@@ -65,7 +65,7 @@ export class JupyterServerSpawner extends LocalProcessSpawner {
 }
 
 export class DemoAppSpawner extends LocalProcessSpawner {
-  readonly description = 'the bundled demo app';
+  override readonly description = 'the bundled demo app';
 }
 
 /** The best server installed here: jupyterhub-singleuser, then jupyter server, then the demo app. */

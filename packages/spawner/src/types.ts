@@ -163,10 +163,13 @@ export class SpawnError extends Error {
 /** Thrown by a spawner constructor when its options are wrong; `key` is the full config path. */
 export class PluginOptionsError extends Error {
   readonly key: string;
-  constructor(key: string, problem: string) {
+  /** For an unknown key: the keys that would have been accepted (the hub suggests the closest). */
+  readonly knownKeys: readonly string[] | undefined;
+  constructor(key: string, problem: string, knownKeys?: readonly string[]) {
     super(`${key}: ${problem}`);
     this.name = 'PluginOptionsError';
     this.key = key;
+    this.knownKeys = knownKeys;
   }
 }
 

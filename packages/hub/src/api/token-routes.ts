@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { coversAll, expandScopeString, formatScope, intersectScopes, isValidScopeString, ownerScopes, scopesBeyond } from '../auth/scopes.ts';
+import { coversAll, expandScopeString, formatScope, intersectScopes, isValidScopeString, ownerScopes, parseScope, scopesBeyond } from '../auth/scopes.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
@@ -49,7 +49,7 @@ export function tokenRoutes(router: Router, services: HubServices): void {
     const creatorWithinOwner = () =>
       coversAll(principal.scopes, ownerScopes(user)) ? ['inherit'] : intersectScopes(principal.scopes, ownerScopes(user)).map(formatScope);
     let granted = principal.via === 'token' ? scopes.flatMap((scope) => (scope === 'inherit' ? creatorWithinOwner() : [scope])) : scopes;
-    if (principal.user.id !== user.id && !services.config.adminAccess) granted = withoutServerAccess(granted, user, name);
+    if (principal.user.id !== user.id && !services.config.adminAccess) granted = withoutServerAccessOrTokens(granted, user, name);
     const beyond = [
       ...scopesBeyond(granted, ownerScopes(user), user.name),
       ...(principal.via === 'token' ? scopesBeyond(granted, principal.scopes, user.name) : []),
@@ -83,15 +83,19 @@ export function tokenRoutes(router: Router, services: HubServices): void {
   });
 }
 
+/** Scopes a token made for someone else cannot hold without adminAccess. */
+const OWNER_ONLY_SCOPES: ReadonlySet<string> = new Set(['access:servers', 'tokens']);
+
 /**
- * Without adminAccess, a token someone makes for another user must not open that user's servers:
- * `inherit` and `self` become the owner's scopes minus access:servers (so the token cannot start a
- * browser session either), and asking for access:servers outright is refused.
+ * Without adminAccess, a token someone makes for another user must not open that user's servers nor
+ * mint or manage their credentials (tokens, second factor): `inherit` and `self` become the owner's
+ * scopes minus access:servers and tokens (so the token cannot start a browser session either), and
+ * asking for either outright is refused.
  */
-function withoutServerAccess(requested: readonly string[], owner: UserRow, name: string): string[] {
-  const asked = requested.filter((text) => text !== 'inherit' && text !== 'self' && text.startsWith('access:servers'));
+function withoutServerAccessOrTokens(requested: readonly string[], owner: UserRow, name: string): string[] {
+  const asked = requested.filter((text) => text !== 'inherit' && text !== 'self' && OWNER_ONLY_SCOPES.has(parseScope(text)?.name ?? ''));
   if (asked.length > 0) {
     throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `without adminAccess, a token made for ${name} by someone else cannot hold ${asked.join(', ')}`);
   }
-  return [...new Set(requested.flatMap((text) => expandScopeString(text, owner)).filter((scope) => scope.name !== 'access:servers').map(formatScope))];
+  return [...new Set(requested.flatMap((text) => expandScopeString(text, owner)).filter((scope) => !OWNER_ONLY_SCOPES.has(scope.name)).map(formatScope))];
 }

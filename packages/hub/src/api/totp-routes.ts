@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { actsAsOwner } from '../auth/principal.ts';
 import { allows } from '../auth/scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
@@ -26,11 +27,12 @@ function refused(failure: Extract<CodeCheck, { ok: false }>): never {
 
 /**
  * Only the user may set up their own second factor (an admin who chose someone's secret would hold
- * it), with a session or a token that may manage their credentials (the `tokens` scope).
+ * it), with a session or a token holding all of their scopes (a token an admin made for them, or a
+ * narrowed one, does not).
  */
 function requireSelf(ctx: Context, name: string): Principal {
   const principal = requirePrincipal(ctx);
-  if (principal.user.name !== name || !allows(principal.scopes, 'tokens', { user: name })) {
+  if (principal.user.name !== name || !actsAsOwner(principal)) {
     throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', 'only the user themself can set up their second factor');
   }
   return principal;

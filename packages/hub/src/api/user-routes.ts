@@ -134,7 +134,8 @@ export function userRoutes(router: Router, services: HubServices): void {
         readTime((server as { last_activity?: unknown } | null)?.last_activity, `servers.${serverName}.last_activity`);
       }
     }
-    if (times.length > 0) services.activity.recordServer(user.id, user.name, Math.max(...times));
+    // Committed before the answer: an acknowledged report survives a crash (the proxy's own notes are batched).
+    if (times.length > 0) services.activity.commitServer(user.id, user.name, Math.max(...times));
     ctx.body = {};
   });
 }

@@ -1,7 +1,7 @@
 import type { SessionStore } from '../db/sessions.ts';
 import type { UserRepository, UserRow } from '../db/users.ts';
 import type { TokenKind, TokenStore } from '../tokens/token-store.ts';
-import { effectiveTokenScopes, ownerScopes, type Scope } from './scopes.ts';
+import { coversAll, effectiveTokenScopes, ownerScopes, type Scope } from './scopes.ts';
 
 /** Who is making a request, how they proved it, and what they may do. */
 export interface Principal {
@@ -15,6 +15,15 @@ export interface Principal {
 
 /** Kinds of token accepted as `Authorization: token …` (launch tokens only work at their launch URL). */
 const BEARER_KINDS: ReadonlySet<TokenKind> = new Set(['api', 'server', 'oauth']);
+
+/**
+ * Whether the principal stands for its owner in full, as a browser session does: a session, or an
+ * API token holding every scope its owner holds. Only such a principal may prove the owner's login
+ * to another app (/hub/auth) or manage the owner's second factor.
+ */
+export function actsAsOwner(principal: Principal): boolean {
+  return principal.via === 'session' || (principal.tokenKind === 'api' && coversAll(principal.scopes, ownerScopes(principal.user)));
+}
 
 /** `token abc`, `Bearer abc` (any case) → `abc`. */
 export function tokenFromAuthorization(header: string | undefined): string | undefined {

@@ -1,5 +1,8 @@
 import type { AccountManagement } from '@gatehouse/authenticators';
+import path from 'node:path';
 import { gatehouseError } from '../errors.ts';
+import { mintSetupPath } from '../pages/setup-routes.ts';
+import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type ParsedArgs } from './args.ts';
 import type { Command } from './commands.ts';
 import type { OfflineHub } from './context.ts';
@@ -27,20 +30,44 @@ async function withHub<T>(args: ParsedArgs, work: (hub: OfflineHub) => Promise<T
   }
 }
 
+/**
+ * The hub's address for links printed by the CLI: the running hub on this data dir if there is one
+ * (its real port), else the configured ip:port.
+ */
+function hubUrl(hub: OfflineHub): string {
+  const dataDir = path.resolve(hub.config.dataDir);
+  const running = listRunningHubs().find((info) => path.resolve(info.dataDir) === dataDir);
+  if (running !== undefined) return running.url;
+  const host = hub.config.ip.includes(':') ? `[${hub.config.ip}]` : hub.config.ip;
+  return `http://${host}:${hub.config.port}/`;
+}
+
 const useradd: Command = {
   name: 'useradd',
   summary: 'add a user (and a local account when the authenticator keeps accounts)',
-  usage: 'gatehouse useradd NAME [--admin] [--password-stdin]',
-  optionHelp: ['--admin           make the user an admin', '--password-stdin  read the password from standard input (otherwise prompted on a TTY)'],
-  options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
+  usage: 'gatehouse useradd NAME [--admin] [--password-stdin | --setup-link]',
+  optionHelp: [
+    '--admin           make the user an admin',
+    '--password-stdin  read the password from standard input (otherwise prompted on a TTY)',
+    '--setup-link      print a one-time link where they choose their password (the default without a TTY)',
+  ],
+  options: { admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' }, 'setup-link': { type: 'boolean' } },
   maxPositionals: 1,
   run: (args, io) =>
     withHub(args, async (hub) => {
       const name = hub.userAdmin.validName(requireName(args, 'useradd'));
       if (hub.users.get(name) !== undefined) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the user ${name} already exists`);
-      const password = accountsOf(hub)?.usesPasswords === true ? await newPassword(args.values['password-stdin'] === true) : null;
-      await hub.userAdmin.add(name, { admin: args.values['admin'] === true, password }, 'cli');
+      const fromStdin = args.values['password-stdin'] === true;
+      const usesPasswords = accountsOf(hub)?.usesPasswords === true;
+      // Without a terminal to ask on (a script, ssh without -t), a setup link is the way to a password.
+      const setupLink = usesPasswords && !fromStdin && (args.values['setup-link'] === true || !process.stdin.isTTY);
+      const password = usesPasswords && !setupLink ? await newPassword(fromStdin) : null;
+      const user = await hub.userAdmin.add(name, { admin: args.values['admin'] === true, password }, 'cli');
       io.out(`Added ${name}${args.values['admin'] === true ? ' (admin)' : ''}.`);
+      if (setupLink) {
+        io.out(`Send ${name} this one-time link to choose their password (valid 24 hours):`);
+        io.out(`  ${hubUrl(hub)}${mintSetupPath(hub.tokens, user).slice(1)}`);
+      }
       return 0;
     }),
 };
@@ -89,24 +116,26 @@ const token: Command = {
   optionHelp: ['--note TEXT           what the token is for', '--expires-in SECONDS  lifetime (default: never expires)'],
   options: { note: { type: 'string' }, 'expires-in': { type: 'string' } },
   maxPositionals: 1,
-  run: (args, io) =>
-    withHub(args, async (hub) => {
+  run: (args, io) => {
+    const expiresInSeconds = integerOption(args, 'expires-in', 1, 10 * 365 * 86400);
+    return withHub(args, async (hub) => {
       const user = hub.userAdmin.require(hub.userAdmin.validName(requireName(args, 'token')));
       const { token: value } = hub.tokens.mint({
         userId: user.id,
         kind: 'api',
         scopes: ['inherit'],
         note: stringOption(args, 'note') ?? 'made with gatehouse token',
-        expiresInSeconds: integerOption(args, 'expires-in', 1, 10 * 365 * 86400),
+        expiresInSeconds,
       });
       io.out(value);
       return 0;
-    }),
+    });
+  },
 };
 
 const hashPasswordCommand: Command = {
   name: 'hash-password',
-  summary: 'print an argon2id hash of a password (read from stdin or prompted)',
+  summary: "print an argon2id hash of a password, for LocalAuthenticator's accounts option in hub.config.ts",
   usage: 'gatehouse hash-password [--password-stdin]',
   optionHelp: ['--password-stdin  read the password from standard input'],
   options: { 'password-stdin': { type: 'boolean' } },

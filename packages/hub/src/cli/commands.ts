@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { RunningHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
@@ -37,36 +38,52 @@ const start: Command = {
   async run(args, io) {
     const port = integerOption(args, 'port', 0, 65535);
     const { file, config } = await (await context()).configFromArgs(args, { ip: stringOption(args, 'ip'), port });
-    const [{ startHub }, { createLogger }] = await Promise.all([import('../hub.ts'), import('../log.ts')]);
-    const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel) });
-    io.out(`Gatehouse is running at ${hub.url}`);
-    io.out(`Sign in at ${hub.url}hub/login  (data: ${config.dataDir}, config: ${file})`);
-    io.out(`User servers: ${config.spawner.description ?? config.spawner.kind}`);
-    const isolation = config.spawner.isolation;
-    if (isolation !== undefined) io.out(`${isolation.level === 'shared-account' ? 'WARNING: users are not kept apart. ' : ''}${isolation.summary}`);
+    const [{ startHub }, { createLogger }, { humanLogStream }, { startBanner, stoppedMessage }] = await Promise.all([
+      import('../hub.ts'),
+      import('../log.ts'),
+      import('../log-human.ts'),
+      import('./banner.ts'),
+    ]);
+    // At a terminal the log reads like the banner beside it; piped or redirected it stays JSON.
+    const logDestination = process.stderr.isTTY ? humanLogStream(process.stderr) : process.stderr;
+    const hub = await startHub(config, { configFile: file, logger: createLogger(config.logLevel, logDestination) });
+    for (const line of startBanner({ url: hub.url, configFile: file, dataDir: hub.services.dataDir, config })) io.out(line);
     if (hub.firstAdminSetupUrl !== undefined) {
       io.out(`No administrator can sign in yet. Choose the first admin's password at this one-time link:`);
       io.out(`  ${hub.firstAdminSetupUrl}`);
     }
-    if (args.values['open'] === true) await openHub(hub, io);
+    const redirectFile = args.values['open'] === true ? await openHub(hub, io) : undefined;
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const stop = () => {
+        // A second signal, of either kind, meets the default action: the process ends at once.
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
+    io.out('Stopping: answering the requests in flight (a second signal stops at once)');
+    const stillRunning = hub.services.servers.counts().running;
     await hub.close();
+    if (redirectFile !== undefined) rmSync(redirectFile, { force: true });
+    io.out(stoppedMessage(config, stillRunning));
     return 0;
   },
 };
 
-/** `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself. */
-async function openHub(hub: RunningHub, io: CommandIo): Promise<void> {
+/**
+ * `--open`: the browser gets a 0600 redirect file holding a single-use link, never the token itself.
+ * Returns the file, which the hub removes when it stops.
+ */
+async function openHub(hub: RunningHub, io: CommandIo): Promise<string> {
   const { launchPath, openInBrowser, writeRedirectFile } = await import('../launch.ts');
   const path = launchPath(hub.services);
   const target = hub.firstAdminSetupUrl ?? (path === undefined ? `${hub.url}hub/login` : `${hub.url}${path.slice(1)}`);
   const file = writeRedirectFile(hub.services.dataDir, target);
   if (await openInBrowser(file)) io.out(`Opened ${file} in your browser.`);
-  else io.out(`Could not start a browser; open ${file} in one.`);
+  else io.out(`No browser could be started here; open ${file} in one (the link in it works once, for 60 seconds).`);
+  return file;
 }
 
 const users: Command = {
@@ -82,11 +99,16 @@ const users: Command = {
       const accounts = new Map(hub.accounts.list().map((account) => [account.username, account]));
       const rows = hub.users.list();
       const names = new Set([...rows.map((row) => row.name), ...accounts.keys()]);
+      const { localTimeForCli, toEpochMs } = await import('../time.ts');
+      const when = (value: string | null | undefined) => {
+        const ms = toEpochMs(value);
+        return ms === undefined ? 'never' : localTimeForCli(ms, Date.now());
+      };
       io.out(['NAME', 'ADMIN', 'ACCOUNT', 'LAST ACTIVITY'].join('\t'));
       for (const name of [...names].sort()) {
         const user = rows.find((row) => row.name === name);
         const account = accounts.get(name);
-        io.out([name, user?.admin ? 'yes' : 'no', account ? account.status : '-', user?.lastActivity ?? '-'].join('\t'));
+        io.out([name, user?.admin ? 'yes' : 'no', account ? account.status : '-', when(user?.lastActivity)].join('\t'));
       }
     } finally {
       hub.close();

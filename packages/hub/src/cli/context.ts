@@ -48,7 +48,7 @@ export async function openOfflineHub(args: ParsedArgs): Promise<OfflineHub> {
     // Deleting a user stops their server here too: the spawner stops it from its recorded handle.
     const servers = new ServerRepository(db);
     await config.spawner.init({ logger: quiet, ports: servers, dataDir });
-    const userAdmin = new UserAdmin(users, sessions, tokens, new RecordedServerStopper(servers, config.spawner), config.authenticator, policy, quiet);
+    const userAdmin = new UserAdmin(users, sessions, tokens, new RecordedServerStopper(servers, config.spawner), config.authenticator, policy, quiet, config.totp.requiredFor === 'admins');
     return { config, db, users, accounts, sessions, tokens, userAdmin, close: () => db.close() };
   } catch (error) {
     db.close();

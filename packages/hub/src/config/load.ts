@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gatehouseError } from '../errors.ts';
+import { unknownKeyProblem } from './did-you-mean.ts';
 import { configError, validateConfig } from './validate.ts';
 import type { GatehouseConfig } from './schema.ts';
 
@@ -55,14 +56,41 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
     const module = (await import(`${pathToFileURL(file).href}?gatehouse-config`)) as { default?: unknown };
     exported = module.default;
   } catch (error) {
-    if (error instanceof Error && error.name === 'PluginOptionsError') throw configError([error.message]);
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `could not load ${file}: ${reason}`, { cause: error });
+    if (error instanceof Error && error.name === 'PluginOptionsError') throw configError([pluginProblem(error)], file);
+    throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `could not load ${file}:\n  ${loadFailure(error).join('\n  ')}`, { cause: error });
   }
   if (typeof exported !== 'object' || exported === null) {
     throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `${file} must export default defineConfig({...})`);
   }
   const merged: Record<string, unknown> = { ...(exported as Record<string, unknown>) };
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
-  return validateConfig(merged);
+  return validateConfig(merged, file);
+}
+
+/** A plugin's option error, with "did you mean" when it names an unknown key. */
+function pluginProblem(error: Error & { key?: string; knownKeys?: readonly string[] }): string {
+  if (error.key === undefined || error.knownKeys === undefined) return error.message;
+  return `${error.key}: ${unknownKeyProblem(error.key.split('.').at(-1) ?? error.key, error.knownKeys)}`;
+}
+
+/**
+ * Why the file could not be imported, for a person: a syntax error as `file:line:column: message`
+ * with the offending line and a caret (esbuild's "Transform failed" says where only in later lines).
+ */
+export function loadFailure(error: unknown): string[] {
+  const message = error instanceof Error ? error.message : String(error);
+  const located = [...message.matchAll(/^(.+?):(\d+):(\d+): ERROR: (.+)$/gm)];
+  if (located.length === 0) return [message.split('\n')[0] ?? message];
+  return located.flatMap(([, where, line, column, text]) => [`${where}:${line}:${Number(column) + 1}: ${text}`, ...sourceExcerpt(where as string, Number(line), Number(column))]);
+}
+
+/** The line and a caret under esbuild's 0-based column. */
+function sourceExcerpt(file: string, line: number, column: number): string[] {
+  try {
+    const source = readFileSync(file, 'utf8').split('\n')[line - 1];
+    if (source === undefined) return [];
+    return [`  ${line} | ${source}`, `  ${' '.repeat(String(line).length)} | ${' '.repeat(column)}^`];
+  } catch {
+    return [];
+  }
 }

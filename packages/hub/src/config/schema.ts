@@ -72,6 +72,13 @@ export const configSchema = z.strictObject({
     .default({ headers: 300, idle: 900 }),
   serverLogMaxBytes: z.number().int().min(4096).default(1024 * 1024),
   stopServersOnShutdown: z.boolean().default(false),
+  http: z
+    .strictObject({
+      headersTimeout: seconds(20),
+      maxConnections: z.number().int('expected an integer').min(1, 'expected at least 1').default(4096),
+      shutdownGrace: seconds(5),
+    })
+    .default({ headersTimeout: 20, maxConnections: 4096, shutdownGrace: 5 }),
   /** false: no /hub/metrics, no request timing, no process metrics; the proxy's counters are no-ops. */
   metrics: z.boolean().default(true),
   metricsPublic: z.boolean().default(false),

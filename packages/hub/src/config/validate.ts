@@ -1,5 +1,5 @@
-import { type z } from 'zod';
 import { gatehouseError, type GatehouseError } from '../errors.ts';
+import { formatConfigIssues, plainWording } from './issues.ts';
 import { configSchema, type GatehouseConfig, type GatehouseConfigInput } from './schema.ts';
 
 /** Identity at run time; its job is the type: a config file gets completion and excess-key errors. */
@@ -7,48 +7,28 @@ export function defineConfig(config: GatehouseConfigInput): GatehouseConfigInput
   return config;
 }
 
-/** One line per problem, each starting with the full key path: `spawner.portRange: expected [min, max]`. */
-export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): string[] {
-  return issues.flatMap((issue) => {
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `${[...path, key].join('.')}: unknown key`);
-    }
-    const where = path.length > 0 ? path.join('.') : '(config)';
-    const missing = path.length > 0 && valueAt(input, path) === undefined;
-    return [`${where}: ${missing ? 'is required' : issue.message}`];
-  });
-}
-
-function valueAt(root: unknown, path: readonly string[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
-
 /** Validates once at start and freezes the result; throws GATEHOUSE_ERR_CONFIG_INVALID listing every problem. */
-export function validateConfig(input: unknown): GatehouseConfig {
-  const result = configSchema.safeParse(input);
-  if (!result.success) throw configError(formatConfigIssues(result.error.issues, input));
+export function validateConfig(input: unknown, file?: string): GatehouseConfig {
+  const result = configSchema.safeParse(input, { error: plainWording });
+  if (!result.success) throw configError(formatConfigIssues(result.error.issues, input, configSchema), file);
   const config = result.data;
   if (config.session.maxAge < config.session.idleTimeout) {
-    throw configError(['session.idleTimeout: must not exceed session.maxAge']);
+    throw configError(['session.idleTimeout: must not exceed session.maxAge'], file);
   }
   const { socket, secret } = config.frontProxy;
   if (config.authenticator.trustedHeaders.length > 0 && socket === undefined && secret === undefined) {
     throw configError([
       `frontProxy: the ${config.authenticator.kind} authenticator believes the ${config.authenticator.trustedHeaders[0]} header only from the front proxy, ` +
         'and none is configured: set frontProxy.socket (nginx on this machine) or frontProxy.secret (nginx elsewhere)',
-    ]);
+    ], file);
   }
   return deepFreezePlainData(config);
 }
 
-export function configError(lines: readonly string[]): GatehouseError {
-  return gatehouseError('GATEHOUSE_ERR_CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`, {
+/** The message lists one problem per line under a heading naming the file; `details.problems` has them as data. */
+export function configError(lines: readonly string[], file?: string): GatehouseError {
+  const heading = file === undefined ? 'invalid configuration:' : `invalid configuration in ${file}:`;
+  return gatehouseError('GATEHOUSE_ERR_CONFIG_INVALID', `${heading}\n  ${lines.join('\n  ')}`, {
     details: { problems: lines },
   });
 }

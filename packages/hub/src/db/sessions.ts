@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './database.ts';
+import { writeIfFree } from './write-gate.ts';
 
 /** A login session as stored server-side. The cookie holds only the random id; the table only its hash. */
 export interface SessionRecord {
@@ -72,14 +73,12 @@ export class SessionStore {
     if (raw === undefined) return undefined;
     const now = this.#now();
     if (now - raw.last_seen_at > this.#lifetimes.idleTimeoutMs || now - raw.created_at > this.#lifetimes.maxAgeMs) {
-      this.#delete.run(idHash);
+      writeIfFree(this.#db, () => this.#delete.run(idHash)); // expired either way; housekeeping deletes it otherwise
       return undefined;
     }
     let lastSeenAt = raw.last_seen_at;
-    if (now - lastSeenAt > TOUCH_INTERVAL_MS) {
-      this.#touch.run(now, idHash);
-      lastSeenAt = now;
-    }
+    // A refresh the database refuses (locked by another process) is tried again on the next request.
+    if (now - lastSeenAt > TOUCH_INTERVAL_MS && writeIfFree(this.#db, () => this.#touch.run(now, idHash))) lastSeenAt = now;
     return { username: raw.username, createdAt: raw.created_at, lastSeenAt, data: JSON.parse(raw.data) as Record<string, unknown> };
   }
 

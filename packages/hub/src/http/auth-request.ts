@@ -3,18 +3,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import { normaliseUsername } from '@gatehouse/authenticators';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
+import { actsAsOwner } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { sessionIdHash, type SessionRecord, type SessionStore } from '../db/sessions.ts';
 import { proxyPrincipal } from '../proxy/access.ts';
+import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
 import { safeNextPath } from './redirect.ts';
 import type { SessionCookieListener } from './session.ts';
 
 /**
  * nginx `auth_request` against the hub's sessions: `GET /hub/auth` answers 200 with
- * X-Auth-Request-User and Remote-User for a signed-in browser or a valid API token, 401 with a
- * Location to the hub's login (returning to X-Original-URI, a path on this host) otherwise, and 403
- * when `?user=a,b` or `?admin=1` rule the person out. nginx treats 2xx as allow and 401/403 as deny.
+ * X-Auth-Request-User and Remote-User for a signed-in browser or an API token that could start a
+ * browser session as its owner (it holds all of the owner's scopes), 401 with a Location to the hub's
+ * login (returning to X-Original-URI, a path on this host) without either, and 403 for a narrower
+ * token or when `?user=a,b` or `?admin=1` rule the person out. nginx treats 2xx as allow, 401/403 as deny.
  *
  * The hub's own cookies stay scoped to /hub/ and /user/. Apps at other paths get an opt-in cookie,
  * `gatehouse-auth`, at each of config `authRequest.cookiePaths`: its own random value (never the
@@ -122,8 +125,10 @@ export class AuthRequestHandler {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse): void {
-    const principal = proxyPrincipal(this.#principals, req, AUTH_COOKIE);
+    const principal = proxyPrincipal(this.#principals, req, readAuthCookie);
     if (principal === undefined) return answer(res, 401, { location: loginLocation(req) });
+    // A narrower token (made by an admin for its owner, or cut down by the owner) proves no login.
+    if (!actsAsOwner(principal)) return answer(res, 403, {});
     const url = req.url ?? '';
     const queryAt = url.indexOf('?');
     if (queryAt !== -1) {
@@ -133,4 +138,9 @@ export class AuthRequestHandler {
     const name = headerSafe(principal.user.name);
     answer(res, 200, { 'x-auth-request-user': name, 'remote-user': name });
   }
+}
+
+/** The auth_request cookie, sent once (a second copy was set by someone else: no identity). */
+function readAuthCookie(cookieHeader: string | undefined): string | undefined {
+  return singleCookieValue(cookieHeader, AUTH_COOKIE) ?? undefined;
 }

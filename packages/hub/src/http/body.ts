@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { gatehouseError } from '../errors.ts';
+import { gatehouseError, isGatehouseError } from '../errors.ts';
 
 const DEFAULT_LIMIT = 64 * 1024;
 
@@ -8,10 +8,16 @@ async function readRaw(ctx: Context, limit: number): Promise<string> {
   if (declared > limit) throw gatehouseError('GATEHOUSE_ERR_PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw gatehouseError('GATEHOUSE_ERR_PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw gatehouseError('GATEHOUSE_ERR_PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (isGatehouseError(error)) throw error;
+    // The request stream only fails when the client does: it hung up mid-body or garbled the framing.
+    throw gatehouseError('GATEHOUSE_ERR_CLIENT_ABORTED', `request body broken off after ${size} bytes: ${(error as Error).message}`);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

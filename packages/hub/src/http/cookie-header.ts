@@ -33,14 +33,19 @@ function eachPair(header: string, visit: (pair: CookiePair) => boolean): void {
   }
 }
 
-/** The value of the first cookie called exactly `name`, or undefined. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
+/**
+ * The value of the cookie called exactly `name` when it is sent once; undefined when it is absent;
+ * `null` when it is sent more than once. Two copies of one of the hub's cookies mean one was set by
+ * someone else (a page on another port can set cookies for this host, with a narrower path, which the
+ * browser sends first): such a request gets no identity from it.
+ */
+export function singleCookieValue(header: string | undefined, name: string): string | undefined | null {
   if (header === undefined || !header.includes(name)) return undefined;
-  let found: string | undefined;
+  let found: string | undefined | null;
   eachPair(header, (pair) => {
     if (pair.name !== name) return false;
-    found = pair.value;
-    return true;
+    found = found === undefined ? pair.value : null;
+    return found === null;
   });
   return found;
 }

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { databaseBusyError, isDatabaseBusy } from '../db/write-gate.ts';
 import { toGatehouseError, type GatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { renderErrorPage } from '../pages/error-page.ts';
@@ -16,13 +17,22 @@ export function errorHandler(logger: Logger) {
     try {
       await next();
     } catch (thrown) {
-      const error = toGatehouseError(thrown);
-      if (error.status >= 500) {
-        logger.error({ err: thrown, code: error.code, method: ctx.method, path: ctx.path }, 'request failed');
-      }
+      const error = isDatabaseBusy(thrown) ? databaseBusyError(thrown) : toGatehouseError(thrown);
+      logFailure(logger, ctx, error, thrown);
       sendError(ctx, error);
     }
   };
+}
+
+/**
+ * A client that hung up and a database held by another process are facts of life, not hub faults:
+ * one line without a stack. Any other 5xx is a fault, logged at error level with its cause.
+ */
+function logFailure(logger: Logger, ctx: Context, error: GatehouseError, thrown: unknown): void {
+  const request = { code: error.code, method: ctx.method, path: ctx.path };
+  if (error.code === 'GATEHOUSE_ERR_CLIENT_ABORTED') logger.info({ ...request, reason: error.message }, 'client aborted the request');
+  else if (error.code === 'GATEHOUSE_ERR_DATABASE_BUSY') logger.warn({ ...request, reason: error.message }, 'database busy; answered 503');
+  else if (error.status >= 500) logger.error({ err: thrown, ...request }, 'request failed');
 }
 
 export function sendError(ctx: Context, error: GatehouseError): void {

@@ -2,15 +2,19 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import createSession from 'koa-session';
 import { newSessionId, type SessionStore } from '../db/sessions.ts';
+import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
+import { BIND_COOKIE, type SessionBinding } from './session-binding.ts';
 
 /** The hub's session cookie, scoped to /hub/ (pages and API). */
 export const SESSION_COOKIE = 'gatehouse-session';
 /**
  * The same session id, scoped to /user/ so the proxy can authenticate requests to user servers.
- * The proxy strips it before forwarding: a user server never sees either cookie.
+ * The proxy strips both before forwarding: a user server never sees either cookie. The two are tied
+ * together by the binding tag (session-binding.ts), the only one of the hub's cookies at Path=/.
  */
 export const PROXY_SESSION_COOKIE = 'gatehouse-user-session';
+const SESSION_COOKIE_PATH = '/hub/';
 
 export interface SessionData {
   username: string;
@@ -20,12 +24,12 @@ export interface SessionData {
  * koa-session over our SQLite SessionStore: the cookie carries only a 256-bit random id, the
  * database only its hash. Expiry (idle and absolute) is enforced by the store on every lookup.
  */
-export function sessionMiddleware(app: Koa, store: SessionStore, listener?: SessionCookieListener): Koa.Middleware {
+export function sessionMiddleware(app: Koa, store: SessionStore, binding: SessionBinding, listener?: SessionCookieListener): Koa.Middleware {
   const maxAgeMs = store.lifetimes.maxAgeMs;
   const inner = createSession(
     {
       key: SESSION_COOKIE,
-      path: '/hub/',
+      path: SESSION_COOKIE_PATH,
       signed: false,
       httpOnly: true,
       sameSite: 'lax',
@@ -46,8 +50,8 @@ export function sessionMiddleware(app: Koa, store: SessionStore, listener?: Sess
         },
       },
       externalKey: {
-        get: (ctx: Context) => ctx.cookies.get(SESSION_COOKIE) ?? '',
-        set: (ctx: Context, id: string) => setSessionCookies(ctx, id, maxAgeMs),
+        get: (ctx: Context) => boundSessionId(ctx.get('cookie') || undefined, binding) ?? '',
+        set: (ctx: Context, id: string) => setSessionCookies(ctx, id, maxAgeMs, binding),
       },
     } as unknown as Parameters<typeof createSession>[0],
     app,
@@ -71,12 +75,34 @@ function listenerOf(ctx: Context): SessionCookieListener | undefined {
   return ctx.state[LISTENER_KEY] as SessionCookieListener | undefined;
 }
 
-function setSessionCookies(ctx: Context, id: string, maxAgeMs: number): void {
+function setSessionCookies(ctx: Context, id: string, maxAgeMs: number, binding: SessionBinding): void {
   // A login in this request: what it renders afterwards binds to the new id, not the cookie it came with.
   ctx.state['sessionId'] = id;
-  ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: '/hub/', maxAge: maxAgeMs }));
+  ctx.cookies.set(SESSION_COOKIE, id, cookieOptions(ctx, { path: SESSION_COOKIE_PATH, maxAge: maxAgeMs }));
+  ctx.cookies.set(BIND_COOKIE, binding.tag(id), cookieOptions(ctx, { path: '/', maxAge: maxAgeMs }));
   ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
   listenerOf(ctx)?.issued(ctx, id, maxAgeMs);
+}
+
+/**
+ * The hub session id from a Cookie header: sent once, with the binding tag (Path=/) sent once and
+ * matching it. Anything else — a copy tossed by a page on another port, a replaced tag — is no
+ * session at all rather than a guess.
+ */
+export function boundSessionId(cookieHeader: string | undefined, binding: SessionBinding): string | undefined {
+  const id = singleCookieValue(cookieHeader, SESSION_COOKIE);
+  const tag = singleCookieValue(cookieHeader, BIND_COOKIE);
+  if (id === undefined || id === null || tag === undefined || tag === null) return undefined;
+  return binding.matches(id, tag) ? id : undefined;
+}
+
+/**
+ * A signed-in browser without a usable proxy cookie (expired, or cleared after a conflict) gets it
+ * again from the login page, instead of looping between /user/ and /hub/login.
+ */
+export function reissueProxyCookie(ctx: Context, maxAgeMs: number): void {
+  const id = sessionIdOf(ctx);
+  if (id !== undefined) ctx.cookies.set(PROXY_SESSION_COOKIE, id, cookieOptions(ctx, { path: '/user/', maxAge: maxAgeMs }));
 }
 
 /** Starts a fresh session for `username` (a new id: a planted cookie cannot fix the session). */
@@ -89,7 +115,8 @@ export async function beginSession(ctx: Context, username: string): Promise<void
 /** Ends the session server-side and clears both cookies. */
 export function endSession(ctx: Context): void {
   ctx.session = null;
-  for (const [name, path] of [[SESSION_COOKIE, '/hub/'], [PROXY_SESSION_COOKIE, '/user/']] as const) {
+  const cleared = [[SESSION_COOKIE, SESSION_COOKIE_PATH], [PROXY_SESSION_COOKIE, '/user/'], [BIND_COOKIE, '/']] as const;
+  for (const [name, path] of cleared) {
     ctx.cookies.set(name, '', cookieOptions(ctx, { path, expires: new Date(0) }));
   }
   listenerOf(ctx)?.cleared(ctx);

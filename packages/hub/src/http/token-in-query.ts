@@ -61,12 +61,23 @@ function otherSignedInUser(ctx: Context, services: HubServices, target: UserRow)
  * A browser signed in as someone else is asked first (a page with an XSRF-protected button that posts
  * the token to /hub/login); showing that page uses nothing up.
  */
+/**
+ * A used or expired link (a reused `--open` page, an old bookmark): the dead token leaves the address
+ * bar, and the login page says why it is asking.
+ */
+function dropDeadToken(ctx: Context): void {
+  const clean = new URL(withoutTokenParam(ctx.originalUrl), 'http://gatehouse.invalid');
+  if (clean.pathname === '/hub/login') clean.searchParams.set('link', 'expired');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.redirect(safeNextPath(`${clean.pathname}${clean.search}`));
+}
+
 export function tokenInQuery(services: HubServices) {
   return async function tokenInQueryMiddleware(ctx: Context, next: Next): Promise<void> {
     const token = ctx.query['token'];
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || typeof token !== 'string' || ctx.path.startsWith('/hub/api/')) return next();
     const login = tokenLogin(ctx, services, token);
-    if (login === undefined) return next();
+    if (login === undefined) return dropDeadToken(ctx);
     const target = safeNextPath(withoutTokenParam(ctx.originalUrl));
     ctx.set('Cache-Control', 'no-store');
     const current = otherSignedInUser(ctx, services, login.user);

@@ -3,7 +3,17 @@ import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
 import { html, layout, type SafeHtml } from './html.ts';
-import { serverControls } from './server-pages.ts';
+import { serverControls, stateLabel } from './server-pages.ts';
+import { timeTag } from './time-tag.ts';
+
+/** What an action left for the next view of the page (post/redirect/get). */
+export interface AdminFlash {
+  readonly error?: string;
+  /** A refused add: what was typed, and why, shown beside the field. */
+  readonly addUser?: { readonly username: string; readonly admin: boolean; readonly error: string };
+  /** A one-time setup link just made: shown once. */
+  readonly setupLink?: { readonly user: string; readonly url: string };
+}
 
 export interface AdminUserRow {
   readonly user: UserRow;
@@ -29,9 +39,13 @@ export interface AdminPageModel {
   /** How the spawner keeps servers apart (undefined: a spawner that does not say). */
   readonly isolation?: ServerIsolation | undefined;
   readonly notice?: string | undefined;
-  readonly error?: string | undefined;
-  /** A one-time setup link just made: shown once. */
-  readonly setupLink?: { readonly user: string; readonly url: string } | undefined;
+  readonly flash: AdminFlash;
+  /** The hub's clock, for "3 min ago". */
+  readonly now: number;
+}
+
+function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
 }
 
 function hidden(xsrfToken: string): SafeHtml {
@@ -54,13 +68,17 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
       ? html`<form method="post" action="/hub/admin/users/${enc}/password">${hidden(model.xsrfToken)}
           <label for="reset-${enc}">New password for ${name}</label>
           <input id="reset-${enc}" name="password" type="password" autocomplete="new-password" required>
-          <button type="submit" class="secondary">Reset password</button></form>`
+          <button type="submit" class="secondary">Reset password</button></form>
+        <form method="post" action="/hub/admin/users/${enc}/setup-link" class="inline">${hidden(model.xsrfToken)}
+          <button type="submit" class="secondary">New setup link</button></form>
+        <form method="post" action="/hub/admin/users/${enc}/unlock" class="inline">${hidden(model.xsrfToken)}
+          <button type="submit" class="secondary">Lift login lock</button></form>`
       : ''}
     ${row.secondFactor
       ? html`<form method="post" action="/hub/admin/users/${enc}/totp-reset" class="inline">${hidden(model.xsrfToken)}
           <button type="submit" class="secondary">Reset second factor</button></form>`
       : ''}
-    ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline">${hidden(model.xsrfToken)}
+    ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline" data-confirm="Delete ${name}, their account, sessions and tokens? This cannot be undone.">${hidden(model.xsrfToken)}
         <button type="submit" class="danger">Delete ${name}</button></form>`}
   </details>`;
 }
@@ -86,32 +104,35 @@ export function renderAdminPage(model: AdminPageModel): string {
   const rows = model.rows.map(
     (row) => html`<tr>
       <td><strong>${row.user.name}</strong></td>
-      <td>${row.user.admin ? 'admin' : ''}</td>
+      <td>${row.user.admin ? 'admin' : 'user'}</td>
       <td>${row.account ? row.account.status : '—'}</td>
-      <td><span class="status ${row.serverState}">${row.serverState}</span></td>
-      <td>${row.user.lastActivity ?? 'never'}</td>
+      <td><span class="status ${row.serverState}">${stateLabel(row.serverState)}</span></td>
+      <td>${timeTag(row.user.lastActivity, model.now, 'never')}</td>
       <td>${userActions(model, row)}</td>
     </tr>`,
   );
   const signups = model.pendingSignups.map(
-    (account) => html`<li><strong>${account.username}</strong> (signed up ${account.createdAt.toISOString()})
+    (account) => html`<li><strong>${account.username}</strong> (signed up ${timeTag(account.createdAt, model.now, '')})
       <form method="post" action="/hub/admin/users/${encodeURIComponent(account.username)}/approve" class="inline">${hidden(model.xsrfToken)}
         <button type="submit">Approve ${account.username}</button></form>
       <form method="post" action="/hub/admin/users/${encodeURIComponent(account.username)}/delete" class="inline">${hidden(model.xsrfToken)}
         <button type="submit" class="danger">Reject</button></form></li>`,
   );
+  const { flash } = model;
+  const addError = flash.addUser?.error;
   return layout(
-    { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken },
+    { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['confirm.js'] },
     html`<section class="card">
       <h1>Administration</h1>
-      <p id="counts"><strong>${model.counts.users}</strong> users · <strong>${model.counts.running}</strong> ${model.counts.running === 1 ? 'server' : 'servers'} running ·
+      <p id="counts"><strong>${model.counts.users}</strong> ${plural(model.counts.users, 'user', 'users')} · <strong>${model.counts.running}</strong> ${plural(model.counts.running, 'server', 'servers')} running ·
         <strong>${model.counts.pending}</strong> starting</p>
       ${isolationNotice(model.isolation)}
       ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ''}
-      ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
-      ${model.setupLink
-        ? html`<div class="notice" role="status"><p>Added ${model.setupLink.user}. Send them this one-time link to choose their password
-            (valid 24 hours, shown once):</p><pre id="setup-link">${model.setupLink.url}</pre></div>`
+      ${flash.error ? html`<p class="error" role="alert">${flash.error}</p>` : ''}
+      ${flash.setupLink
+        ? html`<div class="notice" role="status"><p>Send ${flash.setupLink.user} this one-time link to choose their password
+            (valid 24 hours, shown once):</p><div class="copy-row"><pre id="setup-link">${flash.setupLink.url}</pre>
+            <button type="button" class="secondary" data-copy="setup-link">Copy</button></div></div>`
         : ''}
     </section>
     ${model.pendingSignups.length > 0 ? html`<section class="card"><h2>Sign-ups waiting for approval</h2><ul>${signups}</ul></section>` : ''}
@@ -119,8 +140,10 @@ export function renderAdminPage(model: AdminPageModel): string {
       <h2>Add a user</h2>
       <form method="post" action="/hub/admin/users">${hidden(model.xsrfToken)}
         <label for="new-name">Username</label>
-        <input id="new-name" name="username" type="text" required autocapitalize="none" spellcheck="false">
-        <label><input type="checkbox" name="admin" value="1"> Administrator</label>
+        <input id="new-name" name="username" type="text" required autocapitalize="none" spellcheck="false" value="${flash.addUser?.username ?? ''}"
+          ${addError ? html`aria-invalid="true" aria-describedby="new-name-error" autofocus` : ''}>
+        ${addError ? html`<p class="field-error" id="new-name-error" role="alert">${addError}</p>` : ''}
+        <label><input type="checkbox" name="admin" value="1" ${flash.addUser?.admin ? 'checked' : ''}> Administrator</label>
         ${model.usesPasswords
           ? html`<label for="new-password">Initial password (leave empty to make a one-time setup link)</label>
               <input id="new-password" name="password" type="password" autocomplete="new-password">`
@@ -136,8 +159,8 @@ export function renderAdminPage(model: AdminPageModel): string {
         <button type="submit" class="secondary">Search</button>
       </form>
       ${pager(model)}
-      <table><thead><tr><th>Name</th><th>Role</th><th>Account</th><th>Server</th><th>Last activity</th><th>Actions</th></tr></thead>
-        <tbody>${rows}</tbody></table>
+      <div class="table-scroll"><table><thead><tr><th>Name</th><th>Role</th><th>Account</th><th>Server</th><th>Last activity</th><th>Actions</th></tr></thead>
+        <tbody>${rows}</tbody></table></div>
     </section>`,
   );
 }

@@ -5,7 +5,8 @@ import { gatehouseError, isGatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { requireAdmin } from '../http/identity.ts';
 import type { HubServices } from '../services.ts';
-import { renderAdminPage } from './admin-page.ts';
+import { throttleKeys } from '@gatehouse/authenticators';
+import { renderAdminPage, type AdminFlash } from './admin-page.ts';
 import { html, layout } from './html.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { mintSetupLink } from './setup-routes.ts';
@@ -23,6 +24,7 @@ const NOTICES: Record<string, (name: string) => string> = {
   approved: (name) => `Approved ${name}.`,
   totp: (name) => `Reset ${name}'s second factor.`,
   started: (name) => `Starting ${name}'s server.`,
+  unlocked: (name) => `Lifted the login lock on ${name}: they may try their password again.`,
   stopped: (name) => `Stopped ${name}'s server.`,
 };
 
@@ -44,8 +46,25 @@ function tailOf(file: string): string {
   }
 }
 
+const FLASH_KEY = 'adminFlash';
+
+/** Post/redirect/get: what an action has to say rides, sealed, in the session to the next GET /hub/admin. */
+function setFlash(ctx: Context, services: HubServices, flash: AdminFlash): void {
+  const session = ctx.session as unknown as Record<string, unknown> | null;
+  if (session !== null) session[FLASH_KEY] = services.box.seal(JSON.stringify(flash));
+}
+
+function takeFlash(ctx: Context, services: HubServices): AdminFlash {
+  const session = ctx.session as unknown as Record<string, unknown> | null;
+  const sealed = session?.[FLASH_KEY];
+  if (session === null || typeof sealed !== 'string') return {};
+  delete session[FLASH_KEY];
+  const opened = services.box.open(sealed);
+  return opened === undefined ? {} : (JSON.parse(opened) as AdminFlash);
+}
+
 export function adminPageRoutes(router: Router, services: HubServices): void {
-  const render = (ctx: Context, extra: { error?: string; setupLink?: { user: string; url: string } } = {}) => {
+  const render = (ctx: Context, flash: AdminFlash) => {
     const viewer = requireAdmin(ctx).user;
     const query = typeof ctx.query['q'] === 'string' ? ctx.query['q'].trim().toLowerCase() : '';
     const offset = Math.max(0, Number.parseInt(String(ctx.query['offset'] ?? '0'), 10) || 0);
@@ -73,11 +92,15 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       adminAccess: services.config.adminAccess,
       isolation: services.config.spawner.isolation,
       notice: done?.(who),
-      ...extra,
+      flash,
+      now: services.now(),
     });
   };
 
-  /** Runs an admin action from a form; a refusal re-renders the page with its message. */
+  /**
+   * Runs an admin action from a form, then redirects to the admin page (post/redirect/get): a notice
+   * by name, a new setup link or a refusal through the session. A refused add keeps what was typed.
+   */
   const action = (path: string, work: (ctx: Context, form: Record<string, string>, actor: string) => Promise<string | { setupLink: string; user: string }>) => {
     router.post(path, async (ctx) => {
       const actor = requireAdmin(ctx).user.name;
@@ -89,17 +112,19 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
           ctx.redirect(`/hub/admin?done=${outcome}&user=${encodeURIComponent(ctx.params['name'] ?? form['username'] ?? '')}`);
           return;
         }
-        render(ctx, { setupLink: { user: outcome.user, url: outcome.setupLink } });
+        setFlash(ctx, services, { setupLink: { user: outcome.user, url: outcome.setupLink } });
       } catch (error) {
         if (!isGatehouseError(error) || error.status >= 500) throw error;
-        ctx.status = error.status;
-        render(ctx, { error: error.message });
+        const adding = ctx.params['name'] === undefined;
+        setFlash(ctx, services, adding ? { addUser: { username: form['username'] ?? '', admin: form['admin'] === '1', error: error.message } } : { error: error.message });
       }
+      ctx.status = 303;
+      ctx.redirect('/hub/admin');
     });
   };
 
   router.get('/hub/admin', (ctx) => {
-    if (pagePrincipal(ctx) !== undefined) render(ctx);
+    if (pagePrincipal(ctx) !== undefined) render(ctx, takeFlash(ctx, services));
   });
 
   action('/hub/admin/users', async (ctx, form, actor) => {
@@ -129,6 +154,18 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
   action('/hub/admin/users/:name/approve', async (ctx, _form, actor) => {
     await services.userAdmin.approve(ctx.params['name'] as string, actor);
     return 'approved';
+  });
+  action('/hub/admin/users/:name/setup-link', async (ctx) => {
+    const user = services.userAdmin.require(ctx.params['name'] as string);
+    services.userAdmin.passwordAccounts();
+    if (services.accounts.get(user.name) === undefined) throw gatehouseError('GATEHOUSE_ERR_USER_NOT_FOUND', `${user.name} has no local account`);
+    return { setupLink: mintSetupLink(ctx, services, user), user: user.name };
+  });
+  action('/hub/admin/users/:name/unlock', async (ctx, _form, actor) => {
+    const name = services.userAdmin.require(ctx.params['name'] as string).name;
+    services.throttle.clear(throttleKeys(name).account);
+    services.logger.info({ username: name, actor }, 'login lock lifted');
+    return 'unlocked';
   });
   action('/hub/admin/users/:name/delete', async (ctx, _form, actor) => {
     const name = ctx.params['name'] as string;

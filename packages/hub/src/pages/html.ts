@@ -68,6 +68,7 @@ export function layout(options: LayoutOptions, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Gatehouse</title>
 <link rel="stylesheet" href="/hub/static/style.css">
+<link rel="icon" href="/hub/static/favicon.svg" type="image/svg+xml">
 ${(options.scripts ?? []).map((name) => html`<script src="/hub/static/${name}" defer></script>`)}
 </head>
 <body>

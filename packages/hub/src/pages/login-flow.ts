@@ -44,7 +44,9 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
     services.logger.warn({ ...logFields, reason: outcome.reason, username: outcome.attemptedUsername ?? form['username'] }, 'login refused');
     return outcome;
   }
+  const wasAdmin = services.users.get(outcome.username)?.admin;
   const user = services.users.recordLogin(outcome.username, outcome.admin);
+  if (wasAdmin === false && user.admin) services.userAdmin.promoted(user.name, 'login');
   if (outcome.authState !== undefined) services.users.setSealedAuthState(user.id, services.box.seal(JSON.stringify(outcome.authState)));
   const redirectTo = await beginSignIn(ctx, services, user, next);
   services.logger.info({ ...logFields, username: outcome.username }, redirectTo === next ? 'login' : 'first factor accepted; second factor pending');

@@ -25,6 +25,7 @@ export function renderLoginPage(model: LoginPageModel): string {
     { title: 'Sign in' },
     html`<section class="card narrow">
       <h1>Sign in</h1>
+      ${model.authenticator.loginHint ? html`<p class="muted" id="login-hint">${model.authenticator.loginHint}</p>` : ''}
       ${notice}${error}
       <form method="post" action="/hub/login?next=${encodeURIComponent(model.next)}" autocomplete="on">
         <input type="hidden" name="_xsrf" value="${model.xsrfToken}">

@@ -14,12 +14,13 @@ import { accountPageRoutes } from './setup-routes.ts';
 import { dataRoute } from '../api/data-route.ts';
 import { metricsRoute } from '../http/metrics-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
-import { endSession } from '../http/session.ts';
+import { endSession, reissueProxyCookie } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 import { renderHomePage } from './home-page.ts';
 import { loginWithToken } from '../http/token-in-query.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
+import { renderLogoutPage } from './logout-page.ts';
 import { totpAccountRoutes } from './totp-account-routes.ts';
 import { totpLoginRoutes } from './totp-login-routes.ts';
 
@@ -48,6 +49,13 @@ export function pageRoutes(services: HubServices): Router {
     ctx.body = staticFiles.get('logo.svg');
   });
 
+  // Browsers ask for /favicon.ico on pages that name no icon (a server's own pages, say): no 404 for that.
+  router.get('/favicon.ico', (ctx) => {
+    ctx.type = STATIC_TYPES['.svg'] as string;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = staticFiles.get('favicon.svg');
+  });
+
   router.get('/hub/static/:name', (ctx) => {
     const name = ctx.params['name'] ?? '';
     const body = staticFiles.get(name);
@@ -59,7 +67,10 @@ export function pageRoutes(services: HubServices): Router {
 
   router.get('/hub/login', async (ctx) => {
     const next = safeNextPath(ctx.query['next']);
-    if (principalOf(ctx) !== undefined) return ctx.redirect(next);
+    if (principalOf(ctx) !== undefined) {
+      reissueProxyCookie(ctx, services.sessions.lifetimes.maxAgeMs);
+      return ctx.redirect(next);
+    }
     if (authenticator.loginStyle === 'automatic') {
       const outcome = await attemptLogin(ctx, services, {}, next);
       if (outcome.ok) return ctx.redirect(outcome.redirectTo);
@@ -70,7 +81,8 @@ export function pageRoutes(services: HubServices): Router {
       return;
     }
     ctx.type = 'html';
-    ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services) });
+    const notice = ctx.query['link'] === 'expired' ? 'That sign-in link was used already or has expired. Sign in below.' : undefined;
+    ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), notice });
   });
 
   router.post('/hub/login', async (ctx) => {
@@ -108,8 +120,15 @@ export function pageRoutes(services: HubServices): Router {
     endSession(ctx);
     ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
   };
-  // GET is what JupyterHub and jupyterhub-singleuser use; POST is what our pages send (with XSRF).
-  router.get('/hub/logout', logout);
+  // JupyterHub and jupyterhub-singleuser link to GET: it asks, and the button POSTs with XSRF (a bare
+  // GET that signed out would let another page sign the browser out, then into another account).
+  router.get('/hub/logout', (ctx) => {
+    const principal = principalOf(ctx);
+    if (principal?.via !== 'session') return ctx.redirect(authenticator.logoutRedirectUrl ?? '/hub/login');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+    ctx.body = renderLogoutPage({ user: principal.user, xsrfToken: xsrfTokenFor(ctx, services) });
+  });
   router.post('/hub/logout', async (ctx) => {
     const form = await readForm(ctx);
     services.xsrf.verify(ctx, form['_xsrf']);
@@ -126,6 +145,8 @@ export function pageRoutes(services: HubServices): Router {
       serverState: services.servers.state(principal.user.name),
       serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
       hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
+      lastProblem: services.servers.lastProblem(principal.user.name),
+      now: services.now(),
     });
   });
 

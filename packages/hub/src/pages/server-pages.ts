@@ -1,6 +1,13 @@
 import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
-import { html, layout, type SafeHtml } from './html.ts';
+import type { ServerProblem } from '../servers/problems.ts';
+import { html, layout, raw, type SafeHtml } from './html.ts';
+import { timeTag } from './time-tag.ts';
+
+/** The word a person sees for a state: 'pending' is "starting" everywhere on the pages. */
+export function stateLabel(state: ServerState): string {
+  return state === 'pending' ? 'starting' : state;
+}
 
 /** Start/stop controls; `canOpen` false hides the link to the server (an admin without adminAccess). */
 export function serverControls(owner: string, state: ServerState, xsrfToken: string, canOpen = true): SafeHtml {
@@ -15,30 +22,66 @@ export function serverControls(owner: string, state: ServerState, xsrfToken: str
     case 'stopping':
       return html`<p class="muted">The server is stopping.</p>`;
     case 'stopped':
-      return html`<form method="post" action="/hub/spawn/${enc}">
-          <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit">Start server</button></form>`;
+      return startForm(owner, xsrfToken, 'Start server', false);
   }
+}
+
+function startForm(owner: string, xsrfToken: string, label: string, inline: boolean): SafeHtml {
+  return html`<form method="post" action="/hub/spawn/${encodeURIComponent(owner)}"${inline ? raw(' class="inline"') : ''}>
+      <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit">${label}</button></form>`;
+}
+
+/** The reason's first line as a sentence, the server's output (the lines after it) as a block. */
+export function problemText(problem: ServerProblem, nowMs: number): SafeHtml {
+  const [summary, ...output] = problem.reason.replace(/^Spawn failed: /, '').split('\n');
+  const what = problem.kind === 'exited' ? 'Your server stopped unexpectedly' : 'Your server failed to start';
+  return html`<p><strong>${what}</strong> ${timeTag(problem.at, nowMs, '')}.</p>
+    <p class="failure-reason">${summary}</p>
+    ${output.length > 0 ? html`<pre class="failure-output">${output.join('\n')}</pre>` : ''}`;
 }
 
 export interface SpawnPendingModel {
   readonly viewer: UserRow;
   readonly owner: string;
   readonly xsrfToken: string;
+  /** Set when the latest start failed: the page shows the failure instead of following progress. */
+  readonly failure?: ServerProblem | undefined;
+  readonly now: number;
 }
 
-/** Live progress while a server starts; spawn-pending.js follows the server-sent events. */
+/**
+ * Live progress while a server starts; spawn-pending.js follows the server-sent events. When the start
+ * fails, the page turns into the failure state (title, red bar, the reason once, Retry and Back) — in
+ * the browser as it happens, or rendered so when the page is opened afterwards.
+ */
 export function renderSpawnPendingPage(model: SpawnPendingModel): string {
   const enc = encodeURIComponent(model.owner);
+  const failedTitle = `${model.owner}'s server failed to start`;
+  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(model.owner, model.xsrfToken, 'Retry', true)}
+      <a class="button secondary" href="/hub/home">Back to home</a></p>`;
+  if (model.failure !== undefined) {
+    return layout(
+      { title: 'Start failed', user: model.viewer, xsrfToken: model.xsrfToken },
+      html`<section class="card failure" id="spawn-failed">
+        <h1>${failedTitle}</h1>
+        <progress class="failed" max="100" value="100" aria-label="Start progress">failed</progress>
+        <div role="alert">${problemText(model.failure, model.now)}</div>
+        ${failureActions}
+      </section>`,
+    );
+  }
   return layout(
     { title: 'Starting server', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['spawn-pending.js'] },
-    html`<section class="card" id="spawn-pending" data-progress-url="/hub/api/users/${enc}/server/progress" data-home="/hub/home">
+    html`<section class="card" id="spawn-pending" data-progress-url="/hub/api/users/${enc}/server/progress" data-home="/hub/home"
+        data-failed-title="${failedTitle}" data-details="${model.viewer.admin ? 'all' : 'plain'}">
       <h1>Starting ${model.owner}'s server</h1>
       <progress id="progress-bar" max="100" value="0" aria-label="Start progress">0%</progress>
       <p id="progress-message" role="status" aria-live="polite">Waiting for the server…</p>
       <ul id="progress-log" class="muted"></ul>
-      <p id="progress-failed" class="error" role="alert" hidden></p>
-      <form method="post" action="/hub/stop/${enc}" class="inline">
+      <div id="progress-failed" role="alert" hidden><p class="failure-reason" id="failure-reason"></p><pre class="failure-output" id="failure-output" hidden></pre></div>
+      <form method="post" action="/hub/stop/${enc}" class="inline" id="cancel-start">
         <input type="hidden" name="_xsrf" value="${model.xsrfToken}"><button type="submit" class="secondary">Cancel</button></form>
+      ${failureActions}
     </section>`,
   );
 }

@@ -47,10 +47,11 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     const owner = requireServerControl(services, principal, ownerParam(ctx));
     const state = services.servers.state(owner.name);
     if (state === 'running') return ctx.redirect(`/user/${encodeURIComponent(owner.name)}/`);
-    const lastFailed = services.servers.progress(owner.name)?.events.at(-1)?.failed === true;
-    if (state !== 'pending' && !lastFailed) return ctx.redirect('/hub/home');
+    const problem = services.servers.lastProblem(owner.name);
+    const failure = state === 'stopped' && problem?.kind === 'start-failed' ? problem : undefined;
+    if (state !== 'pending' && failure === undefined) return ctx.redirect('/hub/home');
     ctx.type = 'html';
-    ctx.body = renderSpawnPendingPage({ viewer: principal.user, owner: owner.name, xsrfToken: xsrfTokenFor(ctx, services) });
+    ctx.body = renderSpawnPendingPage({ viewer: principal.user, owner: owner.name, xsrfToken: xsrfTokenFor(ctx, services), failure, now: services.now() });
   });
 
   // Where the proxy sends a request for a server that is not running (JupyterHub's /hub/user/…).

@@ -28,7 +28,8 @@ export function mintSetupLink(ctx: Context, services: HubServices, user: UserRow
 function setupGrant(services: HubServices, code: unknown): UserRow {
   const row = typeof code === 'string' ? services.tokens.resolve(code) : undefined;
   const user = row?.kind === 'setup' ? services.users.getById(row.userId) : undefined;
-  if (user === undefined) throw gatehouseError('GATEHOUSE_ERR_TOKEN_INVALID', 'This setup link is not valid: it was used already, or it expired. Ask an administrator for a new one.');
+  if (user === undefined) throw gatehouseError('GATEHOUSE_ERR_TOKEN_INVALID', 'This setup link is not valid: it was used already, or it expired. If you chose your password with it, sign in. ' +
+      'Otherwise an administrator can make a new link (admin page: Manage → New setup link; the first admin: restart the hub, which prints one while no admin can sign in).');
   return user;
 }
 

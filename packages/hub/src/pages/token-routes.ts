@@ -36,6 +36,7 @@ export function tokenPageRoutes(router: Router, services: HubServices): void {
       user: principal.user,
       xsrfToken: xsrfTokenFor(ctx, services),
       tokens: services.tokens.listFor(principal.user.id),
+      now: services.now(),
       ...(created !== undefined && row !== undefined ? { created: { token: created.token, row } } : {}),
     });
   });

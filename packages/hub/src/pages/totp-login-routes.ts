@@ -8,6 +8,7 @@ import { beginSession } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 import { PENDING_LOGIN_MS, type PendingLogin } from '../totp/pending-logins.ts';
 import type { CodeCheck } from '../totp/second-factor.ts';
+import { recordSecondFactor } from '../totp/session-mark.ts';
 import { xsrfTokenFor } from './page-helpers.ts';
 import { renderRecoveryCodesPage, renderTotpLoginPage } from './totp-pages.ts';
 
@@ -60,6 +61,7 @@ export function totpLoginRoutes(router: Router, services: HubServices): void {
   const finish = async (ctx: Context, user: UserRow, via: string) => {
     clearPendingCookie(ctx);
     await beginSession(ctx, user.name);
+    if (via !== 'none') recordSecondFactor(ctx, via);
     services.logger.info({ username: user.name, secondFactor: via, remoteAddress: clientAddress(ctx) }, 'login');
   };
 

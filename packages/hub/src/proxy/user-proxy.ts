@@ -9,7 +9,9 @@ import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import { mayAccessServer, proxyPrincipal, userFromPath } from './access.ts';
+import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
+import type { SessionBinding } from '../http/session-binding.ts';
+import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
@@ -26,6 +28,8 @@ export interface UserProxyDeps {
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
   readonly frontProxy: FrontProxyTrust;
+  /** Ties the proxy cookie to the hub session (see boundProxySessionId). */
+  readonly sessionBinding: SessionBinding;
   readonly counters: ProxyCounters;
   /** Seconds to wait for a user server's response headers, and between its body chunks; 0: no limit. */
   readonly timeouts: { readonly headers: number; readonly idle: number };
@@ -45,6 +49,7 @@ type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
  */
 export class UserProxy {
   readonly #deps: UserProxyDeps;
+  readonly #readSession = (cookieHeader: string | undefined) => boundProxySessionId(cookieHeader, this.#deps.sessionBinding);
   readonly #rules: HeaderRules;
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
@@ -76,7 +81,7 @@ export class UserProxy {
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
     if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
     if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
@@ -103,10 +108,16 @@ export class UserProxy {
       return { kind: 'handled' };
     }
     if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req);
+    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
     if (principal === undefined) {
       counters.unauthenticated.inc();
+      if (proxyCookieConflict(req.headers.cookie, this.#deps.sessionBinding)) {
+        // A redirect to the login page would loop (the hub session is fine): say why, drop the copies we can name.
+        res.setHeader('set-cookie', clearedProxyCookies(url));
+        sendProxyError(req, res, 'GATEHOUSE_ERR_COOKIE_CONFLICT', CONFLICT_MESSAGE);
+        return { kind: 'handled' };
+      }
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
       else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
       return { kind: 'handled' };
@@ -199,6 +210,21 @@ export class UserProxy {
       }),
     );
   }
+}
+
+const CONFLICT_MESSAGE =
+  'Your browser sent a second session cookie that this hub did not set (a page on another port of this host can set one). ' +
+  'It was not used. Go back to the hub home page; if this persists, sign out and sign in again.';
+
+/** Set-Cookie lines expiring the proxy cookie at /user/ and at every prefix of `url`'s path below it. */
+function clearedProxyCookies(url: string): string[] {
+  const pathname = url.split('?')[0] ?? '';
+  const paths = new Set(['/user/']);
+  for (let at = pathname.indexOf('/', 6); at !== -1 && paths.size < 16; at = pathname.indexOf('/', at + 1)) {
+    paths.add(pathname.slice(0, at + 1));
+    paths.add(pathname.slice(0, at));
+  }
+  return [...paths].map((path) => `${PROXY_SESSION_COOKIE}=; Path=${path}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax`);
 }
 
 function refuse(counter: ProxyCounter, socket: Duplex, status: number): void {

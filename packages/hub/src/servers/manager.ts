@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { boundLogFile, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { boundLogFile, lastLines, readLogSince, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -9,6 +9,7 @@ import type { SecretBox } from '../secret-box.ts';
 import type { OAuthStore } from '../oauth/oauth-store.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { oauthCallbackPath, oauthClientId, serverEnvironment, servicePrefix } from './environment.ts';
+import { ServerProblems, type ServerProblem } from './problems.ts';
 import { ProgressLog } from './progress.ts';
 import { Responsiveness } from './responsiveness.ts';
 import type { ServerRepository } from './server-repository.ts';
@@ -39,6 +40,8 @@ export interface ServerManagerDeps {
   readonly onSpawnSettled?: (outcome: 'ready' | 'failed', seconds: number) => void;
   /** Extra environment for a user's server (the authenticator's user-data mapping). */
   readonly userEnvironment: (user: UserRow) => Record<string, string>;
+  /** The hub's clock (epoch ms), for the time of the last problem. */
+  readonly now?: () => number;
 }
 
 interface Running {
@@ -51,6 +54,9 @@ interface PendingStart {
   readonly abort: AbortController;
   readonly done: Promise<void>;
 }
+
+/** Lines of a server's output quoted when it exits by itself. */
+const EXIT_OUTPUT_LINES = 10;
 
 /** Seconds a client should wait before retrying when the spawn limit is reached. */
 const SPAWN_RETRY_AFTER_SECONDS = 10;
@@ -68,12 +74,16 @@ export class ServerManager {
   readonly #stopping = new Map<string, Promise<void>>();
   readonly #progress = new Map<string, ProgressLog>();
   readonly #routeRemovedListeners: Array<(route: Route) => void> = [];
+  readonly #problems: ServerProblems;
+  /** Aborts that a person asked for (Cancel, Stop, shutdown): not a failure to report. */
+  readonly #cancellations = new WeakSet<object>();
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
 
   constructor(deps: ServerManagerDeps) {
     this.#deps = deps;
     this.#spawner = deps.config.spawner;
+    this.#problems = new ServerProblems(deps.now ?? Date.now);
     mkdirSync(this.#logDir, { recursive: true, mode: 0o700 });
   }
 
@@ -111,6 +121,11 @@ export class ServerManager {
 
   counts(): { running: number; pending: number } {
     return { running: this.#running.size, pending: this.#pending.size };
+  }
+
+  /** The last failed start or unexpected exit since the last successful start (undefined: none). */
+  lastProblem(username: string): ServerProblem | undefined {
+    return this.#problems.last(username);
   }
 
   /** The latest start's progress (live while pending), or undefined if none since the hub started. */
@@ -203,6 +218,7 @@ export class ServerManager {
     }
     this.#deps.repository.markRunning(user.id, handle);
     this.#running.set(user.name, this.#runningFor(user, handle, token));
+    this.#problems.clear(user.name);
     this.#deps.logger.info({ username: user.name, port: handle.port }, 'server started');
     progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name) });
   }
@@ -210,6 +226,7 @@ export class ServerManager {
   #onStartFailed(user: UserRow, error: unknown, progress: ProgressLog): void {
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
     this.#forget(user.id);
+    if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, 'start-failed', reason);
     this.#deps.logger.warn({ username: user.name, reason, err: error instanceof SpawnError ? undefined : error }, 'server failed to start');
     progress.push({ progress: 100, message: `Spawn failed: ${reason}`, failed: true });
   }
@@ -238,7 +255,9 @@ export class ServerManager {
     const name = user.name;
     const pending = this.#pending.get(name);
     if (pending !== undefined) {
-      pending.abort.abort(new SpawnError('the start was cancelled'));
+      const cancelled = new SpawnError('the start was cancelled');
+      this.#cancellations.add(cancelled);
+      pending.abort.abort(cancelled);
       await pending.done;
     }
     const inFlight = this.#stopping.get(name);
@@ -317,6 +336,7 @@ export class ServerManager {
         this.#removeRoute(name);
         this.#deps.repository.release(running.handle.port);
         this.#forget(running.route.userId);
+        this.#problems.record(name, 'exited', this.#exitReason(name));
         this.#deps.logger.warn({ username: name, port: running.handle.port }, 'server exited; route removed');
       }
       for (const name of this.#pending.keys()) this.#boundLog(name);
@@ -325,12 +345,24 @@ export class ServerManager {
     }
   }
 
+  /** "The server exited while it was running", with its last output lines when the log has any. */
+  #exitReason(username: string): string {
+    let output = '';
+    try {
+      output = lastLines(readLogSince(this.logFileFor(username), 0), EXIT_OUTPUT_LINES);
+    } catch {
+      // no log to quote
+    }
+    return `The server exited while it was running. ${output.trim() === '' ? 'It wrote nothing.' : `Its last output:\n${output}`}`;
+  }
+
   #stopIfSilent(running: Running): void {
     const silentSeconds = running.responsiveness.silentFor();
     if (silentSeconds === undefined) return running.responsiveness.probe();
     const { username, userId, port } = running.route;
     this.#deps.logger.warn({ username, port, silentSeconds }, 'server alive but not answering HTTP; stopping it (serverUnresponsiveTimeout)');
     this.#removeRoute(username);
+    this.#problems.record(username, 'exited', `The server stopped answering for ${Math.round(silentSeconds)} seconds, so the hub stopped it.`);
     void this.#stopHandle({ id: userId, name: username }, running.handle);
   }
 
@@ -353,7 +385,11 @@ export class ServerManager {
   /** Hub shutdown: stop polling, cancel pending starts, and stop servers if configured to. */
   async close(): Promise<void> {
     clearInterval(this.#pollTimer);
-    for (const pending of this.#pending.values()) pending.abort.abort(new SpawnError('the hub is shutting down'));
+    for (const pending of this.#pending.values()) {
+      const shutdown = new SpawnError('the hub is shutting down');
+      this.#cancellations.add(shutdown);
+      pending.abort.abort(shutdown);
+    }
     await Promise.all([...this.#pending.values()].map((pending) => pending.done));
     await Promise.all(this.#stopping.values());
     if (this.#deps.config.stopServersOnShutdown) {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import { writeIfFree } from '../db/write-gate.ts';
 
 /**
  * API tokens: 256 random bits, shown once. The database keeps a short prefix (to recognise a token
@@ -121,7 +122,7 @@ export class TokenStore {
     const raw = this.#byHash.get(hashToken(token));
     if (raw === undefined) return undefined;
     if (raw.expires_at !== null && Date.parse(raw.expires_at) <= this.#now()) {
-      this.revoke(raw.id);
+      writeIfFree(this.#db, () => this.revoke(raw.id)); // expired either way; housekeeping deletes it otherwise
       return undefined;
     }
     this.#pendingActivity.set(raw.id, new Date(this.#now()).toISOString());
@@ -166,15 +167,21 @@ export class TokenStore {
     return this.#db.prepare(`DELETE FROM tokens WHERE ${clauses.join(' AND ')}`).run(...params).changes;
   }
 
-  /** Writes the batched last-use times in one transaction. */
+  /** Writes the batched last-use times in one transaction; on failure they stay pending and the error is thrown. */
   flushActivity(): void {
     if (this.#pendingActivity.size === 0) return;
     const updates = [...this.#pendingActivity];
     this.#pendingActivity.clear();
     const update = this.#db.prepare('UPDATE tokens SET last_activity = ? WHERE id = ?');
-    this.#db.transaction(() => {
-      for (const [id, at] of updates) update.run(at, id);
-    })();
+    try {
+      this.#db.transaction(() => {
+        for (const [id, at] of updates) update.run(at, id);
+      })();
+    } catch (error) {
+      // Not written (the database is locked): kept for the next flush unless a newer use replaced it.
+      for (const [id, at] of updates) if (!this.#pendingActivity.has(id)) this.#pendingActivity.set(id, at);
+      throw error;
+    }
   }
 
   pruneExpired(): number {
