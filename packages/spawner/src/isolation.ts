@@ -30,6 +30,8 @@ export interface Workspace {
 
 /** The installation servers run from (demo app, Jupyter login handler) and the Node binary. */
 const INSTALLATION_PATHS = [fileURLToPath(new URL('../', import.meta.url)), process.execPath];
+/** The workspace this package is installed in (its node_modules, sibling packages, tests). */
+const INSTALLATION_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export async function planIsolation(options: ResolvedLocalProcessOptions, host: SpawnerHost, account: ServerAccount): Promise<IsolationPlan> {
   if (options.systemUsers) {
@@ -103,5 +105,8 @@ export async function launchCommand(plan: IsolationPlan, workspace: Workspace, c
   if (cover !== undefined && !isInside(cwd, home)) {
     throw new SpawnError(`spawner.cwd ${workspace.cwd} lies inside ${cover.path}, which the sandbox hides from servers`);
   }
-  return sandboxedArgv({ bwrap: plan.bwrap, home, cwd, hidden, command });
+  // A checkout under /tmp (CI, a quick try) would vanish behind the private /tmp: show it read-only.
+  const root = await realpath(INSTALLATION_ROOT);
+  const visibleInTmp = isInside(root, '/tmp') ? [root] : [];
+  return sandboxedArgv({ bwrap: plan.bwrap, home, cwd, hidden, command, visibleInTmp });
 }

@@ -30,6 +30,11 @@ export interface SandboxSpec {
   readonly cwd: string;
   /** Real paths, covered in this order after the system is mounted; `home` (and `cwd`) are bound after. */
   readonly hidden: readonly HiddenPath[];
+  /**
+   * Real paths inside /tmp that servers need (the installation they run from, when it was cloned
+   * there): bound read-only again over the private /tmp, before anything is hidden.
+   */
+  readonly visibleInTmp?: readonly string[];
   /** The server's own program and arguments. */
   readonly command: readonly string[];
 }
@@ -43,6 +48,7 @@ export function isInside(child: string, parent: string): boolean {
 /** The argv that runs `spec.command` in the sandbox (bwrap applies mounts in argument order). */
 export function sandboxedArgv(spec: SandboxSpec): string[] {
   const argv = [spec.bwrap, '--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/dev/shm', '--proc', '/proc', '--tmpfs', '/tmp'];
+  for (const visible of spec.visibleInTmp ?? []) argv.push('--ro-bind', visible, visible);
   const sharedCwd = !isInside(spec.cwd, spec.home);
   // A shared cwd that contains a hidden path (e.g. the data dir) must not uncover it: bind it first.
   if (sharedCwd) argv.push('--bind', spec.cwd, spec.cwd);
