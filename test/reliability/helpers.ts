@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -103,11 +104,35 @@ export async function startReliabilityCliHub(portRange: [number, number], extra 
   return { ...hub, dataDir, configFile, baseUrl: hub.url.replace(/\/$/, '') };
 }
 
-/** For the calling test file: starts CLI hubs, and stops whatever is still running (SIGKILL) after the file. */
+/**
+ * Ends every server a hub recorded, by process group, whatever became of the hub (a test may have
+ * killed it with SIGKILL, which stops nothing): no test leaves a server behind.
+ */
+function killRecordedServers(dataDir: string): void {
+  const db = new Database(path.join(dataDir, 'gatehouse.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    for (const { state } of db.prepare('SELECT state FROM servers').all() as Array<{ state: string }>) {
+      const pgid = (JSON.parse(state) as { pgid?: unknown }).pgid;
+      if (typeof pgid !== 'number') continue;
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** For the calling test file: starts CLI hubs; after the file stops them and every server they recorded. */
 export function useCliHubs(): (portRange: [number, number], extra?: string) => Promise<ReliabilityCliHub> {
   const started: ReliabilityCliHub[] = [];
   afterAll(async () => {
-    for (const hub of started.splice(0)) await hub.stop('SIGKILL');
+    for (const hub of started.splice(0)) {
+      await hub.stop('SIGKILL');
+      killRecordedServers(hub.dataDir);
+    }
     cleanupTempDirs();
   });
   return async (portRange, extra) => {
