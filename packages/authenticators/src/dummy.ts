@@ -1,3 +1,4 @@
+import { isLoopbackAddress } from '@gatehouse/plugin-types';
 import { optionsObject } from './options.ts';
 import { secretsEqual } from './secrets.ts';
 import { PluginOptionsError, type Authenticator, type AuthenticatorHost, type AuthResult, type LoginRequest } from './types.ts';
@@ -10,12 +11,6 @@ export interface DummyAuthenticatorOptions {
    * true, because anyone who can reach the hub could log in as anyone.
    */
   readonly allowNonLoopback?: boolean;
-}
-
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-
-export function isLoopbackAddress(address: string): boolean {
-  return LOOPBACK.test(address);
 }
 
 /**

@@ -2,7 +2,8 @@ export * from './types.ts';
 export { canonicalHeaderName, headerValues } from './headers.ts';
 export { runLoginPipeline, normaliseUsername, usernameProblem, type UsernamePolicy, type LoginOutcome } from './login-pipeline.ts';
 export { secretsEqual } from './secrets.ts';
-export { DummyAuthenticator, isLoopbackAddress, type DummyAuthenticatorOptions } from './dummy.ts';
+export { DummyAuthenticator, type DummyAuthenticatorOptions } from './dummy.ts';
+export { isLoopbackAddress } from '@gatehouse/plugin-types';
 export { RemoteUserAuthenticator, type RemoteUserAuthenticatorOptions } from './remote-user.ts';
 export { RemoteUserLocalAuthenticator, type RemoteUserLocalAuthenticatorOptions } from './remote-user-local.ts';
 export {

@@ -15,6 +15,11 @@
  * A third-party authenticator is any class implementing this interface.
  */
 
+import type { PluginLogger } from '@gatehouse/plugin-types';
+
+// The contracts every plugin shares live in @gatehouse/plugin-types; re-exported for existing imports.
+export { PluginOptionsError, type PluginLogger } from '@gatehouse/plugin-types';
+
 /** What the hub knows about one login request. Header values are raw: nothing has been trusted yet. */
 export interface LoginRequest {
   /** `GET /hub/login` (automatic login, e.g. from a front proxy's header) or `POST /hub/login` (a form). */
@@ -116,14 +121,6 @@ export interface ThrottleStore {
   clear(key: string): void;
 }
 
-/** Structured logging for plugins. Never pass a secret, a token or a password. */
-export interface PluginLogger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
-
 /** What the hub gives an authenticator at `init`. */
 export interface AuthenticatorHost {
   readonly logger: PluginLogger;
@@ -204,19 +201,6 @@ export interface Authenticator {
   readonly accountManagement?: AccountManagement;
   /** Present when the strategy accepts `POST /hub/data` (see UserDataHandling). */
   readonly userData?: UserDataHandling;
-}
-
-/** Thrown by a plugin constructor or `init` when its options are wrong; `key` is the full config path. */
-export class PluginOptionsError extends Error {
-  readonly key: string;
-  /** For an unknown key: the keys that would have been accepted (the hub suggests the closest). */
-  readonly knownKeys: readonly string[] | undefined;
-  constructor(key: string, problem: string, knownKeys?: readonly string[]) {
-    super(`${key}: ${problem}`);
-    this.name = 'PluginOptionsError';
-    this.key = key;
-    this.knownKeys = knownKeys;
-  }
 }
 
 /** True when `value` has the shape of an Authenticator (used by the hub's config validator). */

@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { isLoopbackAddress, normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
+import { normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
+import { isLoopbackAddress } from '@gatehouse/plugin-types';
 import { ActivityRecorder } from './activity.ts';
 import { createApp } from './app.ts';
 import type { GatehouseConfig } from './config/schema.ts';

@@ -33,8 +33,14 @@
  *
  * Life cycle: constructed in `hub.config.ts` (constructors validate options and throw
  * `PluginOptionsError` naming the key, e.g. `spawner.portRange`), then `init(host)` once before
- * the hub listens. A third-party spawner is any class implementing `Spawner`.
+ * the hub listens. A third-party spawner is any class implementing `Spawner`; the contract suite in
+ * `@gatehouse/spawner/testing` (`describeSpawnerContract`) checks one.
  */
+
+import type { PluginLogger } from '@gatehouse/plugin-types';
+
+// The contracts every plugin shares live in @gatehouse/plugin-types; re-exported for existing imports.
+export { PluginOptionsError, type PluginLogger } from '@gatehouse/plugin-types';
 
 export type ServerStatus = 'stopped' | 'pending' | 'running' | 'stopping';
 
@@ -100,13 +106,8 @@ export interface PortRegistry {
   release(port: number): void;
 }
 
-/** Structured logging for plugins. Never pass a secret, a token or a password. */
-export interface SpawnerLogger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+/** Structured logging for plugins (the shared PluginLogger). Never pass a secret, a token or a password. */
+export type SpawnerLogger = PluginLogger;
 
 export interface SpawnerHost {
   readonly logger: SpawnerLogger;
@@ -157,19 +158,6 @@ export class SpawnError extends Error {
     super(reason, options);
     this.name = 'SpawnError';
     this.reason = reason;
-  }
-}
-
-/** Thrown by a spawner constructor when its options are wrong; `key` is the full config path. */
-export class PluginOptionsError extends Error {
-  readonly key: string;
-  /** For an unknown key: the keys that would have been accepted (the hub suggests the closest). */
-  readonly knownKeys: readonly string[] | undefined;
-  constructor(key: string, problem: string, knownKeys?: readonly string[]) {
-    super(`${key}: ${problem}`);
-    this.name = 'PluginOptionsError';
-    this.key = key;
-    this.knownKeys = knownKeys;
   }
 }
 

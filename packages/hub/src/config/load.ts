@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PluginOptionsError } from '@gatehouse/plugin-types';
 import { gatehouseError } from '../errors.ts';
 import { unknownKeyProblem } from './did-you-mean.ts';
 import { configError, validateConfig } from './validate.ts';
@@ -25,13 +26,15 @@ let resolveHookRegistered = false;
 function registerPackageResolution(): void {
   if (resolveHookRegistered) return;
   resolveHookRegistered = true;
-  const entry = (name: string) => pathToFileURL(path.join(repoRoot, 'packages', name, 'src/index.ts')).href;
+  const entry = (name: string, file = 'index.ts') => pathToFileURL(path.join(repoRoot, 'packages', name, 'src', file)).href;
   register(pathToFileURL(path.join(here, 'resolve-hook.mjs')).href, {
     data: {
       packages: {
         '@gatehouse/hub': entry('hub'),
         '@gatehouse/authenticators': entry('authenticators'),
         '@gatehouse/spawner': entry('spawner'),
+        '@gatehouse/spawner/testing': entry('spawner', 'testing/index.ts'),
+        '@gatehouse/plugin-types': entry('plugin-types'),
       },
     },
   });
@@ -56,7 +59,7 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
     const module = (await import(`${pathToFileURL(file).href}?gatehouse-config`)) as { default?: unknown };
     exported = module.default;
   } catch (error) {
-    if (error instanceof Error && error.name === 'PluginOptionsError') throw configError([pluginProblem(error)], file);
+    if (error instanceof PluginOptionsError) throw configError([pluginProblem(error)], file);
     throw gatehouseError('GATEHOUSE_ERR_CONFIG_LOAD', `could not load ${file}:\n  ${loadFailure(error).join('\n  ')}`, { cause: error });
   }
   if (typeof exported !== 'object' || exported === null) {
@@ -68,8 +71,8 @@ export async function loadConfig(file: string, overrides: ConfigOverrides = {}):
 }
 
 /** A plugin's option error, with "did you mean" when it names an unknown key. */
-function pluginProblem(error: Error & { key?: string; knownKeys?: readonly string[] }): string {
-  if (error.key === undefined || error.knownKeys === undefined) return error.message;
+function pluginProblem(error: PluginOptionsError): string {
+  if (error.knownKeys === undefined) return error.message;
   return `${error.key}: ${unknownKeyProblem(error.key.split('.').at(-1) ?? error.key, error.knownKeys)}`;
 }
 
