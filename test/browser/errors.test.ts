@@ -72,7 +72,7 @@ describe('error pages', () => {
     const response = await page.goto(hub.url('/user/carl/'));
     await page.waitForURL(hub.url('/hub/user/carl/'));
     expect(response?.status()).toBe(503);
-    await expectErrorPage(page, 503, 'Server not running', 'The server is not running');
+    await expectErrorPage(page, 503, 'Server not running', "carl's server is not running.");
     await screenshot(page, 'errors-3-503');
     await page.getByRole('button', { name: 'Start server' }).click();
     await page.waitForURL(hub.url('/user/carl/'));

@@ -141,7 +141,7 @@ describe('a server killed with SIGKILL', () => {
     // Until the poll notices, a request may reach the dead port: a clean 502 that leaks nothing.
     const early = await alice.get('/user/alice/api/headers');
     if (early.status === 502) {
-      expect(early.json()).toEqual({ status: 502, code: 'GATEHOUSE_ERR_PROXY_UPSTREAM', message: 'The user server did not answer' });
+      expect(early.json()).toEqual({ status: 502, code: 'GATEHOUSE_ERR_PROXY_UPSTREAM', message: "alice's server did not answer." });
     } else {
       expect(early.status).toBe(302);
     }

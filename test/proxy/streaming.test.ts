@@ -84,7 +84,7 @@ async function uploadReceived(id: string): Promise<number> {
 }
 
 /** The hub's answer for a user server that did not answer (as test/proxy/failures.test.ts sees it). */
-const UPSTREAM_ERROR = { status: 502, code: 'GATEHOUSE_ERR_PROXY_UPSTREAM', message: 'The user server did not answer' };
+const upstreamError = (user: string) => ({ status: 502, code: 'GATEHOUSE_ERR_PROXY_UPSTREAM', message: `${user}'s server did not answer.` });
 
 async function expectAliceServed(): Promise<void> {
   const small = await request('alice', '/user/alice/small');
@@ -317,7 +317,7 @@ describe('a server that does not answer', () => {
     const json = await request('bob', '/user/bob/hangup');
     expect(json).toMatchObject({ status: 502, complete: true });
     expect(json.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(json.body.toString())).toEqual(UPSTREAM_ERROR);
+    expect(JSON.parse(json.body.toString())).toEqual(upstreamError('bob'));
     const page = await request('bob', '/user/bob/hangup', { headers: { Accept: 'text/html' } });
     expect(page).toMatchObject({ status: 502, complete: true });
     expect(page.headers['content-type']).toMatch(/^text\/html/);
@@ -332,7 +332,7 @@ describe('a server that does not answer', () => {
     for (let i = 0; i < 2; i++) {
       const refused = await request('carol', '/user/carol/small');
       expect(refused).toMatchObject({ status: 502, complete: true });
-      expect(JSON.parse(refused.body.toString())).toEqual(UPSTREAM_ERROR);
+      expect(JSON.parse(refused.body.toString())).toEqual(upstreamError('carol'));
     }
     expect(isRunning(serverPid(hub, 'carol'))).toBe(true);
     expect(hub.services.servers.route('carol')).toBeDefined(); // the process lives: the hub still routes to it
@@ -342,7 +342,7 @@ describe('a server that does not answer', () => {
   it('killed with the request in flight: a clean 502, the route goes, and the hub keeps serving', async () => {
     const killed = await request('dave', '/user/dave/die');
     expect(killed).toMatchObject({ status: 502, complete: true });
-    expect(JSON.parse(killed.body.toString())).toEqual(UPSTREAM_ERROR);
+    expect(JSON.parse(killed.body.toString())).toEqual(upstreamError('dave'));
     await expectAliceServed();
     await waitFor("dave's route to disappear", () => hub.services.servers.route('dave') === undefined, 5_000);
     const after = await request('dave', '/user/dave/small');

@@ -82,7 +82,7 @@ describe('proxyTimeouts', () => {
     const json = await fetchAs(current, token, '/user/alice/api/anything');
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(900);
     expect(json.status).toBe(504);
-    expect(await json.json()).toEqual({ status: 504, code: 'GATEHOUSE_ERR_PROXY_TIMEOUT', message: 'The user server did not answer in time' });
+    expect(await json.json()).toEqual({ status: 504, code: 'GATEHOUSE_ERR_PROXY_TIMEOUT', message: "alice's server did not answer within proxyTimeouts.headers." });
     const page = await fetchAs(current, token, '/user/alice/tree', 'text/html');
     expect(page.status).toBe(504);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);

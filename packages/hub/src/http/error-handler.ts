@@ -10,7 +10,7 @@ export function isApiRequest(ctx: Context): boolean {
 
 /**
  * Turns anything thrown into `{status, code, message}` JSON under /hub/api and an HTML page
- * elsewhere. 5xx bodies carry only the generic message; the detail goes to the log.
+ * elsewhere. A code that is not exposed (errors.ts) shows only its generic message; the detail goes to the log.
  */
 export function errorHandler(logger: Logger) {
   return async function errorHandlerMiddleware(ctx: Context, next: Next): Promise<void> {

@@ -1,5 +1,6 @@
 import { runLoginPipeline, type LoginOutcome, type LoginRequest } from '@gatehouse/authenticators';
 import type { Context } from 'koa';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { clientAddress } from '../http/request-context.ts';
 import type { HubServices } from '../services.ts';
 import { beginSignIn } from './totp-login-routes.ts';
@@ -9,19 +10,25 @@ type FailedOutcome = Extract<LoginOutcome, { ok: false }>;
 /** A refusal, or a first factor passed: `redirectTo` is `next` (signed in) or the second factor's page. */
 export type LoginAttempt = FailedOutcome | (Extract<LoginOutcome, { ok: true }> & { readonly redirectTo: string });
 
-const FAILURE_STATUS: Record<FailedOutcome['reason'], number> = {
-  'missing-credentials': 401,
-  'invalid-credentials': 403,
-  throttled: 429,
-  'pending-approval': 403,
-  'untrusted-source': 401,
-  'ambiguous-header': 400,
-  'not-allowed': 403,
-  'invalid-username': 403,
+/** The error code of each reason a login fails; its status is the code's (errors.ts), not a second table. */
+const FAILURE_CODES: Record<FailedOutcome['reason'], ErrorCode> = {
+  'missing-credentials': 'GATEHOUSE_ERR_UNAUTHENTICATED',
+  'invalid-credentials': 'GATEHOUSE_ERR_LOGIN_FAILED',
+  throttled: 'GATEHOUSE_ERR_LOGIN_THROTTLED',
+  'pending-approval': 'GATEHOUSE_ERR_USER_NOT_ALLOWED',
+  'untrusted-source': 'GATEHOUSE_ERR_UNAUTHENTICATED',
+  'ambiguous-header': 'GATEHOUSE_ERR_BAD_REQUEST',
+  'not-allowed': 'GATEHOUSE_ERR_USER_NOT_ALLOWED',
+  // Refused like a wrong password (JupyterHub answers 403), not as a malformed request.
+  'invalid-username': 'GATEHOUSE_ERR_LOGIN_FAILED',
 };
 
+export function loginFailureCode(outcome: FailedOutcome): ErrorCode {
+  return FAILURE_CODES[outcome.reason];
+}
+
 export function failureStatus(outcome: FailedOutcome): number {
-  return FAILURE_STATUS[outcome.reason];
+  return ERROR_CODES[loginFailureCode(outcome)].status;
 }
 
 /**
