@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DummyAuthenticator, type AccountManagement } from '@gatehouse/authenticators';
 import type { ServerHandle } from '@gatehouse/spawner';
 import { crashFakeServer, FakeSpawner } from '@gatehouse/spawner/testing';
-import { api, expectApiError, useApiHub } from './helpers.ts';
+import { api, expectApiError, useApiHub, type ApiResponse } from './helpers.ts';
 
 /**
  * What a failing request may tell its client: a 5xx written for the person (the proxy's "alice's
@@ -44,10 +44,11 @@ const spawner = new KeepingFakeSpawner();
 const fixture = useApiHub(['alice'], { spawner, serverPollInterval: 3600 });
 const broken = useApiHub([], { authenticator: new UnreachableAccountsAuthenticator() });
 
-async function proxied(method: string, path: string, token: string) {
+/** A script's request through the proxy, with an API token. */
+async function proxied(method: string, path: string, token: string): Promise<ApiResponse> {
   const response = await fetch(`${fixture.hub.baseUrl}${path}`, { method, headers: { authorization: `token ${token}` } });
   const text = await response.text();
-  return { status: response.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
 }
 
 describe('error messages a client may see', () => {
