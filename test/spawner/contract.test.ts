@@ -21,4 +21,7 @@ describeSpawnerContract('FakeSpawner (in-process servers)', () => new FakeSpawne
   makeFailing: () => new FakeSpawner({ failWith: 'The fake image is missing' }),
 });
 
-describeSpawnerContract('FakeSpawner with a slow start', () => new FakeSpawner({ startDelayMs: 200 }), { crash: crashFakeServer });
+describeSpawnerContract('FakeSpawner with a slow start', () => new FakeSpawner({ startDelayMs: 200 }), {
+  crash: crashFakeServer,
+  makeFailing: () => new FakeSpawner({ startDelayMs: 200, failWith: 'The fake image is missing' }),
+});
