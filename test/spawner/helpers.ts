@@ -13,10 +13,8 @@ import {
   type LocalProcessSpawnerOptions,
   type PortRegistry,
   type ServerHandle,
-  type SpawnProgress,
-  type SpawnRequest,
-  type SpawnerLogger,
 } from '@gatehouse/spawner';
+import { recordedRequest, silentLogger, type RecordedRequest } from '@gatehouse/spawner/testing';
 
 /**
  * A command for a tiny stand-in server: `node -e` listening on the port of JUPYTERHUB_SERVICE_URL.
@@ -47,7 +45,7 @@ export class MemoryPortRegistry implements PortRegistry {
   }
 }
 
-export const silentLogger: SpawnerLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export { silentLogger };
 
 /**
  * A block of ports for one test file: below the kernel's ephemeral range (so outgoing connections
@@ -71,37 +69,12 @@ export async function makeTempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'gatehouse-spawner-'));
 }
 
-export interface TestRequest extends SpawnRequest {
-  readonly progress: SpawnProgress[];
-  /** Every handle the spawner reported through launched(), in order (what the hub would persist). */
-  readonly launchedHandles: ServerHandle[];
-  readonly onProgress: (event: SpawnProgress) => void;
-}
+/** What the hub would pass for a user's start, and what the spawner reported back through it. */
+export type TestRequest = RecordedRequest;
 
 /** What the hub would pass for `username`: JupyterHub's environment, a fresh token, a log file. */
 export function makeRequest(dir: string, username = uniqueName()): TestRequest {
-  const apiToken = randomBytes(24).toString('hex');
-  const prefix = `/user/${username}/`;
-  const progress: SpawnProgress[] = [];
-  const launchedHandles: ServerHandle[] = [];
-  return {
-    username,
-    serverName: '',
-    prefix,
-    apiToken,
-    logFile: path.join(dir, `${username}.log`),
-    environment: (port) => ({
-      JUPYTERHUB_USER: username,
-      JUPYTERHUB_API_TOKEN: apiToken,
-      JUPYTERHUB_SERVICE_PREFIX: prefix,
-      JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${port}${prefix}`,
-      JUPYTERHUB_BASE_URL: '/',
-    }),
-    progress,
-    onProgress: (event) => progress.push(event),
-    launchedHandles,
-    launched: (handle) => launchedHandles.push(JSON.parse(JSON.stringify(handle)) as ServerHandle),
-  };
+  return recordedRequest(dir, username);
 }
 
 /** The pid from the 'Process started (pid N)' progress event, if the start got that far. */
