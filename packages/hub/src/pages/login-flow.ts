@@ -23,7 +23,7 @@ const FAILURE_CODES: Record<FailedOutcome['reason'], ErrorCode> = {
   'invalid-username': 'GATEHOUSE_ERR_LOGIN_FAILED',
 };
 
-export function loginFailureCode(outcome: FailedOutcome): ErrorCode {
+function loginFailureCode(outcome: FailedOutcome): ErrorCode {
   return FAILURE_CODES[outcome.reason];
 }
 
