@@ -3,18 +3,17 @@ import { gatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseBusy, type Database } from './database.ts';
 
+export { isDatabaseBusy };
+
 /**
  * Database calls are synchronous: a write that waits for another process's lock (SQLite's busy
  * timeout) stops the whole event loop, proxy included. While the hub serves, its connection waits
- * at most SERVING_BUSY_TIMEOUT_MS inside the driver (enough for a CLI command's own short write), and longer
- * waits happen here, asynchronously: a request that will write first waits until the database takes
+ * at most SERVING_LOCK_WAIT_MS inside the driver (enough for a CLI command's own short write), and
+ * longer waits happen here, asynchronously: a request that will write first waits until the database takes
  * writes (probing without blocking, with backoff) and gives up with GATEHOUSE_ERR_DATABASE_BUSY (503,
  * Retry-After) after `waitMs`. Reads never wait: in WAL mode a writer does not block readers.
  */
-
-export { isDatabaseBusy };
-
-export const SERVING_BUSY_TIMEOUT_MS = 20;
+const SERVING_LOCK_WAIT_MS = 20;
 /** How long a request waits for another process's write lock before it is answered 503. */
 const DEFAULT_WAIT_MS = 5_000;
 const RETRY_AFTER_SECONDS = 2;
@@ -41,9 +40,9 @@ export class WriteGate {
     this.#waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   }
 
-  /** From now on a write blocks the event loop for at most SERVING_BUSY_TIMEOUT_MS (called once the hub serves). */
+  /** From now on a write blocks the event loop for at most SERVING_LOCK_WAIT_MS (called once the hub serves). */
   serve(): void {
-    this.#db.limitLockWait(SERVING_BUSY_TIMEOUT_MS);
+    this.#db.limitLockWait(SERVING_LOCK_WAIT_MS);
   }
 
   /** Whether a write could start right now (takes and releases the write lock); never waits. */
