@@ -36,8 +36,8 @@ export function sessionIdHash(id: string): string {
 }
 
 /**
- * Server-side sessions in the hub database. Every lookup reads the table (a primary-key read, microseconds),
- * so logout, `userdel` and revocation from any process take effect on the next request.
+ * Server-side sessions in the hub database. Every lookup reads the table (a primary-key read,
+ * microseconds), so logout, `userdel` and revocation from any process take effect on the next request.
  */
 export class SessionStore {
   readonly #db: Database;

@@ -107,7 +107,7 @@ export class UserRepository {
     return this.#db.prepare('SELECT 1 FROM users WHERE admin = 1 LIMIT 1').get() !== undefined;
   }
 
-  /** Batched activity (epoch ms by name): one transaction for many users (called from a timer, not per request). */
+  /** Batched activity, epoch ms by name: one transaction for many users (from a timer, not per request). */
   recordActivity(updates: ReadonlyMap<string, number>): void {
     const update = this.#db.prepare(
       'UPDATE users SET last_activity = @at WHERE name = @name AND (last_activity IS NULL OR last_activity < @at)',
