@@ -45,7 +45,7 @@ function badGateway(res: ServerResponse): void {
   else res.writeHead(502).end();
 }
 
-/** The same Pool settings as packages/hub/src/proxy/user-proxy.ts. */
+/** The hub's Pool settings (packages/hub/src/proxy/user-proxy.ts), without its header and idle timeouts. */
 function hubPool(target: string): Pool {
   return new Pool(target, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
 }
@@ -55,7 +55,7 @@ function upstreamRequest(req: IncomingMessage) {
   return { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : null };
 }
 
-/** As the hub does it: `pool.request()`, then `pipeline(body, res)`. */
+/** `pool.request()`, then `pipeline(body, res)` (the hub uses dispatch() and a relay handler instead). */
 function undiciHandler(target: string): Handler {
   const pool = hubPool(target);
   return (req, res) => {

@@ -123,7 +123,7 @@ describe("a token's last activity", () => {
     env.hub.services.activity.flush();
     const fetched = await api(env.hub.baseUrl, 'GET', `/users/alice/tokens/${id}`, { token: env.token('alice') });
     expect(fetched.json<TokenModel>().last_activity).toBe(usedAt);
-    const stored = readDatabase((db) => db.prepare('SELECT last_activity FROM tokens WHERE id = ?').get(Number(id.slice(1))) as { last_activity: string });
-    expect(stored.last_activity).toBe(usedAt);
+    const stored = readDatabase((db) => db.prepare('SELECT last_activity FROM tokens WHERE id = ?').get(Number(id.slice(1))) as { last_activity: number });
+    expect(stored.last_activity).toBe(env.hub.clock.now); // epoch ms, as every time column (docs/database.md)
   });
 });

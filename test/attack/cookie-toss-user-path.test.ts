@@ -7,13 +7,12 @@ import { BrowserRecorder, signIn, useBrowser, useHub } from '../browser/helpers.
 import { useOtherPortSite } from '../browser/other-port-site.ts';
 
 /**
- * FINDING (high): a page on another port tosses the attacker's own proxy-session cookie at
- * /user/mallory/ (cookies ignore ports; plain HTTP has no Secure/__Host- protection). The victim
- * stays signed in as herself at /hub/, but her browser now opens mallory's server as mallory, and
- * mallory's server (arbitrary code, same origin as the hub) reads the victim's hub pages with the
- * victim's /hub/ cookie: it scrapes the XSRF token and mints an API token for the victim.
- * README says such a toss can at most sign the browser in "as the attacker"; it is a takeover.
- * Safe behaviour: the victim's account gains no token (and mallory's code never runs for her).
+ * The attack (a review finding, rated high; fixed by the Path=/ binding tag, http/session-binding.ts):
+ * a page on another port tosses the attacker's own proxy-session cookie at /user/mallory/ (cookies
+ * ignore ports; plain HTTP has no Secure/__Host- protection). Were it taken, the victim, still signed
+ * in as herself at /hub/, would open mallory's server as mallory, and mallory's code (same origin as
+ * the hub) would read her hub pages with her /hub/ cookie, scrape the XSRF token and mint an API token
+ * for her. Asserted: the victim's account gains no token (and mallory's code never runs for her).
  */
 
 // mallory's "server": any page that, once opened in someone's browser, acts with their hub session.

@@ -4,12 +4,11 @@ import { BrowserRecorder, signIn, useBrowser, useHub } from '../browser/helpers.
 import { useOtherPortSite } from '../browser/other-port-site.ts';
 
 /**
- * FINDING (low): README says a tossed XSRF nonce/token pair "passes nothing once the browser is
- * signed in". But GET /hub/logout (kept for JupyterHub) needs no token, and a page on another port
- * is same-site, so its <img> carries the session cookie: it signs the browser out, then posts the
- * login form with the tossed pair. The signed-in victim ends up signed in as the attacker (login
- * CSRF), whose server then receives her work. Safe behaviour: she stays signed in as herself
- * (a GET logout without a token asks for confirmation, or refuses cross-site/same-site subresources).
+ * The attack (a review finding, rated low; fixed: GET /hub/logout now asks, and only a POST with the
+ * XSRF token signs out): a page on another port is same-site, so its <img> of GET /hub/logout carried
+ * the session cookie and signed the browser out; it then posted the login form with a tossed XSRF
+ * nonce/token pair, and the victim ended up signed in as the attacker (login CSRF), whose server then
+ * received her work. Asserted: she stays signed in as herself.
  */
 
 const hub = useHub(() => ({}), async (started) => {

@@ -35,8 +35,8 @@ const authStatus = async (query: string, token: string) =>
   (await fetch(`${hub.baseUrl}/hub/auth${query}`, { headers: { authorization: `token ${token}` } })).status;
 
 describe('GET /hub/auth and token scopes', () => {
-  // FINDING (medium): /hub/auth answers 200 for any live token, whatever its scopes
-  // (http/auth-request.ts #answer → proxyPrincipal; no scope is checked). Safe: 401 (or 403).
+  // A review finding (medium; fixed in http/auth-request.ts #answer with actsAsOwner): /hub/auth
+  // answered 200 for any live token, whatever its scopes. Asserted: 401 or 403.
   it("refuses a token an admin made for bob (it holds no access:servers): the admin must not pass nginx's auth_request as bob", async () => {
     const token = await mint(root, 'bob', {});
     expect(await authStatus('', token)).not.toBe(200);
@@ -55,9 +55,9 @@ describe('GET /hub/auth and token scopes', () => {
 });
 
 describe('second-factor enrolment through a token an admin made', () => {
-  // FINDING (medium): api/totp-routes.ts requireSelf accepts any principal named bob with the
-  // `tokens` scope — which a token an admin mints for bob has. The admin then holds bob's TOTP
-  // secret and recovery codes, exactly what the route's comment says must not happen. Safe: 403.
+  // A review finding (medium; fixed in api/totp-routes.ts requireSelf with actsAsOwner): any
+  // principal named bob with the `tokens` scope, which a token an admin mints for bob has, could
+  // enrol bob, and the admin then held bob's TOTP secret and recovery codes. Asserted: 403.
   it('cannot set up a second factor for bob', async () => {
     const token = await mint(root, 'bob', {});
     const begun = await fetch(`${hub.baseUrl}/hub/api/users/bob/totp`, { method: 'POST', headers: { authorization: `token ${token}` } });

@@ -5,11 +5,11 @@ import { cleanupTempDirs } from '../support/temp.ts';
 import { homeXsrf } from '../totp/helpers.ts';
 
 /**
- * FINDING (medium): with `totp: { requiredFor: 'admins' }`, the code is asked only at login
- * (pages/totp-login-routes.ts beginSignIn). A session that began without a second factor keeps
- * working when its user is made an admin, and then holds every admin right without any code ever
- * having been entered. Safe behaviour: once the user must have a second factor, a session that did
- * not pass one gets no admin rights (or ends) — here: the admin API answers 401/403.
+ * The attack (a review finding, rated medium; fixed by UserAdmin.promoted, user-admin.ts): with
+ * `totp: { requiredFor: 'admins' }` the code is asked only at login (pages/totp-login-routes.ts
+ * beginSignIn), so a session begun without a second factor kept working when its user was made an
+ * admin, holding every admin right without any code ever entered. Asserted: such a session gets no
+ * admin rights (promotion ends it); the admin API answers 401/403.
  */
 
 let hub: TestHub;

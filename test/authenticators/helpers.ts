@@ -10,7 +10,7 @@ import {
   type UsernamePolicy,
 } from '@gatehouse/authenticators';
 import { SqliteAccountStore, SqliteThrottleStore } from '../../packages/hub/src/db/accounts.ts';
-import { openDatabase, type Db } from '../../packages/hub/src/db/database.ts';
+import { openDatabase, type Database } from '../../packages/hub/src/db/database.ts';
 
 export interface LogEntry {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
@@ -30,7 +30,7 @@ export function recordingLogger(): { logger: PluginLogger; entries: LogEntry[] }
 /** The hub's real stores over a real SQLite file in a temporary data directory. */
 export interface StoreFixture {
   readonly dataDir: string;
-  readonly db: Db;
+  readonly db: Database;
   readonly host: AuthenticatorHost;
   readonly log: LogEntry[];
   /** Closes the database and opens it again from the same directory, as a hub restart does. */
@@ -40,7 +40,7 @@ export interface StoreFixture {
 /** Registers cleanup with the calling test file; returns a function that makes fixtures. */
 export function useStoreFixtures(): () => StoreFixture {
   const dirs: string[] = [];
-  const open: Db[] = [];
+  const open: Database[] = [];
   afterEach(() => {
     for (const db of open.splice(0)) if (db.open) db.close();
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });

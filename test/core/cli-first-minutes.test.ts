@@ -100,7 +100,7 @@ describe('gatehouse commands, as a person meets them', () => {
     }
     // Activity is written in batches; set it as the hub would have, three minutes ago.
     const db = new Database(path.join(dataDir, DATABASE_FILE));
-    db.prepare('UPDATE users SET last_activity = ? WHERE name = ?').run(new Date(Date.now() - 3 * 60_000).toISOString(), 'alice');
+    db.prepare('UPDATE users SET last_activity = ? WHERE name = ?').run(Date.now() - 3 * 60_000, 'alice');
     db.close();
     const users = await runCli(['users', '--config', DUMMY_CONFIG, '--data-dir', dataDir]);
     expect(users.code).toBe(0);

@@ -10,13 +10,23 @@ afterAll(cleanupTempDirs);
 
 const latest = MIGRATIONS.at(-1)?.version ?? 0;
 
+/** A PRAGMA of the database file, read through a second connection (the hub's is behind its Database interface). */
+function readPragma(dir: string, name: string): unknown {
+  const db = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
+  try {
+    return db.pragma(name, { simple: true });
+  } finally {
+    db.close();
+  }
+}
+
 describe('database', () => {
   it('creates the schema in WAL mode at the latest version', () => {
     const dir = tempDir();
     const db = openDatabase(dir);
     try {
       expect(schemaVersion(db)).toBe(latest);
-      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(readPragma(dir, 'journal_mode')).toBe('wal');
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => (row as { name: string }).name);
       expect(tables).toEqual(expect.arrayContaining(['users', 'servers', 'tokens', 'sessions', 'accounts']));
     } finally {
@@ -63,7 +73,7 @@ describe('database', () => {
     try {
       expect(db.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 1 });
       expect(db.prepare('SELECT user_id FROM tokens').get()).toEqual({ user_id: aliceId });
-      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.prepare('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 });
       const bobId = (db.prepare("INSERT INTO users (name, admin, created_at) VALUES ('bob', 0, 'now') RETURNING id").get() as { id: number }).id;
       db.prepare("DELETE FROM users WHERE name = 'bob'").run();
       const carolId = (db.prepare("INSERT INTO users (name, admin, created_at) VALUES ('carol', 0, 'now') RETURNING id").get() as { id: number }).id;

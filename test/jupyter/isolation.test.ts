@@ -48,7 +48,7 @@ function authorizePath(params: Record<string, string> = {}): string {
   return `/hub/api/oauth2/authorize?${query.toString()}`;
 }
 
-/** What jupyterhub-singleuser sends to exchange a code (JUPYTERHUB-SINGLEUSER.md §2 D). */
+/** What jupyterhub-singleuser sends to exchange a code (docs/jupyterhub-singleuser.md §2, code exchange). */
 function exchange(code: string, clientSecret: string, fields: Record<string, string> = {}): Promise<ClientResponse> {
   const form = { client_id: CLIENT_ID, client_secret: clientSecret, grant_type: 'authorization_code', code, redirect_uri: CALLBACK, ...fields };
   // Authorization always carries the real server token: a refusal must come from the form's secret.

@@ -19,7 +19,7 @@ import {
   type Transport,
 } from './helpers.ts';
 
-// SPEC "Header rules of the proxy", observed from inside alice's demo app. The hub trusts no front
+// The header rules of docs/headers.md, observed from inside alice's demo app. The hub trusts no front
 // proxy here (the default), so the test client is an ordinary, possibly hostile, browser.
 
 let hub: TestHub;

@@ -19,8 +19,8 @@ describe('acknowledged activity', () => {
     await hub.stop('SIGKILL');
     const db = new Database(path.join(hub.dataDir, 'gatehouse.sqlite'), { readonly: true });
     try {
-      const row = db.prepare('SELECT last_activity FROM users WHERE name = ?').get('alice') as { last_activity: string | null };
-      expect(row.last_activity).toBe(at);
+      const row = db.prepare('SELECT last_activity FROM users WHERE name = ?').get('alice') as { last_activity: number | null };
+      expect(row.last_activity).toBe(Date.parse(at));
     } finally {
       db.close();
     }

@@ -5,7 +5,7 @@ import { PluginOptionsError, UserDataError, type UserDataHandling } from './type
 
 export const DEFAULT_MAX_VALUE_BYTES = 8192;
 
-// Names the hub sets itself for every server (SPEC: "What a spawned server receives").
+// Names the hub sets itself for every server (docs/jupyterhub-singleuser.md §1).
 const RESERVED_VARIABLES = new Set(['USER', 'HOME', 'PATH']);
 const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
 

@@ -75,15 +75,11 @@ export class ActivityRecorder {
   }
 
   #write(byUser: ReadonlyMap<string, number>, byServer: ReadonlyMap<number, number>): void {
-    if (byUser.size > 0) this.#users.recordActivity(isoTimes(byUser));
-    if (byServer.size > 0) this.#servers.recordActivity(isoTimes(byServer));
+    if (byUser.size > 0) this.#users.recordActivity(byUser);
+    if (byServer.size > 0) this.#servers.recordActivity(byServer);
   }
 }
 
 function note<K>(entries: Map<K, number>, key: K, at: number): void {
   entries.set(key, Math.max(at, entries.get(key) ?? 0));
-}
-
-function isoTimes<K>(entries: ReadonlyMap<K, number>): Map<K, string> {
-  return new Map([...entries].map(([key, at]) => [key, new Date(at).toISOString()]));
 }

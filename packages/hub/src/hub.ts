@@ -8,7 +8,7 @@ import { createApp } from './app.ts';
 import type { GatehouseConfig } from './config/schema.ts';
 import { ensureDataDir, loadCookieSecret } from './data-dir.ts';
 import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
-import { openDatabase, type Db } from './db/database.ts';
+import { openDatabase, type Database } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
 import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
@@ -200,7 +200,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
 interface BuildInput {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
-  readonly db: Db;
+  readonly db: Database;
   readonly secret: Buffer;
   readonly dataDir: string;
   readonly now: () => number;

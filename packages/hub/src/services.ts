@@ -2,7 +2,7 @@ import type { UsernamePolicy } from '@gatehouse/authenticators';
 import type { ActivityRecorder } from './activity.ts';
 import type { GatehouseConfig } from './config/schema.ts';
 import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
-import type { Db } from './db/database.ts';
+import type { Database } from './db/database.ts';
 import type { SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { WriteGate } from './db/write-gate.ts';
@@ -25,7 +25,7 @@ import type { UserAdmin } from './user-admin.ts';
 export interface HubServices {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
-  readonly db: Db;
+  readonly db: Database;
   /** Lets requests wait for another process's database lock without blocking the event loop. */
   readonly writeGate: WriteGate;
   readonly dataDir: string;

@@ -1,6 +1,7 @@
 /**
  * Times for people, on pages and in the CLI: "3 min ago" / "in 2 days" relative to the hub's clock,
- * and the exact time beside it. The database keeps ISO-8601 UTC strings; everything here reads those.
+ * and the exact time beside it. Records carry ISO-8601 UTC strings (the database keeps epoch ms,
+ * docs/database.md); everything here reads those.
  */
 
 const MINUTE = 60_000;

@@ -13,7 +13,7 @@ function oauthError(status: 400 | 401 | 403, message: string) {
 }
 
 /**
- * OAuth2 authorization-code provider for single-user servers (shared/JUPYTERHUB-SINGLEUSER.md §3):
+ * OAuth2 authorization-code provider for single-user servers (docs/jupyterhub-singleuser.md §3):
  * one client per spawned server, exact redirect-URI match, single-use 60-second codes, and tokens
  * that grant access to that one server only.
  */

@@ -4,7 +4,7 @@ import { gatehouseError } from '../errors.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** Options every command accepts (SPEC: "Every command accepts --config and --data-dir"). */
+/** Options every command accepts (README.md, Command line: `--config`, `--data-dir`, `--help`). */
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
   'data-dir': { type: 'string' },

@@ -4,7 +4,7 @@ import { loadConfig, resolveConfigFile } from '../config/load.ts';
 import type { GatehouseConfig } from '../config/schema.ts';
 import { ensureDataDir } from '../data-dir.ts';
 import { SqliteAccountStore, SqliteThrottleStore } from '../db/accounts.ts';
-import { openDatabase, type Db } from '../db/database.ts';
+import { openDatabase, type Database } from '../db/database.ts';
 import { SessionStore } from '../db/sessions.ts';
 import { UserRepository } from '../db/users.ts';
 import { RecordedServerStopper } from '../servers/recorded-server-stop.ts';
@@ -22,7 +22,7 @@ export async function configFromArgs(args: ParsedArgs, overrides: { ip?: string 
 /** The database of the configured hub, for commands that manage it while it runs or not. */
 export interface OfflineHub {
   readonly config: GatehouseConfig;
-  readonly db: Db;
+  readonly db: Database;
   readonly users: UserRepository;
   readonly accounts: SqliteAccountStore;
   readonly sessions: SessionStore;

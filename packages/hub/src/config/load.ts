@@ -14,7 +14,7 @@ const repoRoot = path.resolve(here, '../../../..');
 /** The bundled default configuration, used when neither --config nor GATEHOUSE_CONFIG names one. */
 export const DEFAULT_CONFIG_FILE = path.join(repoRoot, 'config/hub.config.ts');
 
-/** Command-line flags that override the file (SPEC: "flags override the config file"). */
+/** Command-line flags that override the file (README.md, Command line: `gatehouse start`). */
 export interface ConfigOverrides {
   readonly ip?: string;
   readonly port?: number;

@@ -1,23 +1,23 @@
 import type { AccountRecord, AccountStore, ThrottleStore } from '@gatehouse/authenticators';
 import { gatehouseError } from '../errors.ts';
-import type { Db } from './database.ts';
+import type { Database } from './database.ts';
 
 interface RawAccount {
   username: string;
   password_hash: string | null;
   status: AccountRecord['status'];
-  created_at: string;
+  created_at: number;
 }
 
 function toAccount(raw: RawAccount): AccountRecord {
   return { username: raw.username, passwordHash: raw.password_hash, status: raw.status, createdAt: new Date(raw.created_at) };
 }
 
-/** Local accounts (passwords, sign-up status) in SQLite, for account-based authenticators. */
+/** Local accounts (passwords, sign-up status) in the hub database, for account-based authenticators. */
 export class SqliteAccountStore implements AccountStore {
-  readonly #db: Db;
+  readonly #db: Database;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     this.#db = db;
   }
 
@@ -31,10 +31,10 @@ export class SqliteAccountStore implements AccountStore {
       throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', `the account ${account.username} already exists`);
     }
     const raw = this.#db
-      .prepare<[string, string | null, string, string], RawAccount>(
+      .prepare<[string, string | null, string, number], RawAccount>(
         'INSERT INTO accounts (username, password_hash, status, created_at) VALUES (?, ?, ?, ?) RETURNING *',
       )
-      .get(account.username, account.passwordHash, account.status, new Date().toISOString()) as RawAccount;
+      .get(account.username, account.passwordHash, account.status, Date.now()) as RawAccount;
     return toAccount(raw);
   }
 
@@ -61,9 +61,9 @@ export class SqliteAccountStore implements AccountStore {
 
 /** Login failure timestamps, persisted so that a restart does not lift a lockout. */
 export class SqliteThrottleStore implements ThrottleStore {
-  readonly #db: Db;
+  readonly #db: Database;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     this.#db = db;
   }
 

@@ -1,78 +1,66 @@
-import { closeSync, existsSync, openSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { gatehouseError } from '../errors.ts';
-import { MIGRATIONS, type Migration } from './migrations.ts';
+import { isSqliteBusy, openSqliteDatabase, type OpenSqliteOptions } from './sqlite.ts';
 
-export type Db = Database.Database;
+/**
+ * The database as the hub's stores and services see it: prepared statements, transactions, and the
+ * few lock and change facts the hub needs. Stores take a `Database`, never a driver's type, and keep
+ * to SQL any relational store understands; what only one engine has (SQLite's PRAGMAs, busy timeout,
+ * `VACUUM INTO`, change counters) lives behind this interface in that engine's module (`sqlite.ts`).
+ *
+ * Calls are synchronous (better-sqlite3 is). Times are stored one way: INTEGER milliseconds since
+ * the Unix epoch (UTC), in every table; stores convert at their edge (docs/database.md).
+ */
+export interface Database {
+  /** False once `close()` has run. */
+  readonly open: boolean;
+  /**
+   * Compiles one SQL statement, run as often as wanted. Parameters are positional (`?`) or named
+   * (`@name`, given as one object); `P` types them and `R` a result row.
+   */
+  prepare<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): Statement<P, R>;
+  /** Runs `work` in one transaction: all of it is committed, or nothing when it throws (rethrown). Nests. */
+  transaction<T>(work: () => T): T;
+  /**
+   * Runs a write that may be skipped, without waiting for another process's write lock: false
+   * (nothing written) when the lock is held. Other errors are thrown.
+   */
+  writeIfFree(write: () => unknown): boolean;
+  /** Whether a write could start right now (true inside a transaction); never waits. */
+  writableNow(): boolean;
+  /** Longest a statement waits, inside the driver and so blocking the event loop, for another process's lock. */
+  limitLockWait(ms: number): void;
+  /**
+   * A value equal to an earlier one only if nothing may have changed in between: no write through
+   * this connection and no commit by another (the CLI in another process). Cheap: one read.
+   */
+  changeStamp(): string;
+  /** The number of the last migration applied (migrations.ts). */
+  schemaVersion(): number;
+  close(): void;
+}
+
+/** A prepared statement (better-sqlite3's shape, which the SQLite implementation returns as is). */
+export interface Statement<P extends unknown[] | {} = unknown[], R = unknown> {
+  /** Runs a statement that returns no rows; `changes` counts the rows it inserted, updated or deleted. */
+  run(...params: P extends unknown[] ? P : [P]): { readonly changes: number };
+  /** The first row, or undefined. */
+  get(...params: P extends unknown[] ? P : [P]): R | undefined;
+  all(...params: P extends unknown[] ? P : [P]): R[];
+}
 
 export const DATABASE_FILE = 'gatehouse.sqlite';
 
-export interface OpenDatabaseOptions {
-  /** Apply migrations only up to this version (tests build old databases with it). */
-  readonly targetVersion?: number;
-  /** Called with the backup path before migrating a database that already has data. */
-  readonly onBackup?: (backupPath: string, fromVersion: number, toVersion: number) => void;
+export type OpenDatabaseOptions = OpenSqliteOptions;
+
+/** Opens (creating if needed) the hub database in `dataDir`, migrated to the latest version. */
+export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Database {
+  return openSqliteDatabase(dataDir, DATABASE_FILE, options);
 }
 
-/** Opens (creating if needed) the hub database in `dataDir`, in WAL mode, migrated to the latest version. */
-export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
-  const file = path.join(dataDir, DATABASE_FILE);
-  // Created 0600 (SQLite gives its -wal and -shm files the same mode): it holds password hashes.
-  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
-  const db = new Database(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('synchronous = NORMAL');
-    migrate(db, file, MIGRATIONS, options);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+export function schemaVersion(db: Database): number {
+  return db.schemaVersion();
 }
 
-export function schemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-function migrate(db: Db, file: string, migrations: readonly Migration[], options: OpenDatabaseOptions): void {
-  const current = schemaVersion(db);
-  const target = options.targetVersion ?? migrations.at(-1)?.version ?? 0;
-  const pending = migrations.filter((m) => m.version > current && m.version <= target);
-  if (pending.length === 0) return;
-  if (current > 0) {
-    const backup = backupPath(file, current);
-    // VACUUM INTO writes a consistent copy even while WAL holds uncheckpointed pages.
-    db.prepare('VACUUM INTO ?').run(backup);
-    options.onBackup?.(backup, current, target);
-  }
-  for (const migration of pending) {
-    try {
-      if (migration.rebuildsTables === true) db.pragma('foreign_keys = OFF'); // not changeable inside a transaction
-      db.transaction(() => {
-        db.exec(migration.sql);
-        const broken = db.pragma('foreign_key_check') as unknown[];
-        if (broken.length > 0) throw new Error(`${broken.length} rows would break a foreign key`);
-        db.pragma(`user_version = ${migration.version}`);
-      })();
-    } catch (error) {
-      throw gatehouseError(
-        'GATEHOUSE_ERR_MIGRATION',
-        `migration ${migration.version} (${migration.description}) failed: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      if (migration.rebuildsTables === true) db.pragma('foreign_keys = ON');
-    }
-  }
-}
-
-function backupPath(file: string, version: number): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  let candidate = `${file}.v${version}.${stamp}.bak`;
-  for (let n = 1; existsSync(candidate); n++) candidate = `${file}.v${version}.${stamp}-${n}.bak`;
-  return candidate;
+/** Whether `error` is the database refusing because another process holds its write lock. */
+export function isDatabaseBusy(error: unknown): boolean {
+  return isSqliteBusy(error);
 }

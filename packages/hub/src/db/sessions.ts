@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from './database.ts';
-import { writeIfFree } from './write-gate.ts';
+import type { Database } from './database.ts';
 
 /** A login session as stored server-side. The cookie holds only the random id; the table only its hash. */
 export interface SessionRecord {
@@ -37,18 +36,18 @@ export function sessionIdHash(id: string): string {
 }
 
 /**
- * Server-side sessions in SQLite. Every lookup reads the table (a primary-key read, microseconds),
- * so logout, `userdel` and revocation from any process take effect on the next request.
+ * Server-side sessions in the hub database. Every lookup reads the table (a primary-key read,
+ * microseconds), so logout, `userdel` and revocation from any process take effect on the next request.
  */
 export class SessionStore {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #lifetimes: SessionLifetimes;
   readonly #now: () => number;
   readonly #select;
   readonly #touch;
   readonly #delete;
 
-  constructor(db: Db, lifetimes: SessionLifetimes, now: () => number = Date.now) {
+  constructor(db: Database, lifetimes: SessionLifetimes, now: () => number = Date.now) {
     this.#db = db;
     this.#lifetimes = lifetimes;
     this.#now = now;
@@ -73,12 +72,12 @@ export class SessionStore {
     if (raw === undefined) return undefined;
     const now = this.#now();
     if (now - raw.last_seen_at > this.#lifetimes.idleTimeoutMs || now - raw.created_at > this.#lifetimes.maxAgeMs) {
-      writeIfFree(this.#db, () => this.#delete.run(idHash)); // expired either way; housekeeping deletes it otherwise
+      this.#db.writeIfFree(() => this.#delete.run(idHash)); // expired either way; housekeeping deletes it otherwise
       return undefined;
     }
     let lastSeenAt = raw.last_seen_at;
     // A refresh the database refuses (locked by another process) is tried again on the next request.
-    if (now - lastSeenAt > TOUCH_INTERVAL_MS && writeIfFree(this.#db, () => this.#touch.run(now, idHash))) lastSeenAt = now;
+    if (now - lastSeenAt > TOUCH_INTERVAL_MS && this.#db.writeIfFree(() => this.#touch.run(now, idHash))) lastSeenAt = now;
     return { username: raw.username, createdAt: raw.created_at, lastSeenAt, data: JSON.parse(raw.data) as Record<string, unknown> };
   }
 

@@ -1,4 +1,5 @@
-import type { Db } from './database.ts';
+import type { Database } from './database.ts';
+import { isoFromStored, isoFromStoredOrNull } from './stored-time.ts';
 
 export interface UserRow {
   readonly id: number;
@@ -12,24 +13,24 @@ interface RawUser {
   id: number;
   name: string;
   admin: number;
-  created_at: string;
-  last_activity: string | null;
+  created_at: number;
+  last_activity: number | null;
 }
 
 function toUser(raw: RawUser): UserRow {
-  return { id: raw.id, name: raw.name, admin: raw.admin === 1, createdAt: raw.created_at, lastActivity: raw.last_activity };
+  return { id: raw.id, name: raw.name, admin: raw.admin === 1, createdAt: isoFromStored(raw.created_at), lastActivity: isoFromStoredOrNull(raw.last_activity) };
 }
 
 /** The hub's user records: who has ever logged in or been added, and who is an admin. */
 export class UserRepository {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #byName;
   readonly #insert;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     this.#db = db;
     this.#byName = db.prepare<[string], RawUser>('SELECT id, name, admin, created_at, last_activity FROM users WHERE name = ?');
-    this.#insert = db.prepare<[string, number, string], RawUser>(
+    this.#insert = db.prepare<[string, number, number], RawUser>(
       'INSERT INTO users (name, admin, created_at) VALUES (?, ?, ?) RETURNING id, name, admin, created_at, last_activity',
     );
   }
@@ -45,7 +46,7 @@ export class UserRepository {
   }
 
   create(name: string, admin: boolean): UserRow {
-    return toUser(this.#insert.get(name, admin ? 1 : 0, new Date().toISOString()) as RawUser);
+    return toUser(this.#insert.get(name, admin ? 1 : 0, Date.now()) as RawUser);
   }
 
   /**
@@ -106,13 +107,13 @@ export class UserRepository {
     return this.#db.prepare('SELECT 1 FROM users WHERE admin = 1 LIMIT 1').get() !== undefined;
   }
 
-  /** Batched activity: one transaction for many users (called from a timer, not per request). */
-  recordActivity(updates: ReadonlyMap<string, string>): void {
+  /** Batched activity, epoch ms by name: one transaction for many users (from a timer, not per request). */
+  recordActivity(updates: ReadonlyMap<string, number>): void {
     const update = this.#db.prepare(
       'UPDATE users SET last_activity = @at WHERE name = @name AND (last_activity IS NULL OR last_activity < @at)',
     );
     this.#db.transaction(() => {
       for (const [name, at] of updates) update.run({ at, name });
-    })();
+    });
   }
 }

@@ -1,47 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { gatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Db } from './database.ts';
+import { isDatabaseBusy, type Database } from './database.ts';
+
+export { isDatabaseBusy };
 
 /**
- * SQLite calls are synchronous: a write that waits for another process's lock (busy_timeout) stops
- * the whole event loop, proxy included. While the hub serves, its connection waits at most
- * SERVING_BUSY_TIMEOUT_MS inside SQLite (enough for a CLI command's own short write), and longer
- * waits happen here, asynchronously: a request that will write first waits until the database takes
+ * Database calls are synchronous: a write that waits for another process's lock (SQLite's busy
+ * timeout) stops the whole event loop, proxy included. While the hub serves, its connection waits
+ * at most SERVING_LOCK_WAIT_MS inside the driver (enough for a CLI command's own short write), and
+ * longer waits happen here, asynchronously: a request that will write first waits until the database takes
  * writes (probing without blocking, with backoff) and gives up with GATEHOUSE_ERR_DATABASE_BUSY (503,
  * Retry-After) after `waitMs`. Reads never wait: in WAL mode a writer does not block readers.
  */
-
-export const SERVING_BUSY_TIMEOUT_MS = 20;
+const SERVING_LOCK_WAIT_MS = 20;
 /** How long a request waits for another process's write lock before it is answered 503. */
 const DEFAULT_WAIT_MS = 5_000;
 const RETRY_AFTER_SECONDS = 2;
 const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 250;
-
-/** SQLite refused because another connection holds the write lock (or is recovering the WAL). */
-export function isDatabaseBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
-}
-
-/**
- * Runs a write that may be skipped, without waiting for any lock: false (nothing written) when
- * another process holds the database's write lock.
- */
-export function writeIfFree(db: Db, write: () => unknown): boolean {
-  const busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma('busy_timeout = 0');
-  try {
-    write();
-    return true;
-  } catch (error) {
-    if (isDatabaseBusy(error)) return false;
-    throw error;
-  } finally {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  }
-}
 
 /** The error a request gets when the database stayed locked: 503 with Retry-After. */
 export function databaseBusyError(cause?: unknown) {
@@ -55,32 +32,22 @@ export function reportBackgroundWriteFailure(logger: Logger, what: string, error
 }
 
 export class WriteGate {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #waitMs: number;
-  readonly #begin;
-  readonly #rollback;
 
-  constructor(db: Db, options: { waitMs?: number } = {}) {
+  constructor(db: Database, options: { waitMs?: number } = {}) {
     this.#db = db;
     this.#waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
-    this.#begin = db.prepare('BEGIN IMMEDIATE');
-    this.#rollback = db.prepare('ROLLBACK');
   }
 
-  /** From now on a write blocks the event loop for at most SERVING_BUSY_TIMEOUT_MS (called once the hub serves). */
+  /** From now on a write blocks the event loop for at most SERVING_LOCK_WAIT_MS (called once the hub serves). */
   serve(): void {
-    this.#db.pragma(`busy_timeout = ${SERVING_BUSY_TIMEOUT_MS}`);
+    this.#db.limitLockWait(SERVING_LOCK_WAIT_MS);
   }
 
   /** Whether a write could start right now (takes and releases the write lock); never waits. */
   writable(): boolean {
-    return (
-      this.#db.inTransaction ||
-      writeIfFree(this.#db, () => {
-        this.#begin.run();
-        this.#rollback.run();
-      })
-    );
+    return this.#db.writableNow();
   }
 
   /** Resolves once a write could start, waiting without blocking; GATEHOUSE_ERR_DATABASE_BUSY after the bound. */

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { normaliseUsername } from '@gatehouse/authenticators';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import { actsAsOwner } from '../auth/principal.ts';
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { sessionIdHash, type SessionRecord, type SessionStore } from '../db/sessions.ts';
 import { proxyPrincipal } from '../proxy/access.ts';
 import { singleCookieValue } from './cookie-header.ts';
@@ -29,11 +29,11 @@ export const AUTH_PATH = '/hub/auth';
 
 /** auth_request cookies in SQLite: the hash of the cookie → the hash of the session it belongs to. */
 export class AuthCookieStore {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #sessions: SessionStore;
   readonly #select;
 
-  constructor(db: Db, sessions: SessionStore) {
+  constructor(db: Database, sessions: SessionStore) {
     this.#db = db;
     this.#sessions = sessions;
     this.#select = db.prepare<[string], { session_hash: string }>('SELECT session_hash FROM auth_cookies WHERE id_hash = ?');

@@ -4,7 +4,8 @@ type SetOption = NonNullable<Parameters<Context['cookies']['set']>[2]>;
 
 /**
  * Options for every cookie the hub sets: HttpOnly, SameSite=Lax, unsigned (values are random ids
- * checked server-side), Secure per `ctx.state.secureCookies` (decided once per request in app.ts).
+ * checked server-side), Secure per `ctx.state.secureCookies` (decided once per request in
+ * http/request-context.ts).
  */
 export function cookieOptions(ctx: Context, extra: { path: string; maxAge?: number; expires?: Date }): SetOption {
   const secure = ctx.state['secureCookies'] === true;

@@ -1,4 +1,6 @@
 const PROBE_ORIGIN = 'http://gatehouse.invalid';
+/** Control characters (U+0000–U+001F, U+007F) and the backslash: browsers drop or reinterpret them in a URL. */
+const CONTROL_OR_BACKSLASH = /[\\\u0000-\u001f\u007f]/;
 
 /**
  * The only way a user-supplied `next` becomes a redirect: it must be a path on this hub.
@@ -11,8 +13,7 @@ const PROBE_ORIGIN = 'http://gatehouse.invalid';
  */
 export function safeNextPath(next: unknown, fallback = '/hub/home'): string {
   if (typeof next !== 'string' || next.length === 0 || next.length > 2048 || !next.startsWith('/')) return fallback;
-  // eslint-disable-next-line no-control-regex
-  if (/[\\\u0000-\u001f\u007f]/.test(next)) return fallback;
+  if (CONTROL_OR_BACKSLASH.test(next)) return fallback;
   const path = resolvedPath(next);
   return path !== undefined && isLocalPath(path) ? path : fallback;
 }

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { hashToken } from '../tokens/token-store.ts';
 
 /**
@@ -22,10 +22,10 @@ export interface AuthorizationCode {
 const CODE_LIFETIME_MS = 60_000;
 
 export class OAuthStore {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #now: () => number;
 
-  constructor(db: Db, now: () => number = Date.now) {
+  constructor(db: Database, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
   }
@@ -37,7 +37,7 @@ export class OAuthStore {
         `INSERT INTO oauth_clients (id, user_id, secret_hash, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, secret_hash = excluded.secret_hash, redirect_uri = excluded.redirect_uri`,
       )
-      .run(id, userId, hashToken(secret), redirectUri, new Date(this.#now()).toISOString());
+      .run(id, userId, hashToken(secret), redirectUri, this.#now());
   }
 
   removeClientsOf(userId: number): void {
@@ -77,7 +77,7 @@ export class OAuthStore {
       this.#db.prepare('DELETE FROM oauth_codes WHERE code_hash = ?').run(hash);
       if (raw.expires_at <= this.#now()) return undefined;
       return { clientId: raw.client_id, userId: raw.user_id, redirectUri: raw.redirect_uri };
-    })();
+    });
   }
 
   pruneExpiredCodes(): void {

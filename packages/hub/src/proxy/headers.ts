@@ -3,10 +3,10 @@ import { canonicalHeaderName } from '@gatehouse/authenticators';
 import { withoutCookiesNamed } from '../http/cookie-header.ts';
 
 /**
- * SPEC's header rules for everything forwarded to a user server, over HTTP and WebSocket alike.
- * Removed: the hub's own cookies; identity headers the hub trusts from its front proxy, in every
- * spelling (case, `_` for `-`); headers named in `Connection`; hop-by-hop headers; any
- * X-Forwarded-*, Forwarded or X-Real-IP from the client. Then set: X-Forwarded-For/-Proto/-Host,
+ * The header rules (docs/headers.md) for everything forwarded to a user server, over HTTP and
+ * WebSocket alike. Removed: the hub's own cookies; identity headers the hub trusts from its front
+ * proxy, in every spelling (case, `_` for `-`); headers named in `Connection`; hop-by-hop headers;
+ * any X-Forwarded-*, Forwarded or X-Real-IP from the client. Then set: X-Forwarded-For/-Proto/-Host,
  * and the server's own credential where it expects one.
  */
 

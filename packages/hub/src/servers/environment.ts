@@ -1,6 +1,6 @@
 /**
  * The JupyterHub-named environment a spawned server receives, so existing single-user servers work
- * unchanged (see shared/JUPYTERHUB-SINGLEUSER.md for what jupyterhub-singleuser reads).
+ * unchanged (docs/jupyterhub-singleuser.md §1: what jupyterhub-singleuser reads).
  */
 export interface ServerEnvironmentInput {
   readonly username: string;

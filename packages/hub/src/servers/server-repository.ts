@@ -1,5 +1,6 @@
 import type { PortRegistry, ServerHandle } from '@gatehouse/spawner';
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
+import { isoFromStored, isoFromStoredOrNull } from '../db/stored-time.ts';
 
 /** A server as persisted: its status, and where it listens once running. */
 export interface ServerRow {
@@ -22,8 +23,8 @@ interface RawServer {
   credential: string | null;
   state: string;
   sealed_token: string | null;
-  started_at: string;
-  last_activity: string | null;
+  started_at: number;
+  last_activity: number | null;
 }
 
 function toServer(raw: RawServer): ServerRow {
@@ -37,19 +38,19 @@ function toServer(raw: RawServer): ServerRow {
     status: raw.status,
     handle,
     sealedToken: raw.sealed_token,
-    startedAt: raw.started_at,
-    lastActivity: raw.last_activity,
+    startedAt: isoFromStored(raw.started_at),
+    lastActivity: isoFromStoredOrNull(raw.last_activity),
   };
 }
 
 const SELECT = `SELECT s.user_id, u.name AS username, s.status, s.host, s.port, s.credential, s.state, s.sealed_token,
                        s.started_at, s.last_activity FROM servers s JOIN users u ON u.id = s.user_id`;
 
-/** Servers and port claims in SQLite: the hub's routes survive its restarts. */
+/** Servers and port claims in the hub database: the hub's routes survive its restarts. */
 export class ServerRepository implements PortRegistry {
-  readonly #db: Db;
+  readonly #db: Database;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     this.#db = db;
   }
 
@@ -65,7 +66,7 @@ export class ServerRepository implements PortRegistry {
   insertPending(userId: number, sealedToken: string): void {
     this.#db
       .prepare("INSERT INTO servers (user_id, name, status, sealed_token, started_at) VALUES (?, '', 'pending', ?, ?)")
-      .run(userId, sealedToken, new Date().toISOString());
+      .run(userId, sealedToken, Date.now());
   }
 
   /** A pending start's process exists: how to find it (and its port) if this hub dies now. */
@@ -90,18 +91,19 @@ export class ServerRepository implements PortRegistry {
     this.#db.prepare("DELETE FROM servers WHERE user_id = ? AND name = ''").run(userId);
   }
 
-  recordActivity(updates: ReadonlyMap<number, string>): void {
+  /** Batched activity, epoch ms by user id (the ActivityRecorder's timer). */
+  recordActivity(updates: ReadonlyMap<number, number>): void {
     const update = this.#db.prepare(
       "UPDATE servers SET last_activity = @at WHERE user_id = @userId AND name = '' AND (last_activity IS NULL OR last_activity < @at)",
     );
     this.#db.transaction(() => {
       for (const [userId, at] of updates) update.run({ at, userId });
-    })();
+    });
   }
 
   // PortRegistry: the PRIMARY KEY on ports.port is the UNIQUE guarantee that two spawns never share a port.
   claim(port: number, owner: string): boolean {
-    return this.#db.prepare('INSERT OR IGNORE INTO ports (port, owner, claimed_at) VALUES (?, ?, ?)').run(port, owner, new Date().toISOString()).changes === 1;
+    return this.#db.prepare('INSERT INTO ports (port, owner, claimed_at) VALUES (?, ?, ?) ON CONFLICT (port) DO NOTHING').run(port, owner, Date.now()).changes === 1;
   }
 
   /** The spawner releases a port once the process on it is gone, so a row's handle for it goes too. */
@@ -109,7 +111,7 @@ export class ServerRepository implements PortRegistry {
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM ports WHERE port = ?').run(port);
       this.#db.prepare("UPDATE servers SET host = NULL, port = NULL, state = '{}' WHERE port = ?").run(port);
-    })();
+    });
   }
 
   /** Port claims with no server row (left by a hub that died mid-spawn). */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.ts';
-import { writeIfFree } from '../db/write-gate.ts';
+import type { Database } from '../db/database.ts';
+import { isoFromStored, isoFromStoredOrNull } from '../db/stored-time.ts';
 
 /**
  * API tokens: 256 random bits, shown once. The database keeps a short prefix (to recognise a token
@@ -41,9 +41,9 @@ interface RawToken {
   scopes: string;
   note: string | null;
   server_name: string | null;
-  created_at: string;
-  expires_at: string | null;
-  last_activity: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_activity: number | null;
 }
 
 const TOKEN_PREFIX = 'gh_';
@@ -58,9 +58,9 @@ function toToken(raw: RawToken): TokenRow {
     scopes: JSON.parse(raw.scopes) as string[],
     note: raw.note,
     serverName: raw.server_name,
-    createdAt: raw.created_at,
-    expiresAt: raw.expires_at,
-    lastActivity: raw.last_activity,
+    createdAt: isoFromStored(raw.created_at),
+    expiresAt: isoFromStoredOrNull(raw.expires_at),
+    lastActivity: isoFromStoredOrNull(raw.last_activity),
   };
 }
 
@@ -80,13 +80,13 @@ export interface MintOptions {
 }
 
 export class TokenStore {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #now: () => number;
   readonly #byHash;
   /** Last use, batched: written by `flushActivity`, never per request. */
-  readonly #pendingActivity = new Map<number, string>();
+  readonly #pendingActivity = new Map<number, number>();
 
-  constructor(db: Db, now: () => number = Date.now) {
+  constructor(db: Database, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
     this.#byHash = db.prepare<[string], RawToken>(`SELECT ${COLUMNS} FROM tokens WHERE hash = ?`);
@@ -95,8 +95,8 @@ export class TokenStore {
   /** Creates a token and returns it once, in the clear, with its record. */
   mint(options: MintOptions): { token: string; row: TokenRow } {
     const token = options.value ?? `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const createdAt = new Date(this.#now()).toISOString();
-    const expiresAt = options.expiresInSeconds === undefined ? null : new Date(this.#now() + options.expiresInSeconds * 1000).toISOString();
+    const createdAt = this.#now();
+    const expiresAt = options.expiresInSeconds === undefined ? null : createdAt + options.expiresInSeconds * 1000;
     const raw = this.#db
       .prepare<unknown[], RawToken>(
         `INSERT INTO tokens (user_id, kind, prefix, hash, scopes, note, server_name, created_at, expires_at)
@@ -121,17 +121,17 @@ export class TokenStore {
     if (token.length < 16 || token.length > 512) return undefined;
     const raw = this.#byHash.get(hashToken(token));
     if (raw === undefined) return undefined;
-    if (raw.expires_at !== null && Date.parse(raw.expires_at) <= this.#now()) {
-      writeIfFree(this.#db, () => this.revoke(raw.id)); // expired either way; housekeeping deletes it otherwise
+    if (raw.expires_at !== null && raw.expires_at <= this.#now()) {
+      this.#db.writeIfFree(() => this.revoke(raw.id)); // expired either way; housekeeping deletes it otherwise
       return undefined;
     }
-    this.#pendingActivity.set(raw.id, new Date(this.#now()).toISOString());
+    this.#pendingActivity.set(raw.id, this.#now());
     return toToken(raw);
   }
 
   /** Records a use of a token already resolved (the proxy's cached principals), batched like resolve(). */
   noteUse(id: number): void {
-    this.#pendingActivity.set(id, new Date(this.#now()).toISOString());
+    this.#pendingActivity.set(id, this.#now());
   }
 
   get(id: number): TokenRow | undefined {
@@ -176,7 +176,7 @@ export class TokenStore {
     try {
       this.#db.transaction(() => {
         for (const [id, at] of updates) update.run(at, id);
-      })();
+      });
     } catch (error) {
       // Not written (the database is locked): kept for the next flush unless a newer use replaced it.
       for (const [id, at] of updates) if (!this.#pendingActivity.has(id)) this.#pendingActivity.set(id, at);
@@ -185,6 +185,6 @@ export class TokenStore {
   }
 
   pruneExpired(): number {
-    return this.#db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?').run(new Date(this.#now()).toISOString()).changes;
+    return this.#db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?').run(this.#now()).changes;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { sessionIdHash } from '../db/sessions.ts';
 
 /** How long a person has between the first factor and the second. */
@@ -18,10 +18,10 @@ export interface PendingLogin {
  * and is deleted when the login completes. Like sessions, only the hash of its random id is stored.
  */
 export class PendingLoginStore {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #now: () => number;
 
-  constructor(db: Db, now: () => number) {
+  constructor(db: Database, now: () => number) {
     this.#db = db;
     this.#now = now;
   }

@@ -1,4 +1,5 @@
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
+import { isoFromStoredOrNull } from '../db/stored-time.ts';
 
 /** A user's TOTP record: the secret still sealed (SecretBox), whether it is active, the last step accepted. */
 export interface TotpRecord {
@@ -15,25 +16,25 @@ export interface StoredRecoveryCode {
 
 interface RawTotp {
   sealed_secret: string;
-  confirmed_at: string | null;
+  confirmed_at: number | null;
   last_step: number | null;
 }
 
 /**
- * Second-factor rows in SQLite. The secret is stored sealed (the caller seals and opens it);
+ * Second-factor rows in the hub database. The secret is stored sealed (the caller seals and opens it);
  * recovery codes only as argon2 hashes. Every "use once" rule is a single conditional UPDATE, so
  * two requests racing with the same code, in this process or another, cannot both succeed.
  */
 export class TotpStore {
-  readonly #db: Db;
+  readonly #db: Database;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     this.#db = db;
   }
 
   get(userId: number): TotpRecord | undefined {
     const raw = this.#db.prepare<[number], RawTotp>('SELECT sealed_secret, confirmed_at, last_step FROM totp_secrets WHERE user_id = ?').get(userId);
-    return raw === undefined ? undefined : { sealedSecret: raw.sealed_secret, confirmedAt: raw.confirmed_at, lastStep: raw.last_step };
+    return raw === undefined ? undefined : { sealedSecret: raw.sealed_secret, confirmedAt: isoFromStoredOrNull(raw.confirmed_at), lastStep: raw.last_step };
   }
 
   /** Starts (or restarts) an enrolment with a new secret; false when an active secret exists. */
@@ -49,7 +50,7 @@ export class TotpStore {
 
   /** Activates a pending enrolment with the step of its first code; false if already active or gone. */
   confirm(userId: number, step: number, at: Date): boolean {
-    return this.#db.prepare('UPDATE totp_secrets SET confirmed_at = ?, last_step = ? WHERE user_id = ? AND confirmed_at IS NULL').run(at.toISOString(), step, userId).changes === 1;
+    return this.#db.prepare('UPDATE totp_secrets SET confirmed_at = ?, last_step = ? WHERE user_id = ? AND confirmed_at IS NULL').run(at.getTime(), step, userId).changes === 1;
   }
 
   /** The replay guard: records `step` as used only when it is later than every step used before. */
@@ -65,7 +66,7 @@ export class TotpStore {
     return this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM totp_recovery_codes WHERE user_id = ?').run(userId);
       return this.#db.prepare('DELETE FROM totp_secrets WHERE user_id = ?').run(userId).changes > 0;
-    })();
+    });
   }
 
   /** A new set of recovery-code hashes; the old set is void. */
@@ -74,7 +75,7 @@ export class TotpStore {
       this.#db.prepare('DELETE FROM totp_recovery_codes WHERE user_id = ?').run(userId);
       const insert = this.#db.prepare('INSERT INTO totp_recovery_codes (user_id, hash) VALUES (?, ?)');
       for (const hash of hashes) insert.run(userId, hash);
-    })();
+    });
   }
 
   unusedRecoveryCodes(userId: number): StoredRecoveryCode[] {
@@ -83,11 +84,11 @@ export class TotpStore {
 
   /** Marks a recovery code used; false when it already was (or is gone). */
   useRecoveryCode(id: number, at: Date): boolean {
-    return this.#db.prepare('UPDATE totp_recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL').run(at.toISOString(), id).changes === 1;
+    return this.#db.prepare('UPDATE totp_recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL').run(at.getTime(), id).changes === 1;
   }
 
   /** Runs `work` in one transaction: a use and the pending login it completes succeed or fail together. */
   atomically<T>(work: () => T): T {
-    return this.#db.transaction(work)();
+    return this.#db.transaction(work);
   }
 }

@@ -1,7 +1,7 @@
 import { throttleOption, type ThrottleSettings } from '@gatehouse/authenticators';
 import type { GatehouseConfig } from '../config/schema.ts';
 import { SqliteThrottleStore } from '../db/accounts.ts';
-import type { Db } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { SecondFactor } from './second-factor.ts';
@@ -14,7 +14,7 @@ function lockSettings(config: GatehouseConfig): ThrottleSettings {
 }
 
 /** The hub's (or a CLI command's) SecondFactor over its database. */
-export function secondFactorFor(config: GatehouseConfig, db: Db, box: SecretBox, logger: Logger, now: () => number = Date.now): SecondFactor {
+export function secondFactorFor(config: GatehouseConfig, db: Database, box: SecretBox, logger: Logger, now: () => number = Date.now): SecondFactor {
   return new SecondFactor({
     store: new TotpStore(db),
     box,
