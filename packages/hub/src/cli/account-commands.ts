@@ -4,7 +4,7 @@ import { gatehouseError } from '../errors.ts';
 import { mintSetupPath } from '../pages/setup-routes.ts';
 import { listRunningHubs } from '../runtime-file.ts';
 import { integerOption, stringOption, type ParsedArgs } from './args.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 import type { OfflineHub } from './context.ts';
 import { newPassword, readPasswordFromStdin } from './password-input.ts';
 
