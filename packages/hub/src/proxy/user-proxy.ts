@@ -13,7 +13,7 @@ import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import { boundProxySessionId, proxyCookieConflict, userFromPath } from './access.ts';
 import { PROXY_SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
-import { withoutTokenParam } from '../http/token-in-query.ts';
+import { withoutTokenParam } from '../http/redirect.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
