@@ -36,7 +36,7 @@ const authStatus = async (query: string, token: string) =>
 
 describe('GET /hub/auth and token scopes', () => {
   // FINDING (medium): /hub/auth answers 200 for any live token, whatever its scopes
-  // (http/auth-request.ts #answer → proxyPrincipal; no scope is checked). Safe: 401 (or 403).
+  // (http/auth-request.ts #answer → whoIsAsking; no scope is checked). Safe: 401 (or 403).
   it("refuses a token an admin made for bob (it holds no access:servers): the admin must not pass nginx's auth_request as bob", async () => {
     const token = await mint(root, 'bob', {});
     expect(await authStatus('', token)).not.toBe(200);
