@@ -1,5 +1,6 @@
 import { parseCommandArgs } from './cli/args.ts';
-import { COMMANDS, type Command, type CommandIo } from './cli/commands.ts';
+import type { Command, CommandIo } from './cli/command.ts';
+import { COMMANDS } from './cli/commands.ts';
 import { toGatehouseError } from './errors.ts';
 
 /**

@@ -1,41 +1,23 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { normaliseUsername, usernameProblem } from '@gatehouse/authenticators';
-import { isLoopbackAddress } from '@gatehouse/plugin-types';
-import { ActivityRecorder } from './activity.ts';
+import { usernameProblem } from '@gatehouse/authenticators';
 import { createApp } from './app.ts';
-import type { GatehouseConfig } from './config/schema.ts';
-import { ensureDataDir, loadCookieSecret } from './data-dir.ts';
-import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
-import { openDatabase, type Database } from './db/database.ts';
-import { SessionStore } from './db/sessions.ts';
-import { UserRepository } from './db/users.ts';
-import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
-import { gatehouseError } from './errors.ts';
-import { HubConnections } from './http/connections.ts';
-import { FrontProxyTrust } from './http/front-proxy.ts';
-import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
-import { SessionBinding } from './http/session-binding.ts';
-import { XsrfGuard } from './http/xsrf.ts';
-import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
-import { startHousekeeping } from './housekeeping.ts';
-import { createLogger, type Logger } from './log.ts';
-import { HubMetrics, proxyCounters } from './metrics.ts';
 import { PrincipalCache } from './auth/principal-cache.ts';
+import { openServices } from './compose.ts';
+import type { GatehouseConfig } from './config/schema.ts';
 import { DatabaseChangeWatch } from './db/change-watch.ts';
+import { reportBackgroundWriteFailure } from './db/write-gate.ts';
+import { gatehouseError } from './errors.ts';
+import { AuthRequestHandler } from './http/auth-request.ts';
+import { HubConnections } from './http/connections.ts';
+import { listenOnFrontProxySocket, type FrontProxySocket } from './http/front-proxy-socket.ts';
+import { startHousekeeping } from './housekeeping.ts';
+import { firstAdminSetupPath, listLoginUrl, registerForcedToken, revokeListLogin } from './launch.ts';
+import { createLogger, type Logger } from './log.ts';
+import { proxyCounters } from './metrics.ts';
 import { UserProxy } from './proxy/user-proxy.ts';
-import { OAuthStore } from './oauth/oauth-store.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
-import { SecretBox } from './secret-box.ts';
-import { ServerManager } from './servers/manager.ts';
-import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
-import { TokenStore } from './tokens/token-store.ts';
-import { UserAdmin } from './user-admin.ts';
-import { secondFactorFor } from './totp/wiring.ts';
-import { PendingLoginStore } from './totp/pending-logins.ts';
-import { AuthCookieStore, AuthRequestHandler } from './http/auth-request.ts';
 
 export interface StartHubOptions {
   /** Recorded in the runtime file for `gatehouse list`. */
@@ -64,30 +46,11 @@ const ACTIVITY_FLUSH_MS = 5_000;
 /** Builds every service from a validated config, then listens. Any failure stops with its reason. */
 export async function startHub(config: GatehouseConfig, options: StartHubOptions = {}): Promise<RunningHub> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const dataDir = path.resolve(config.dataDir);
-  const dirState = ensureDataDir(dataDir);
-  if (dirState.looseMode !== undefined) {
-    logger.warn({ dataDir, mode: dirState.looseMode.toString(8) }, `data directory is accessible by others; consider chmod 700 ${dataDir}`);
-  }
-  const secret = loadCookieSecret(dataDir);
-  const db = openDatabase(dataDir, {
-    onBackup: (backup, from, to) => logger.info({ backup, from, to }, 'database backed up before migration'),
-  });
   const now = options.now ?? Date.now;
   let hubApiUrl = '';
+  const services = await openServices(config, { role: 'hub', logger, now, hubApiUrl: () => hubApiUrl });
+  const { db, dataDir } = services;
   try {
-    const services = buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl: () => hubApiUrl });
-    await config.authenticator.init({
-      logger: logger.child({ plugin: config.authenticator.kind }),
-      accounts: services.accounts,
-      throttle: services.throttle,
-      listenAddress: config.ip,
-    });
-    await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository,
-      dataDir,
-      // Whoever can open these may speak as the front proxy: no user server may see them.
-      privatePaths: [config.frontProxy.socket?.path, config.frontProxy.secret?.file].flatMap((file) => (file === undefined ? [] : [path.resolve(file)])),
-    });
     // Like JupyterHub, adminUsers exist (as admins) from the first start.
     for (const name of services.usernamePolicy.adminUsers) {
       const problem = usernameProblem(name, services.usernamePolicy);
@@ -97,10 +60,9 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const setupPath = await firstAdminSetupPath(services);
     const forcedToken = process.env['GATEHOUSE_TOKEN'];
     if (forcedToken !== undefined && forcedToken !== '') registerForcedToken(services, forcedToken);
-    const changes = new DatabaseChangeWatch(services.db);
     const proxy = new UserProxy({
       sources: services,
-      sessionPrincipals: new PrincipalCache(services, changes, now),
+      principals: services.principals,
       servers: services.servers,
       activity: services.activity,
       logger,
@@ -112,7 +74,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
       timeouts: config.proxyTimeouts,
       failureLogIntervalMs: config.serverPollInterval * 1000,
     });
-    const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, changes, now));
+    const authRequest = new AuthRequestHandler(new PrincipalCache({ ...services, sessions: services.authCookies }, new DatabaseChangeWatch(db), now));
     const koa = createApp(services).callback();
     const connections = new HubConnections(config.http, (req, res) => {
       if (req.url?.startsWith('/user/')) proxy.handleRequest(req, res);
@@ -195,78 +157,6 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     db.close();
     throw error;
   }
-}
-
-interface BuildInput {
-  readonly config: GatehouseConfig;
-  readonly logger: Logger;
-  readonly db: Database;
-  readonly secret: Buffer;
-  readonly dataDir: string;
-  readonly now: () => number;
-  readonly hubApiUrl: () => string;
-}
-
-function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: BuildInput): HubServices {
-  const users = new UserRepository(db);
-  const sessions = new SessionStore(db, { idleTimeoutMs: config.session.idleTimeout * 1000, maxAgeMs: config.session.maxAge * 1000 }, now);
-  const tokens = new TokenStore(db, now);
-  const oauth = new OAuthStore(db, now);
-  const serverRepository = new ServerRepository(db);
-  const box = new SecretBox(secret);
-  const metrics = new HubMetrics(config.metrics);
-  const usernamePolicy = {
-    pattern: new RegExp(config.usernamePattern, 'u'),
-    maxLength: config.usernameMaxLength,
-    allowedUsers: new Set(config.allowedUsers.map(normaliseUsername)),
-    blockedUsers: new Set(config.blockedUsers.map(normaliseUsername)),
-    adminUsers: new Set(config.adminUsers.map(normaliseUsername)),
-  };
-  const servers = new ServerManager({
-    config,
-    logger,
-    repository: serverRepository,
-    tokens,
-    oauth,
-    box,
-    dataDir,
-    hubApiUrl,
-    now,
-    onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),
-    userEnvironment: (user) => {
-      const handler = config.authenticator.userData;
-      const data = users.getUserData(user.id);
-      return handler === undefined || data === undefined ? {} : handler.environment(data);
-    },
-  });
-  return {
-    config,
-    logger,
-    db,
-    writeGate: new WriteGate(db),
-    dataDir,
-    users,
-    accounts: new SqliteAccountStore(db),
-    throttle: new SqliteThrottleStore(db),
-    sessions,
-    tokens,
-    oauth,
-    servers,
-    serverRepository,
-    activity: new ActivityRecorder(users, serverRepository, tokens, now),
-    metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
-    box,
-    xsrf: new XsrfGuard(secret),
-    sessionBinding: new SessionBinding(secret),
-    usernamePolicy,
-    secondFactor: secondFactorFor(config, db, box, logger, now),
-    pendingLogins: new PendingLoginStore(db, now),
-    authCookies: new AuthCookieStore(db, sessions),
-    frontProxy: FrontProxyTrust.fromConfig(config.frontProxy),
-    listensOnLoopback: isLoopbackAddress(config.ip),
-    now,
-  };
 }
 
 function hostForUrl(ip: string): string {

@@ -5,9 +5,9 @@ import { rmSync } from 'node:fs';
 import { writePrivateFileExclusive } from './data-dir.ts';
 import type { UserRow } from './db/users.ts';
 import { gatehouseError } from './errors.ts';
-import { escapeHtml } from './pages/html.ts';
-import { mintSetupPath } from './pages/setup-routes.ts';
+import { escapeHtml } from './html-escape.ts';
 import type { HubServices } from './services.ts';
+import { mintSetupPath } from './tokens/setup-link.ts';
 
 /**
  * How the person who started the hub gets in without typing a password, without the secret ever

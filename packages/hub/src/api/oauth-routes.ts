@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { mayOpenServer } from '../auth/server-access.ts';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { principalOf } from '../http/identity.ts';
@@ -32,8 +33,9 @@ export function oauthRoutes(router: Router, services: HubServices): void {
       return;
     }
     const owner = services.users.getById(client.userId);
-    const mayAccess = owner !== undefined && (principal.user.id === owner.id || (services.config.adminAccess && principal.user.admin));
-    if (!mayAccess) throw oauthError(403, `you may not open ${owner?.name ?? 'this'} server`);
+    if (owner === undefined || !mayOpenServer(principal, owner.name, '', services.config)) {
+      throw oauthError(403, `you may not open ${owner === undefined ? 'this' : `${owner.name}'s`} server`);
+    }
     const code = services.oauth.issueCode({ clientId: client.id, userId: principal.user.id, redirectUri: client.redirectUri });
     const params = new URLSearchParams({ code });
     if (typeof query['state'] === 'string') params.set('state', query['state']);

@@ -45,10 +45,6 @@ export function sessionPrincipal(sources: Pick<PrincipalSources, 'users'>, usern
   return user === undefined ? undefined : { user, via: 'session', scopes: ownerScopes(user) };
 }
 
-export function principalFromToken(sources: PrincipalSources, token: string | undefined): Principal | undefined {
-  return token === undefined ? undefined : resolveTokenPrincipal(sources, token)?.principal;
-}
-
 /** A bearer token's principal with the token's expiry (epoch ms, Infinity when it never expires). */
 export function resolveTokenPrincipal(sources: PrincipalSources, token: string): { principal: Principal; expiresAt: number } | undefined {
   const row = sources.tokens.resolve(token);

@@ -1,10 +1,10 @@
 import type { AccountManagement } from '@gatehouse/authenticators';
 import path from 'node:path';
 import { gatehouseError } from '../errors.ts';
-import { mintSetupPath } from '../pages/setup-routes.ts';
 import { listRunningHubs } from '../runtime-file.ts';
+import { mintSetupPath } from '../tokens/setup-link.ts';
 import { integerOption, stringOption, type ParsedArgs } from './args.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 import type { OfflineHub } from './context.ts';
 import { newPassword, readPasswordFromStdin } from './password-input.ts';
 

@@ -1,28 +1,13 @@
 import { rmSync } from 'node:fs';
 import type { RunningHub } from '../hub.ts';
 import { listRunningHubs } from '../runtime-file.ts';
-import { integerOption, stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
+import { integerOption, stringOption } from './args.ts';
+import type { Command, CommandIo } from './command.ts';
 import { ACCOUNT_COMMANDS } from './account-commands.ts';
 import { totpReset } from './totp-commands.ts';
 
 // Commands import the hub's heavy modules when they run, so `--help` and bad usage answer at once.
 const context = () => import('./context.ts');
-
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-export interface Command {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  /** Lines of `--help` describing the options beyond --config/--data-dir/--help. */
-  readonly optionHelp: readonly string[];
-  readonly options: OptionSpec;
-  readonly maxPositionals: number;
-  run(args: ParsedArgs, io: CommandIo): Promise<number>;
-}
 
 const start: Command = {
   name: 'start',

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { gatehouseError } from '../errors.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 /** `gatehouse totp-reset NAME`: an admin's reset of a user's second factor, from the shell. */
 export const totpReset: Command = {
@@ -13,22 +13,12 @@ export const totpReset: Command = {
   async run(args, io) {
     const raw = args.positionals[0];
     if (raw === undefined) throw gatehouseError('GATEHOUSE_ERR_CLI_USAGE', 'usage: gatehouse totp-reset NAME');
-    const [{ openOfflineHub }, { secondFactorFor }, { SecretBox }, { loadCookieSecret }, { createLogger }, path] = await Promise.all([
-      import('./context.ts'),
-      import('../totp/wiring.ts'),
-      import('../secret-box.ts'),
-      import('../data-dir.ts'),
-      import('../log.ts'),
-      import('node:path'),
-    ]);
-    const hub = await openOfflineHub(args);
+    const [{ openOfflineHub }, { createLogger }] = await Promise.all([import('./context.ts'), import('../log.ts')]);
+    // Logged to stderr like the hub's own log lines: who reset whose second factor.
+    const hub = await openOfflineHub(args, createLogger('info', process.stderr));
     try {
       const user = hub.userAdmin.require(hub.userAdmin.validName(raw));
-      const box = new SecretBox(loadCookieSecret(path.resolve(hub.config.dataDir)));
-      // Logged to stderr like the hub's own log lines: who reset whose second factor.
-      const logger = createLogger('info', process.stderr);
-      const actor = `cli:${userInfo().username}`;
-      const removed = secondFactorFor(hub.config, hub.db, box, logger).reset(user, actor);
+      const removed = hub.secondFactor.reset(user, `cli:${userInfo().username}`);
       io.out(removed ? `Reset ${user.name}'s second factor; they can set up a new one at their next sign-in.` : `${user.name} had no second factor; its code lock is lifted.`);
       return 0;
     } finally {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { cidrIsLoopback, parseCidr } from '../http/cidr.ts';
+import { cidrIsLoopback, parseCidr } from './cidr.ts';
 
 /**
  * `frontProxy`: the two ways a front proxy (nginx, Apache) proves it is the front proxy. Documented

@@ -4,9 +4,9 @@ import type { Context } from 'koa';
 import { normaliseUsername } from '@gatehouse/authenticators';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
 import { actsAsOwner } from '../auth/principal.ts';
+import { whoIsAsking } from '../auth/who-is-asking.ts';
 import type { Database } from '../db/database.ts';
 import { sessionIdHash, type SessionRecord, type SessionStore } from '../db/sessions.ts';
-import { proxyPrincipal } from '../proxy/access.ts';
 import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
 import { safeNextPath } from './redirect.ts';
@@ -59,7 +59,7 @@ export class AuthCookieStore {
 }
 
 /** Sets and clears `gatehouse-auth` with the session cookies, at every configured path (none: nothing). */
-export function authCookieListener(store: AuthCookieStore, cookiePaths: readonly string[]): SessionCookieListener | undefined {
+export function authCookieListener(store: Pick<AuthCookieStore, 'mint'>, cookiePaths: readonly string[]): SessionCookieListener | undefined {
   if (cookiePaths.length === 0) return undefined;
   // One name at several paths: `overwrite` would keep only the last path's Set-Cookie.
   const options = (ctx: Context, extra: { path: string; maxAge?: number; expires?: Date }) => ({ ...cookieOptions(ctx, extra), overwrite: false });
@@ -125,7 +125,10 @@ export class AuthRequestHandler {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse): void {
-    const principal = proxyPrincipal(this.#principals, req, readAuthCookie);
+    const principals = this.#principals;
+    // An app behind nginx may have an Authorization scheme of its own: site 'app' (auth/who-is-asking.ts).
+    const session = () => principals.sessionPrincipal(readAuthCookie(req.headers.cookie));
+    const principal = whoIsAsking(principals, { authorization: req.headers.authorization, session }, 'app');
     if (principal === undefined) return answer(res, 401, { location: loginLocation(req) });
     // A narrower token (made by an admin for its owner, or cut down by the owner) proves no login.
     if (!actsAsOwner(principal)) return answer(res, 403, {});

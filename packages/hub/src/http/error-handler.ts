@@ -2,24 +2,26 @@ import type { Context, Next } from 'koa';
 import { databaseBusyError, isDatabaseBusy } from '../db/write-gate.ts';
 import { toGatehouseError, type GatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { renderErrorPage } from '../pages/error-page.ts';
 
 export function isApiRequest(ctx: Context): boolean {
   return ctx.path.startsWith('/hub/api/') || ctx.path === '/hub/api' || ctx.path === '/hub/data';
 }
 
+/** The HTML page for an error outside /hub/api: pages/error-page.ts, handed in by app.ts (pages sit above http). */
+export type ErrorPageRenderer = (error: GatehouseError, viewer: { user?: { name: string; admin: boolean } | undefined; xsrfToken?: string | undefined }) => string;
+
 /**
  * Turns anything thrown into `{status, code, message}` JSON under /hub/api and an HTML page
  * elsewhere. A code that is not exposed (errors.ts) shows only its generic message; the detail goes to the log.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, renderPage: ErrorPageRenderer) {
   return async function errorHandlerMiddleware(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (thrown) {
       const error = isDatabaseBusy(thrown) ? databaseBusyError(thrown) : toGatehouseError(thrown);
       logFailure(logger, ctx, error, thrown);
-      sendError(ctx, error);
+      sendError(ctx, error, renderPage);
     }
   };
 }
@@ -35,7 +37,7 @@ function logFailure(logger: Logger, ctx: Context, error: GatehouseError, thrown:
   else if (error.status >= 500) logger.error({ err: thrown, ...request }, 'request failed');
 }
 
-export function sendError(ctx: Context, error: GatehouseError): void {
+function sendError(ctx: Context, error: GatehouseError, renderPage: ErrorPageRenderer): void {
   ctx.status = error.status;
   const retryAfter = error.details['retryAfterSeconds'];
   if (typeof retryAfter === 'number') ctx.set('Retry-After', String(Math.ceil(retryAfter)));
@@ -44,7 +46,7 @@ export function sendError(ctx: Context, error: GatehouseError): void {
     return;
   }
   ctx.type = 'html';
-  ctx.body = renderErrorPage(error, {
+  ctx.body = renderPage(error, {
     user: ctx.state['user'] as { name: string; admin: boolean } | undefined,
     xsrfToken: ctx.state['xsrfToken'] as string | undefined,
   });

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { gatehouseError } from '../errors.ts';
-import type { FrontProxyTrust } from './front-proxy.ts';
+import type { FrontProxyTrust } from '../auth/front-proxy-trust.ts';
 
 export interface FrontProxySocketOptions {
   readonly path: string;

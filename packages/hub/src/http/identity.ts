@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
-import { principalFromToken, sessionPrincipal, tokenFromAuthorization, type Principal } from '../auth/principal.ts';
+import { sessionPrincipal, type Principal } from '../auth/principal.ts';
 import { allows, type ScopeName, type ScopeTarget } from '../auth/scopes.ts';
+import { whoIsAsking } from '../auth/who-is-asking.ts';
 import { gatehouseError } from '../errors.ts';
 import type { HubServices } from '../services.ts';
 import { sessionUsername } from './session.ts';
@@ -8,15 +9,14 @@ import { sessionUsername } from './session.ts';
 export type { Principal };
 
 /**
- * Sets `ctx.state.principal` and `ctx.state.user` from an API token (`Authorization: token …` or
- * `Bearer …`) or else the session cookie. A token that is presented but invalid is not rescued by
- * a cookie (the request is unauthenticated); other Authorization schemes (Basic, forwarded by a
- * front proxy such as nginx with auth_basic) are not tokens, and the cookie decides.
+ * Sets `ctx.state.principal` and `ctx.state.user` for the hub's pages and API: who is asking by the
+ * policy of auth/who-is-asking.ts at site 'hub' (a presented token that is not valid is not rescued by
+ * the cookie). The session is the one koa-session looked up; tokens go through the shared PrincipalCache.
  */
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
-    const token = tokenFromAuthorization(ctx.get('authorization') || undefined);
-    const principal = token !== undefined ? principalFromToken(services, token) : sessionPrincipal(services, sessionUsername(ctx));
+    const session = () => sessionPrincipal(services, sessionUsername(ctx));
+    const principal = whoIsAsking(services.principals, { authorization: ctx.get('authorization') || undefined, session }, 'hub');
     if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };

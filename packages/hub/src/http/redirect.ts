@@ -33,3 +33,10 @@ function resolvedPath(reference: string): string | undefined {
 function isLocalPath(path: string): boolean {
   return path.startsWith('/') && path[1] !== '/' && path[1] !== '\\' && resolvedPath(path) === path;
 }
+
+/** The URL without its `token` parameter (what the browser is sent to after logging in). */
+export function withoutTokenParam(originalUrl: string): string {
+  const url = new URL(originalUrl, PROBE_ORIGIN);
+  url.searchParams.delete('token');
+  return `${url.pathname}${url.search}${url.hash}`;
+}

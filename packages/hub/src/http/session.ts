@@ -4,16 +4,7 @@ import createSession from 'koa-session';
 import { newSessionId, type SessionStore } from '../db/sessions.ts';
 import { singleCookieValue } from './cookie-header.ts';
 import { cookieOptions } from './cookies.ts';
-import { BIND_COOKIE, type SessionBinding } from './session-binding.ts';
-
-/** The hub's session cookie, scoped to /hub/ (pages and API). */
-export const SESSION_COOKIE = 'gatehouse-session';
-/**
- * The same session id, scoped to /user/ so the proxy can authenticate requests to user servers.
- * The proxy strips both before forwarding: a user server never sees either cookie. The two are tied
- * together by the binding tag (session-binding.ts), the only one of the hub's cookies at Path=/.
- */
-export const PROXY_SESSION_COOKIE = 'gatehouse-user-session';
+import { BIND_COOKIE, PROXY_SESSION_COOKIE, SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
 const SESSION_COOKIE_PATH = '/hub/';
 
 export interface SessionData {

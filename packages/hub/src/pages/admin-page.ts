@@ -21,6 +21,8 @@ export interface AdminUserRow {
   readonly serverState: ServerState;
   /** The user has an active TOTP second factor. */
   readonly secondFactor: boolean;
+  /** The viewer may open this user's server (auth/server-access.ts): else no link to it is shown. */
+  readonly mayOpen: boolean;
 }
 
 export interface AdminPageModel {
@@ -34,8 +36,6 @@ export interface AdminPageModel {
   readonly total: number;
   readonly counts: { users: number; running: number; pending: number };
   readonly usesPasswords: boolean;
-  /** Admins may open other users' servers (config adminAccess). */
-  readonly adminAccess: boolean;
   /** How the spawner keeps servers apart (undefined: a spawner that does not say). */
   readonly isolation?: ServerIsolation | undefined;
   readonly notice?: string | undefined;
@@ -57,7 +57,7 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
   const enc = encodeURIComponent(name);
   const self = name === model.viewer.name;
   return html`<details><summary>Manage <span class="visually-hidden">${name}</span></summary>
-    ${serverControls(name, row.serverState, model.xsrfToken, self || model.adminAccess)}
+    ${serverControls(name, row.serverState, model.xsrfToken, row.mayOpen)}
     <p><a href="/hub/admin/users/${enc}/log">Recent server log</a></p>
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/admin" class="inline">${hidden(model.xsrfToken)}
         <input type="hidden" name="admin" value="${row.user.admin ? '0' : '1'}">

@@ -1,6 +1,7 @@
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { mayOpenServer } from '../auth/server-access.ts';
 import { gatehouseError, isGatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { requireAdmin } from '../http/identity.ts';
@@ -65,7 +66,8 @@ function takeFlash(ctx: Context, services: HubServices): AdminFlash {
 
 export function adminPageRoutes(router: Router, services: HubServices): void {
   const render = (ctx: Context, flash: AdminFlash) => {
-    const viewer = requireAdmin(ctx).user;
+    const principal = requireAdmin(ctx);
+    const viewer = principal.user;
     const query = typeof ctx.query['q'] === 'string' ? ctx.query['q'].trim().toLowerCase() : '';
     const offset = Math.max(0, Number.parseInt(String(ctx.query['offset'] ?? '0'), 10) || 0);
     const accounts = services.accounts;
@@ -81,6 +83,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
         account: accounts.get(user.name),
         serverState: services.servers.state(user.name),
         secondFactor: services.secondFactor.isActive(user),
+        mayOpen: mayOpenServer(principal, user.name, '', services.config),
       })),
       pendingSignups: accounts.list().filter((account) => account.status === 'pending'),
       query,
@@ -89,7 +92,6 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       total: services.users.count(query),
       counts: { users: services.users.count(), running, pending },
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
-      adminAccess: services.config.adminAccess,
       isolation: services.config.spawner.isolation,
       notice: done?.(who),
       flash,

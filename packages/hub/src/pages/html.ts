@@ -1,3 +1,5 @@
+import { escapeHtml } from '../html-escape.ts';
+
 /**
  * Server-rendered HTML: one layout, escaping by default. `html` is a tagged template whose
  * interpolations are escaped unless they are `SafeHtml` (built by `html` itself or `raw`).
@@ -7,12 +9,6 @@ export class SafeHtml {
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] as string);
 }
 
 type Interpolation = SafeHtml | string | number | boolean | null | undefined | readonly Interpolation[];

@@ -11,13 +11,11 @@ import { serverPageRoutes } from './server-routes.ts';
 import { tokenPageRoutes } from './token-routes.ts';
 import { adminPageRoutes } from './admin-routes.ts';
 import { accountPageRoutes } from './setup-routes.ts';
-import { dataRoute } from '../api/data-route.ts';
-import { metricsRoute } from '../http/metrics-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession, reissueProxyCookie } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
 import { renderHomePage } from './home-page.ts';
-import { loginWithToken } from '../http/token-in-query.ts';
+import { loginWithToken } from './token-login.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
 import { renderLogoutPage } from './logout-page.ts';
@@ -156,8 +154,6 @@ export function pageRoutes(services: HubServices): Router {
   tokenPageRoutes(router, services);
   adminPageRoutes(router, services);
   accountPageRoutes(router, services);
-  dataRoute(router, services);
-  if (services.metrics.enabled) metricsRoute(router, services);
 
   return router;
 }

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { allows } from '../auth/scopes.ts';
+import { mayOpenServer } from '../auth/server-access.ts';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import type { Principal } from '../http/identity.ts';
@@ -27,9 +28,8 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     services.xsrf.verify(ctx, (await readForm(ctx))['_xsrf']);
     const owner = requireServerControl(services, principal, ownerParam(ctx));
     if (services.servers.state(owner.name) === 'stopped') services.servers.start(owner);
-    // An admin who may not open the server follows it from the admin page instead.
-    const mayOpen = principal.user.name === owner.name || services.config.adminAccess;
-    ctx.redirect(mayOpen ? `/hub/spawn-pending/${encodeURIComponent(owner.name)}` : `/hub/admin?done=started&user=${encodeURIComponent(owner.name)}`);
+    // Whoever may not open the server (an admin without adminAccess) follows it from the admin page instead.
+    ctx.redirect(mayOpenServer(principal, owner.name, '', services.config) ? `/hub/spawn-pending/${encodeURIComponent(owner.name)}` : `/hub/admin?done=started&user=${encodeURIComponent(owner.name)}`);
   });
 
   router.post('/hub/stop/:name', async (ctx) => {
@@ -60,7 +60,7 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     if (principal === undefined) return;
     const name = ownerParam(ctx);
     const rest = ctx.originalUrl.slice(`/hub/user/${encodeURIComponent(name)}`.length) || '/';
-    if (principal.user.name !== name && !(services.config.adminAccess && principal.user.admin)) {
+    if (!mayOpenServer(principal, name, '', services.config)) {
       throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `You may not open ${name}'s server.`);
     }
     const owner = services.userAdmin.require(name);

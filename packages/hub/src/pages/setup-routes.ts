@@ -6,19 +6,9 @@ import { readForm } from '../http/body.ts';
 import { beginSession, endSession } from '../http/session.ts';
 import { beginSignIn } from './totp-login-routes.ts';
 import type { HubServices } from '../services.ts';
-import type { TokenStore } from '../tokens/token-store.ts';
+import { mintSetupPath } from '../tokens/setup-link.ts';
 import { renderChangePasswordPage, renderSetupPage, renderSignupPage } from './account-pages.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
-
-/** Setup links are valid this long. */
-const SETUP_LINK_SECONDS = 24 * 60 * 60;
-
-/** Mints a one-time setup code for `user` (older ones die) and returns its path. */
-export function mintSetupPath(tokens: TokenStore, user: UserRow): string {
-  tokens.revokeAllFor(user.id, ['setup']);
-  const { token } = tokens.mint({ userId: user.id, kind: 'setup', scopes: [], note: 'password setup link', expiresInSeconds: SETUP_LINK_SECONDS });
-  return `/hub/setup?code=${encodeURIComponent(token)}`;
-}
 
 /** The full setup URL as the browser reaches this hub. */
 export function mintSetupLink(ctx: Context, services: HubServices, user: UserRow): string {

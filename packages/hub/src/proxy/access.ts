@@ -1,10 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { PrincipalCache } from '../auth/principal-cache.ts';
-import { tokenFromAuthorization, type Principal } from '../auth/principal.ts';
-import { allows } from '../auth/scopes.ts';
 import { singleCookieValue } from '../http/cookie-header.ts';
-import { PROXY_SESSION_COOKIE } from '../http/session.ts';
-import { BIND_COOKIE, type SessionBinding } from '../http/session-binding.ts';
+import { BIND_COOKIE, PROXY_SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
 
 /** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
 export function userFromPath(url: string): string | undefined {
@@ -21,29 +16,9 @@ export function userFromPath(url: string): string | undefined {
   }
 }
 
-/** How the session cookie on a path is read: the proxy's (bound to the hub session), /hub/auth's own. */
-export type SessionCookieReader = (cookieHeader: string | undefined) => string | undefined;
-
-/**
- * Who is asking: a valid API token in Authorization (`token`/`Bearer`), else the session cookie
- * `readSession` finds. A browser may send Authorization schemes of its own (Basic from a front
- * proxy, a single-user server's scheme), so an Authorization that is not a valid hub token falls back
- * to the cookie — it never grants anything by itself.
- */
-export function proxyPrincipal(principals: PrincipalCache, req: IncomingMessage, readSession: SessionCookieReader): Principal | undefined {
-  const authorization = req.headers.authorization;
-  const sessionId = readSession(req.headers.cookie);
-  if (authorization !== undefined) {
-    const principal = principals.tokenPrincipal(tokenFromAuthorization(authorization));
-    if (principal !== undefined || sessionId === undefined) return principal;
-    // A browser request may carry the single-user server's own Authorization scheme; fall back to the cookie.
-  }
-  return principals.sessionPrincipal(sessionId);
-}
-
 /**
  * The session id a /user/ request may be authenticated by: the proxy cookie, sent once, agreeing with
- * the binding tag (Path=/, http/session-binding.ts) when that is sent — as it always is by a browser
+ * the binding tag (Path=/, auth/session-cookies.ts) when that is sent — as it always is by a browser
  * signed in here. Cookies ignore ports, so a page on another port can set a proxy cookie of its own
  * choosing: at /user/<name>/ (then two copies arrive) or over the browser's own at /user/ (then it
  * disagrees with the tag). Either way the request gets no identity, so a browser never opens a server
@@ -61,10 +36,4 @@ export function boundProxySessionId(cookieHeader: string | undefined, binding: S
 /** True when a proxy cookie was sent that boundProxySessionId refuses: someone else set a cookie. */
 export function proxyCookieConflict(cookieHeader: string | undefined, binding: SessionBinding): boolean {
   return singleCookieValue(cookieHeader, PROXY_SESSION_COOKIE) !== undefined && boundProxySessionId(cookieHeader, binding) === undefined;
-}
-
-/** The owner always (with the access scope); admins only when adminAccess is on. */
-export function mayAccessServer(principal: Principal, owner: string, adminAccess: boolean): boolean {
-  if (!allows(principal.scopes, 'access:servers', { user: owner, server: '' })) return false;
-  return principal.user.name === owner || (adminAccess && principal.user.admin);
 }

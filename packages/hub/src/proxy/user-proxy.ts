@@ -3,16 +3,17 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { Pool, type Dispatcher } from 'undici';
 import type { PrincipalCache } from '../auth/principal-cache.ts';
-import type { PrincipalSources } from '../auth/principal.ts';
+import type { Principal, PrincipalSources } from '../auth/principal.ts';
+import { mayOpenServer } from '../auth/server-access.ts';
+import { whoIsAsking } from '../auth/who-is-asking.ts';
 import type { ActivityRecorder } from '../activity.ts';
-import type { FrontProxyTrust } from '../http/front-proxy.ts';
+import type { FrontProxyTrust } from '../auth/front-proxy-trust.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
-import type { SessionBinding } from '../http/session-binding.ts';
-import { PROXY_SESSION_COOKIE } from '../http/session.ts';
-import { withoutTokenParam } from '../http/token-in-query.ts';
+import { boundProxySessionId, proxyCookieConflict, userFromPath } from './access.ts';
+import { PROXY_SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
+import { withoutTokenParam } from '../http/redirect.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
@@ -21,10 +22,11 @@ import { UpstreamFailureLog } from './upstream-failures.ts';
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
   /** Session and token principals for the proxy path (exact: invalidated by any database change). */
-  readonly sessionPrincipals: PrincipalCache;
+  readonly principals: PrincipalCache;
   readonly servers: ServerManager;
   readonly activity: ActivityRecorder;
   readonly logger: Logger;
+  /** Admins may open others' servers (the ServerAccessPolicy of auth/server-access.ts). */
   readonly adminAccess: boolean;
   readonly trustedHeaders: readonly string[];
   readonly frontProxy: FrontProxyTrust;
@@ -39,6 +41,22 @@ export interface UserProxyDeps {
 
 type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
 
+/** What the authorise step found; every kind but `forward` is a refusal the transport answers in its own way. */
+type Verdict =
+  | { kind: 'forward'; route: Route }
+  | { kind: 'not-found' }
+  | { kind: 'unauthenticated' | 'cookie-conflict'; owner: string }
+  | { kind: 'forbidden' | 'not-running'; owner: string; principal: Principal };
+
+/** A refused WebSocket handshake's status (it has no page to show, and cannot follow a redirect). */
+const UPGRADE_STATUS: Record<Exclude<Verdict['kind'], 'forward'>, number> = {
+  'not-found': 401,
+  unauthenticated: 401,
+  'cookie-conflict': 401,
+  forbidden: 403,
+  'not-running': 503,
+};
+
 /**
  * The authenticating reverse proxy for `/user/<name>/…`: every request and every WebSocket
  * handshake is authenticated and authorised before a byte reaches the user's server.
@@ -49,7 +67,6 @@ type Decision = { kind: 'forward'; route: Route } | { kind: 'handled' };
  */
 export class UserProxy {
   readonly #deps: UserProxyDeps;
-  readonly #readSession = (cookieHeader: string | undefined) => boundProxySessionId(cookieHeader, this.#deps.sessionBinding);
   readonly #rules: HeaderRules;
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
@@ -80,19 +97,13 @@ export class UserProxy {
 
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const owner = userFromPath(req.url ?? '');
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
-    if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
-    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
     if (!sameOrigin(req)) return refuse(counters.forbidden, socket, 403); // cross-site WebSocket hijacking
-    const route = this.#deps.servers.route(owner);
-    if (route === undefined) return refuse(counters.notRunning, socket, 503);
-    counters.forwarded.inc();
-    this.#deps.activity.recordServer(route.userId, route.username);
-    const headers = forwardedHeaders(req, this.#rules, this.#context(req, route, true));
+    const verdict = this.#authorise(req);
+    if (verdict.kind !== 'forward') return refuseUpgrade(socket, UPGRADE_STATUS[verdict.kind]);
+    const headers = forwardedHeaders(req, this.#rules, this.#context(req, verdict.route, true));
     req.headers = headers;
-    this.#ws.ws(req, socket, head, { target: `http://${route.host}:${route.port}` });
+    this.#ws.ws(req, socket, head, { target: `http://${verdict.route.host}:${verdict.route.port}` });
   }
 
   #context(req: IncomingMessage, route: Route, upgrade: boolean) {
@@ -100,45 +111,73 @@ export class UserProxy {
     return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
-  #decide(req: IncomingMessage, res: ServerResponse): Decision {
-    const url = req.url ?? '/';
-    const owner = userFromPath(url);
-    if (owner === undefined) {
-      sendProxyError(req, res, 'GATEHOUSE_ERR_NOT_FOUND');
-      return { kind: 'handled' };
-    }
-    if (req.method === 'GET' && url.includes('token=') && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
+  /**
+   * The one authorise step of HTTP requests and WebSocket handshakes: who is asking (auth/who-is-asking.ts,
+   * site 'app'), whether they may open the server (auth/server-access.ts), and its route. Counts the
+   * outcome and records activity for a request that will be forwarded; the caller only answers.
+   */
+  #authorise(req: IncomingMessage): Verdict {
     const counters = this.#deps.counters;
+    const owner = userFromPath(req.url ?? '/');
+    if (owner === undefined) return { kind: 'not-found' };
+    const cookieHeader = req.headers.cookie;
+    const principal = whoIsAsking(
+      this.#deps.principals,
+      { authorization: req.headers.authorization, session: () => this.#deps.principals.sessionPrincipal(boundProxySessionId(cookieHeader, this.#deps.sessionBinding)) },
+      'app',
+    );
     if (principal === undefined) {
       counters.unauthenticated.inc();
-      if (proxyCookieConflict(req.headers.cookie, this.#deps.sessionBinding)) {
-        // A redirect to the login page would loop (the hub session is fine): say why, drop the copies we can name.
-        res.setHeader('set-cookie', clearedProxyCookies(url));
-        sendProxyError(req, res, 'GATEHOUSE_ERR_COOKIE_CONFLICT', CONFLICT_MESSAGE);
-        return { kind: 'handled' };
-      }
-      if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
-      else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
-      return { kind: 'handled' };
+      return { kind: proxyCookieConflict(cookieHeader, this.#deps.sessionBinding) ? 'cookie-conflict' : 'unauthenticated', owner };
     }
-    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) {
+    if (!mayOpenServer(principal, owner, '', this.#deps)) {
       counters.forbidden.inc();
-      const exists = this.#deps.sources.users.get(owner) !== undefined;
-      sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${owner}'s server.` : undefined, principal.user);
-      return { kind: 'handled' };
+      return { kind: 'forbidden', owner, principal };
     }
     const route = this.#deps.servers.route(owner);
     if (route === undefined) {
       counters.notRunning.inc();
-      // The hub's page for a server that is not running: start button, or progress while pending.
-      if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub${url}`);
-      else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${owner}'s server is not running.`, principal.user);
-      return { kind: 'handled' };
+      return { kind: 'not-running', owner, principal };
     }
-    this.#deps.activity.recordServer(route.userId, route.username);
     counters.forwarded.inc();
+    this.#deps.activity.recordServer(route.userId, route.username);
     return { kind: 'forward', route };
+  }
+
+  /** Forwards an authorised request, or answers it: a login redirect, the hub's page for a stopped server, an error. */
+  #decide(req: IncomingMessage, res: ServerResponse): Decision {
+    const url = req.url ?? '/';
+    if (req.method === 'GET' && url.includes('token=') && userFromPath(url) !== undefined && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
+    const verdict = this.#authorise(req);
+    const page = req.method === 'GET' || req.method === 'HEAD';
+    switch (verdict.kind) {
+      case 'forward':
+        return verdict;
+      case 'not-found':
+        sendProxyError(req, res, 'GATEHOUSE_ERR_NOT_FOUND');
+        break;
+      case 'cookie-conflict':
+        // A redirect to the login page would loop (the hub session is fine): say why, drop the copies we can name.
+        res.setHeader('set-cookie', clearedProxyCookies(url));
+        sendProxyError(req, res, 'GATEHOUSE_ERR_COOKIE_CONFLICT', CONFLICT_MESSAGE);
+        break;
+      case 'unauthenticated':
+        if (page) redirect(res, `/hub/login?next=${encodeURIComponent(url)}`);
+        else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
+        break;
+      case 'forbidden': {
+        const exists = this.#deps.sources.users.get(verdict.owner) !== undefined;
+        const message = exists ? `You may not open ${verdict.owner}'s server.` : undefined;
+        sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', message, verdict.principal.user);
+        break;
+      }
+      case 'not-running':
+        // The hub's page for a server that is not running: start button, or progress while pending.
+        if (page) redirect(res, `/hub${url}`);
+        else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${verdict.owner}'s server is not running.`, verdict.principal.user);
+        break;
+    }
+    return { kind: 'handled' };
   }
 
   /**

@@ -6,7 +6,7 @@ import { headerValues } from '@gatehouse/authenticators';
 import type { FrontProxyConfig } from '../config/front-proxy-schema.ts';
 import { assertPrivateFile } from '../data-dir.ts';
 import { gatehouseError } from '../errors.ts';
-import { createAddressMatcher } from './cidr.ts';
+import { createAddressMatcher } from '../config/cidr.ts';
 
 /** Shortest shared secret accepted: guessing must be hopeless. */
 const MIN_SECRET_LENGTH = 32;

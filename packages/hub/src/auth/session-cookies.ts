@@ -1,5 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** The hub's session cookie, scoped to /hub/ (pages and API). */
+export const SESSION_COOKIE = 'gatehouse-session';
+/**
+ * The same session id, scoped to /user/ so the proxy can authenticate requests to user servers.
+ * The proxy strips both before forwarding: a user server never sees either cookie. The two are tied
+ * together by the binding tag below, the only one of the hub's cookies at Path=/.
+ */
+export const PROXY_SESSION_COOKIE = 'gatehouse-user-session';
+
 /**
  * The `gatehouse-bind` cookie (Path=/): a tag of the session id, HMAC(secret, id), that reaches both
  * the hub's pages (/hub/) and the proxy (/user/). It is no credential — nothing can be done with it —

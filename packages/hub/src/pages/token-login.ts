@@ -1,21 +1,14 @@
 import type { Context, Next } from 'koa';
 import type { TokenRow } from '../tokens/token-store.ts';
 import type { UserRow } from '../db/users.ts';
-import { xsrfTokenFor } from '../pages/page-helpers.ts';
-import { renderSwitchUserPage } from '../pages/switch-user-page.ts';
+import { safeNextPath, withoutTokenParam } from '../http/redirect.ts';
+import { beginSession, sessionUsername } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
-import { safeNextPath } from './redirect.ts';
-import { beginSession, sessionUsername } from './session.ts';
+import { xsrfTokenFor } from './page-helpers.ts';
+import { renderSwitchUserPage } from './switch-user-page.ts';
 
 /** Token kinds that may log a browser in from a URL: API tokens, and single-use launch tokens. */
 const URL_LOGIN_KINDS = new Set(['api', 'launch']);
-
-/** The URL without its `token` parameter (what the browser is sent to after logging in). */
-export function withoutTokenParam(originalUrl: string): string {
-  const url = new URL(originalUrl, 'http://gatehouse.invalid');
-  url.searchParams.delete('token');
-  return `${url.pathname}${url.search}${url.hash}`;
-}
 
 interface TokenLogin {
   readonly row: TokenRow;
