@@ -35,14 +35,15 @@ export class MemoryPortRegistry implements PortRegistry {
   /** Every successful claim, in order: lets tests see which ports were tried. */
   readonly history: number[] = [];
 
-  claim(port: number, owner: string): boolean {
+  // One host (loopback) here, so the port alone is the key.
+  claim(_host: string, port: number, owner: string): boolean {
     if (this.claimed.has(port)) return false;
     this.claimed.set(port, owner);
     this.history.push(port);
     return true;
   }
 
-  release(port: number): void {
+  release(_host: string, port: number): void {
     this.claimed.delete(port);
   }
 }
@@ -89,7 +90,6 @@ export function makeRequest(dir: string, username = uniqueName()): TestRequest {
     serverName: '',
     prefix,
     apiToken,
-    logFile: path.join(dir, `${username}.log`),
     environment: (port) => ({
       JUPYTERHUB_USER: username,
       JUPYTERHUB_API_TOKEN: apiToken,

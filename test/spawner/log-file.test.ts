@@ -53,15 +53,15 @@ describe('boundLogFile', () => {
     const fixture = await makeFixture({ portRange: PORTS, command: CHATTY_SERVER });
     const request = makeRequest(fixture.dir);
     await fixture.start(request);
-    await eventually(() => statSync(request.logFile).size > 2000);
+    await eventually(() => statSync(fixture.spawner.logFileFor(request)).size > 2000);
 
-    expect(boundLogFile(request.logFile, 1000)).toBe(true);
+    expect(boundLogFile(fixture.spawner.logFileFor(request), 1000)).toBe(true);
 
-    const rotated = readFileSync(`${request.logFile}.1`, 'utf8');
+    const rotated = readFileSync(`${fixture.spawner.logFileFor(request)}.1`, 'utf8');
     expect(rotated.length).toBe(1000);
     expect(rotated).toMatch(/line \d+ x+\n$/);
-    await eventually(() => /line \d+ x+\n/.test(readFileSync(request.logFile, 'utf8')));
-    const current = readFileSync(request.logFile);
+    await eventually(() => /line \d+ x+\n/.test(readFileSync(fixture.spawner.logFileFor(request), 'utf8')));
+    const current = readFileSync(fixture.spawner.logFileFor(request));
     // Without O_APPEND the child would write at its old offset, leaving a run of NUL bytes first.
     expect(current[0]).not.toBe(0);
     expect(current.length).toBeLessThan(2000);

@@ -28,6 +28,7 @@ import { OAuthStore } from './oauth/oauth-store.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
 import { SecretBox } from './secret-box.ts';
 import { ServerManager } from './servers/manager.ts';
+import { ServerCredentials } from './servers/server-credentials.ts';
 import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
@@ -84,6 +85,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     });
     await config.spawner.init({ logger: logger.child({ plugin: config.spawner.kind }), ports: services.serverRepository,
       dataDir,
+      serverLogMaxBytes: config.serverLogMaxBytes,
       // Whoever can open these may speak as the front proxy: no user server may see them.
       privatePaths: [config.frontProxy.socket?.path, config.frontProxy.secret?.file].flatMap((file) => (file === undefined ? [] : [path.resolve(file)])),
     });
@@ -225,10 +227,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     config,
     logger,
     repository: serverRepository,
-    tokens,
-    oauth,
-    box,
-    dataDir,
+    credentials: new ServerCredentials(tokens, oauth, box),
     hubApiUrl,
     now,
     onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),

@@ -166,4 +166,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users_rebuilt RENAME TO users;
     `,
   },
+  {
+    version: 7,
+    description: 'named servers: stopped records and user options; ports claimed per (host, port)',
+    // Servers on different hosts may share a port number; a named server's record outlives its stop.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE servers_rebuilt (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL DEFAULT '',
+        status        TEXT NOT NULL CHECK (status IN ('stopped', 'pending', 'running', 'stopping')),
+        host          TEXT,
+        port          INTEGER,
+        credential    TEXT,
+        state         TEXT NOT NULL DEFAULT '{}',
+        started_at    TEXT NOT NULL,
+        last_activity TEXT,
+        sealed_token  TEXT,
+        user_options  TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (user_id, name),
+        UNIQUE (host, port)
+      );
+      INSERT INTO servers_rebuilt (user_id, name, status, host, port, credential, state, started_at, last_activity, sealed_token)
+        SELECT user_id, name, status, host, port, credential, state, started_at, last_activity, sealed_token FROM servers;
+      DROP TABLE servers;
+      ALTER TABLE servers_rebuilt RENAME TO servers;
+      CREATE TABLE ports_rebuilt (
+        host       TEXT NOT NULL,
+        port       INTEGER NOT NULL,
+        owner      TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (host, port)
+      );
+      INSERT INTO ports_rebuilt (host, port, owner, claimed_at)
+        SELECT COALESCE((SELECT s.host FROM servers s WHERE s.port = p.port), '127.0.0.1'), p.port, p.owner, p.claimed_at FROM ports p;
+      DROP TABLE ports;
+      ALTER TABLE ports_rebuilt RENAME TO ports;
+    `,
+  },
 ];

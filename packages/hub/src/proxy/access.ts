@@ -6,14 +6,28 @@ import { singleCookieValue } from '../http/cookie-header.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 import { BIND_COOKIE, type SessionBinding } from '../http/session-binding.ts';
 
-/** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
-export function userFromPath(url: string): string | undefined {
+/** A /user/ path's owner and the segment after it: the name of a named server, if one is running. */
+export interface ServerPath {
+  readonly owner: string;
+  /** `/user/alice/lab/tree` → `lab`; undefined for `/user/alice/` or `/user/alice`. Decoded. */
+  readonly segment: string | undefined;
+}
+
+/** `/user/alice/lab/tree?x` → `{ owner: 'alice', segment: 'lab' }`; undefined when not a user path. */
+export function serverPathOf(url: string): ServerPath | undefined {
   if (!url.startsWith('/user/')) return undefined;
-  const end = url.indexOf('/', 6);
   const query = url.indexOf('?', 6);
-  const stop = end === -1 ? (query === -1 ? url.length : query) : query !== -1 && query < end ? query : end;
-  const encoded = url.slice(6, stop);
-  if (encoded === '') return undefined;
+  const pathname = query === -1 ? url : url.slice(0, query);
+  const ownerEnd = pathname.indexOf('/', 6);
+  const owner = decodeSegment(pathname.slice(6, ownerEnd === -1 ? undefined : ownerEnd));
+  if (owner === undefined || owner === '') return undefined;
+  if (ownerEnd === -1) return { owner, segment: undefined };
+  const segmentEnd = pathname.indexOf('/', ownerEnd + 1);
+  const segment = decodeSegment(pathname.slice(ownerEnd + 1, segmentEnd === -1 ? undefined : segmentEnd));
+  return { owner, segment: segment === '' ? undefined : segment };
+}
+
+function decodeSegment(encoded: string): string | undefined {
   try {
     return decodeURIComponent(encoded);
   } catch {
@@ -63,8 +77,8 @@ export function proxyCookieConflict(cookieHeader: string | undefined, binding: S
   return singleCookieValue(cookieHeader, PROXY_SESSION_COOKIE) !== undefined && boundProxySessionId(cookieHeader, binding) === undefined;
 }
 
-/** The owner always (with the access scope); admins only when adminAccess is on. */
-export function mayAccessServer(principal: Principal, owner: string, adminAccess: boolean): boolean {
-  if (!allows(principal.scopes, 'access:servers', { user: owner, server: '' })) return false;
+/** The owner always (with the access scope for that server); admins only when adminAccess is on. */
+export function mayAccessServer(principal: Principal, owner: string, serverName: string, adminAccess: boolean): boolean {
+  if (!allows(principal.scopes, 'access:servers', { user: owner, server: serverName })) return false;
   return principal.user.name === owner || (adminAccess && principal.user.admin);
 }

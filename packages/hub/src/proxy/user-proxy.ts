@@ -8,8 +8,8 @@ import type { ActivityRecorder } from '../activity.ts';
 import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
-import type { Route, ServerManager } from '../servers/manager.ts';
-import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, userFromPath } from './access.ts';
+import { describe, type Route, type ServerManager } from '../servers/manager.ts';
+import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, serverPathOf } from './access.ts';
 import type { SessionBinding } from '../http/session-binding.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
 import { withoutTokenParam } from '../http/token-in-query.ts';
@@ -80,16 +80,16 @@ export class UserProxy {
 
   /** Handles a WebSocket upgrade whose path starts with /user/. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const owner = userFromPath(req.url ?? '');
+    const target = this.#target(req.url ?? '');
     const principal = proxyPrincipal(this.#deps.sessionPrincipals, req, this.#readSession);
     const counters = this.#deps.counters;
-    if (owner === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
-    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
+    if (target === undefined || principal === undefined) return refuse(counters.unauthenticated, socket, 401);
+    if (!mayAccessServer(principal, target.owner, target.serverName, this.#deps.adminAccess)) return refuse(counters.forbidden, socket, 403);
     if (!sameOrigin(req)) return refuse(counters.forbidden, socket, 403); // cross-site WebSocket hijacking
-    const route = this.#deps.servers.route(owner);
+    const route = this.#deps.servers.route(target.owner, target.serverName);
     if (route === undefined) return refuse(counters.notRunning, socket, 503);
     counters.forwarded.inc();
-    this.#deps.activity.recordServer(route.userId, route.username);
+    this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
     const headers = forwardedHeaders(req, this.#rules, this.#context(req, route, true));
     req.headers = headers;
     this.#ws.ws(req, socket, head, { target: `http://${route.host}:${route.port}` });
@@ -100,10 +100,17 @@ export class UserProxy {
     return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
+  /** Whose server a /user/ path is for: `/user/alice/lab/…` is alice's server `lab` while it runs, else her default server. */
+  #target(url: string): { owner: string; serverName: string } | undefined {
+    const path = serverPathOf(url);
+    if (path === undefined) return undefined;
+    return { owner: path.owner, serverName: this.#deps.servers.serverForPath(path.owner, path.segment) };
+  }
+
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
     const url = req.url ?? '/';
-    const owner = userFromPath(url);
-    if (owner === undefined) {
+    const target = this.#target(url);
+    if (target === undefined) {
       sendProxyError(req, res, 'GATEHOUSE_ERR_NOT_FOUND');
       return { kind: 'handled' };
     }
@@ -122,21 +129,22 @@ export class UserProxy {
       else sendProxyError(req, res, 'GATEHOUSE_ERR_UNAUTHENTICATED');
       return { kind: 'handled' };
     }
-    if (!mayAccessServer(principal, owner, this.#deps.adminAccess)) {
+    const { owner, serverName } = target;
+    if (!mayAccessServer(principal, owner, serverName, this.#deps.adminAccess)) {
       counters.forbidden.inc();
       const exists = this.#deps.sources.users.get(owner) !== undefined;
-      sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${owner}'s server.` : undefined, principal.user);
+      sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${describe(owner, serverName)}.` : undefined, principal.user);
       return { kind: 'handled' };
     }
-    const route = this.#deps.servers.route(owner);
+    const route = this.#deps.servers.route(owner, serverName);
     if (route === undefined) {
       counters.notRunning.inc();
       // The hub's page for a server that is not running: start button, or progress while pending.
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub${url}`);
-      else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${owner}'s server is not running.`, principal.user);
+      else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${describe(owner, serverName)} is not running.`, principal.user);
       return { kind: 'handled' };
     }
-    this.#deps.activity.recordServer(route.userId, route.username);
+    this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
     counters.forwarded.inc();
     return { kind: 'forward', route };
   }
@@ -187,10 +195,11 @@ export class UserProxy {
       new ResponseRelay(res, (error) => {
         this.#deps.counters.upstreamError.inc();
         this.#failures.record(route.username, error);
+        const server = describe(route.username, route.serverName);
         if ((error as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
-          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${route.username}'s server did not answer within proxyTimeouts.headers.`);
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${server} did not answer within proxyTimeouts.headers.`);
         } else {
-          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${server} did not answer.`);
         }
       }),
     );
