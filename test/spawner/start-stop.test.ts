@@ -40,7 +40,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     expect(request.progress.at(-1)?.message).toBe('Server ready');
     // The handle must survive the hub's database.
     expect(JSON.parse(JSON.stringify(handle))).toEqual(handle);
-    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number), sandboxed: expect.any(Boolean) });
+    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number), sandboxed: expect.any(Boolean), logFile: fixture.spawner.logFileFor(request) });
     expect(await fixture.spawner.poll(handle)).toBe('running');
 
     const api = await httpGet(handle.port, `${request.prefix}api`, tokenHeader(request.apiToken));
@@ -165,7 +165,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     const request = makeRequest(stubborn.dir);
     const handle = await stubborn.start(request);
     const pid = handle.state['pid'] as number;
-    await eventually(() => readFileSync(fixture.spawner.logFileFor(request), 'utf8').includes('ignoring SIGTERM'));
+    await eventually(() => readFileSync(stubborn.spawner.logFileFor(request), 'utf8').includes('ignoring SIGTERM'));
 
     const started = Date.now();
     await stubborn.spawner.stop(handle);

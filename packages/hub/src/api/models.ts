@@ -1,8 +1,7 @@
 import type { UserRow } from '../db/users.ts';
 import { formatScope, type Scope } from '../auth/scopes.ts';
 import type { ServerManager, ServerState } from '../servers/manager.ts';
-import { progressUrl } from './server-routes.ts';
-import { servicePrefix } from '../servers/environment.ts';
+import { progressUrl, servicePrefix } from '../servers/environment.ts';
 import type { ServerRepository } from '../servers/server-repository.ts';
 import type { TokenRow } from '../tokens/token-store.ts';
 

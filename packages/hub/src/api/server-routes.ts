@@ -5,19 +5,13 @@ import { readJson } from '../http/body.ts';
 import { requireScope } from '../http/identity.ts';
 import { describe } from '../servers/manager.ts';
 import { requireValidServerName } from '../servers/server-names.ts';
-import { servicePrefix } from '../servers/environment.ts';
+import { progressUrl, servicePrefix } from '../servers/environment.ts';
 import { resolveUserOptions } from '../servers/user-options.ts';
 import type { HubServices } from '../services.ts';
 import { streamProgress } from './sse.ts';
 
 /** How long DELETE waits for a server to stop before answering 202 (still stopping). */
 const STOP_WAIT_MS = 10_000;
-
-/** Where a server's progress is streamed (JupyterHub's progress_url). */
-export function progressUrl(username: string, serverName: string): string {
-  const user = encodeURIComponent(username);
-  return serverName === '' ? `/hub/api/users/${user}/server/progress` : `/hub/api/users/${user}/servers/${encodeURIComponent(serverName)}/progress`;
-}
 
 /**
  * JupyterHub's server API: the default server at `/users/:name/server`, named servers at

@@ -20,6 +20,12 @@ export function servicePrefix(username: string, serverName = ''): string {
   return `/user/${encodeURIComponent(username)}/${serverName === '' ? '' : `${encodeURIComponent(serverName)}/`}`;
 }
 
+/** Where a server's start progress is streamed (JupyterHub's progress_url). */
+export function progressUrl(username: string, serverName = ''): string {
+  const user = encodeURIComponent(username);
+  return serverName === '' ? `/hub/api/users/${user}/server/progress` : `/hub/api/users/${user}/servers/${encodeURIComponent(serverName)}/progress`;
+}
+
 /**
  * One OAuth client per server: `jupyterhub-user-alice` for the default server,
  * `jupyterhub-user-alice/lab` for a named one ('/' never occurs in an encoded name).
