@@ -28,10 +28,12 @@ export function progressUrl(username: string, serverName = ''): string {
 
 /**
  * One OAuth client per server: `jupyterhub-user-alice` for the default server,
- * `jupyterhub-user-alice/lab` for a named one ('/' never occurs in an encoded name).
+ * `jupyterhub-user-alice+lab` for a named one. A raw '+' never occurs in an encoded name, so no two
+ * servers share an id (JupyterHub's '-' lets user `a-b` collide with user `a`'s server `b`); and
+ * jupyterhub-singleuser names its cookie after the id, where '/' would be refused.
  */
 export function oauthClientId(username: string, serverName = ''): string {
-  return `jupyterhub-user-${encodeURIComponent(username)}${serverName === '' ? '' : `/${encodeURIComponent(serverName)}`}`;
+  return `jupyterhub-user-${encodeURIComponent(username)}${serverName === '' ? '' : `+${encodeURIComponent(serverName)}`}`;
 }
 
 export function oauthCallbackPath(username: string, serverName = ''): string {
