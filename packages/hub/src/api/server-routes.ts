@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requireScope } from '../http/identity.ts';
-import { describe } from '../servers/manager.ts';
+import { serverLabel } from '../servers/server-names.ts';
 import { requireValidServerName } from '../servers/server-names.ts';
 import { progressUrl, servicePrefix } from '../servers/environment.ts';
 import { resolveUserOptions } from '../servers/user-options.ts';
@@ -76,7 +76,7 @@ export function serverRoutes(router: Router, services: HubServices): void {
     requireScope(ctx, 'admin:servers', { user: ctx.params['name'] as string, server: serverName });
     const owner = services.userAdmin.require(ctx.params['name'] as string);
     if (services.serverRepository.get(owner.id, serverName) === undefined && services.servers.state(owner.name, serverName) === 'stopped') {
-      throw gatehouseError('GATEHOUSE_ERR_SERVER_NOT_FOUND', `${describe(owner.name, serverName)} does not exist`);
+      throw gatehouseError('GATEHOUSE_ERR_SERVER_NOT_FOUND', `${serverLabel(owner.name, serverName)} does not exist`);
     }
     await stop(ctx, serverName, remove);
   });

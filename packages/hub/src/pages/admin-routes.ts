@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { gatehouseError, isGatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { requireAdmin } from '../http/identity.ts';
-import { describe } from '../servers/manager.ts';
+import { serverLabel } from '../servers/server-names.ts';
 import type { HubServices } from '../services.ts';
 import { throttleKeys } from '@gatehouse/authenticators';
 import { renderAdminPage, type AdminFlash } from './admin-page.ts';
@@ -164,7 +164,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
     // ?server=<name>: a named server's log; the default server's otherwise.
     const serverName = typeof ctx.query['server'] === 'string' ? ctx.query['server'] : '';
     const text = await services.servers.readLog(user.name, serverName, LOG_TAIL_BYTES);
-    const title = `${describe(user.name, serverName)} log`;
+    const title = `${serverLabel(user.name, serverName)} log`;
     ctx.type = 'html';
     ctx.body = layout(
       { title, user: viewer, xsrfToken: xsrfTokenFor(ctx, services) },

@@ -5,7 +5,7 @@ import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import type { Principal } from '../http/identity.ts';
-import { describe } from '../servers/manager.ts';
+import { serverLabel } from '../servers/server-names.ts';
 import type { HubServices } from '../services.ts';
 import { html } from './html.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
@@ -15,7 +15,7 @@ import { renderSpawnPendingPage, serverControls, serverPath, serverUrl, type Pag
 /** Owner, or an admin (admin:servers); anyone else is refused. */
 function requireServerControl(services: HubServices, principal: Principal, owner: string, serverName: string): UserRow {
   if (!allows(principal.scopes, 'admin:servers', { user: owner, server: serverName })) {
-    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `You may not control ${describe(owner, serverName)}.`);
+    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `You may not control ${serverLabel(owner, serverName)}.`);
   }
   return services.userAdmin.require(owner);
 }
@@ -95,7 +95,7 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     const canStart = allows(principal.scopes, 'admin:servers', { user: owner.name, server: server.serverName });
     ctx.status = 503;
     ctx.type = 'html';
-    ctx.body = renderErrorPage(gatehouseError('GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${describe(owner.name, server.serverName)} is not running.`, { status: 503 }), {
+    ctx.body = renderErrorPage(gatehouseError('GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${serverLabel(owner.name, server.serverName)} is not running.`, { status: 503 }), {
       user: principal.user,
       xsrfToken,
       actions: canStart ? serverControls(server, state, xsrfToken) : html``,

@@ -8,7 +8,8 @@ import type { ActivityRecorder } from '../activity.ts';
 import type { FrontProxyTrust } from '../http/front-proxy.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
-import { describe, type Route, type ServerManager } from '../servers/manager.ts';
+import type { Route, ServerManager } from '../servers/manager.ts';
+import { serverLabel } from '../servers/server-names.ts';
 import { boundProxySessionId, mayAccessServer, proxyCookieConflict, proxyPrincipal, serverPathOf } from './access.ts';
 import type { SessionBinding } from '../http/session-binding.ts';
 import { PROXY_SESSION_COOKIE } from '../http/session.ts';
@@ -133,7 +134,7 @@ export class UserProxy {
     if (!mayAccessServer(principal, owner, serverName, this.#deps.adminAccess)) {
       counters.forbidden.inc();
       const exists = this.#deps.sources.users.get(owner) !== undefined;
-      sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${describe(owner, serverName)}.` : undefined, principal.user);
+      sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', exists ? `You may not open ${serverLabel(owner, serverName)}.` : undefined, principal.user);
       return { kind: 'handled' };
     }
     const route = this.#deps.servers.route(owner, serverName);
@@ -141,7 +142,7 @@ export class UserProxy {
       counters.notRunning.inc();
       // The hub's page for a server that is not running: start button, or progress while pending.
       if (req.method === 'GET' || req.method === 'HEAD') redirect(res, `/hub${url}`);
-      else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${describe(owner, serverName)} is not running.`, principal.user);
+      else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${serverLabel(owner, serverName)} is not running.`, principal.user);
       return { kind: 'handled' };
     }
     this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
@@ -195,7 +196,7 @@ export class UserProxy {
       new ResponseRelay(res, (error) => {
         this.#deps.counters.upstreamError.inc();
         this.#failures.record(route.username, error);
-        const server = describe(route.username, route.serverName);
+        const server = serverLabel(route.username, route.serverName);
         if ((error as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
           sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${server} did not answer within proxyTimeouts.headers.`);
         } else {

@@ -9,7 +9,8 @@ import { ProgressLog } from './progress.ts';
 import { Responsiveness } from './responsiveness.ts';
 import type { ServerCredentials } from './server-credentials.ts';
 import { ServerMap } from './server-map.ts';
-import { requireValidServerName } from './server-names.ts';
+import { requireNamedServerAllowed, requireRoomToStart } from './start-limits.ts';
+import { serverLabel } from './server-names.ts';
 import type { ServerRepository, UserOptions } from './server-repository.ts';
 
 /** What the proxy needs to forward to a running server; looked up once per request, in memory. */
@@ -58,9 +59,6 @@ interface PendingStart {
 /** Lines of a server's output quoted when it exits by itself. */
 const EXIT_OUTPUT_LINES = 10;
 const EXIT_OUTPUT_BYTES = 8192;
-
-/** Seconds a client should wait before retrying when the spawn limit is reached. */
-const SPAWN_RETRY_AFTER_SECONDS = 10;
 
 /**
  * Owns the life cycle of servers — each one a (user, serverName), the default server being `''`:
@@ -148,10 +146,10 @@ export class ServerManager {
   start(user: UserRow, serverName = '', userOptions: UserOptions = {}): 'pending' {
     const name = user.name;
     if (this.#pending.has(name, serverName)) return 'pending';
-    if (serverName !== '') this.#checkNamedServer(user, serverName);
+    if (serverName !== '') requireNamedServerAllowed(this.#deps.config.namedServers, this.#deps.repository, user, serverName);
     if (this.#stopping.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
-    if (this.#running.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${describe(name, serverName)} is already running`);
-    this.#checkHubLimits();
+    if (this.#running.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${serverLabel(name, serverName)} is already running`);
+    requireRoomToStart(this.#deps.config, { pending: this.#pending.size, running: this.#running.size });
     const { token, sealedToken } = this.#deps.credentials.issue(user, serverName);
     this.#deps.repository.insertPending(user.id, serverName, sealedToken, userOptions);
     const progress = new ProgressLog();
@@ -201,31 +199,6 @@ export class ServerManager {
     this.#pending.set(name, serverName, pending);
     void pending.done.finally(() => this.#pending.delete(name, serverName));
     return 'pending';
-  }
-
-  #checkNamedServer(user: UserRow, serverName: string): void {
-    const { enabled, limitPerUser } = this.#deps.config.namedServers;
-    if (!enabled) throw gatehouseError('GATEHOUSE_ERR_NAMED_SERVERS_DISABLED', 'Named servers are not enabled on this hub (namedServers.enabled).');
-    requireValidServerName(serverName);
-    const isNew = this.#deps.repository.get(user.id, serverName) === undefined;
-    if (isNew && limitPerUser > 0 && this.#deps.repository.namedCount(user.id) >= limitPerUser) {
-      throw gatehouseError(
-        'GATEHOUSE_ERR_NAMED_SERVER_LIMIT',
-        `User ${user.name} already has the maximum of ${limitPerUser} named servers. One must be deleted before a new server can be created.`,
-      );
-    }
-  }
-
-  #checkHubLimits(): void {
-    const { concurrentSpawnLimit, activeServerLimit } = this.#deps.config;
-    if (this.#pending.size >= concurrentSpawnLimit) {
-      throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
-    }
-    if (activeServerLimit > 0 && this.#running.size + this.#pending.size >= activeServerLimit) {
-      throw gatehouseError('GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT', `the hub runs at most ${activeServerLimit} servers at once`, {
-        details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS * 3 },
-      });
-    }
   }
 
   #onStarted(user: UserRef, serverName: string, token: string, handle: ServerHandle, progress: ProgressLog): void {
@@ -425,9 +398,4 @@ export class ServerManager {
       await Promise.all(this.#running.values().map(({ route }) => this.stop({ id: route.userId, name: route.username }, route.serverName)));
     }
   }
-}
-
-/** "alice's server" or "alice's server lab", for messages. */
-export function describe(username: string, serverName: string): string {
-  return serverName === '' ? `${username}'s server` : `${username}'s server ${serverName}`;
 }

@@ -15,3 +15,8 @@ export function requireValidServerName(name: string): void {
     throw gatehouseError('GATEHOUSE_ERR_INVALID_SERVER_NAME', `Invalid server name ${JSON.stringify(name)}: a server name is ${SERVER_NAME_RULE}.`);
   }
 }
+
+/** "alice's server" or "alice's server lab", for messages. */
+export function serverLabel(username: string, serverName: string): string {
+  return serverName === '' ? `${username}'s server` : `${username}'s server ${serverName}`;
+}
