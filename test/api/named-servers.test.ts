@@ -122,6 +122,27 @@ describe('two named servers of one user', () => {
     expect((await fetch(`${hub.baseUrl}/user/alice/scratch/api`, { headers: { authorization: `token ${userWide}` }, redirect: 'manual' })).status).toBe(200);
   });
 
+  it('keep activity per server: traffic and reports reach only the server they are for', async () => {
+    const activityOf = async () =>
+      (await call('GET', '/users/alice')).json<{ servers: Record<string, { last_activity: string | null }> }>().servers;
+    expect((await aliceBrowser.get('/user/alice/scratch/api')).status).toBe(200);
+    hub.services.activity.flush();
+    const before = await activityOf();
+    hub.clock.advance(60_000);
+    expect((await aliceBrowser.get('/user/alice/lab/api')).status).toBe(200);
+    hub.services.activity.flush();
+    const after = await activityOf();
+    expect(Date.parse(after['lab']?.last_activity ?? '')).toBe(hub.clock.now);
+    expect(after['scratch']?.last_activity).toBe(before['scratch']?.last_activity);
+
+    // lab's own token reports lab's activity (JupyterHub's activity API, keyed by server name).
+    const labToken = environmentOf(pidOf('lab'), 'JUPYTERHUB_API_TOKEN') as string;
+    const reported = new Date(Date.now() - 1000).toISOString();
+    const response = await api(hub.baseUrl, 'POST', '/users/alice/activity', { token: labToken, json: { servers: { lab: { last_activity: reported } } } });
+    expect(response.status, response.text).toBe(200);
+    expect((await activityOf())['scratch']?.last_activity).toBe(before['scratch']?.last_activity);
+  });
+
   it('stop one at a time: the other keeps serving', async () => {
     const scratchPid = pidOf('scratch');
     const labPid = pidOf('lab');
