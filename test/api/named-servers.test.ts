@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DummyAuthenticator } from '@gatehouse/authenticators';
+import { validateConfig } from '@gatehouse/hub';
 import type { BrowserLikeClient } from '../support/browser-like-client.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { loginWithForm } from '../support/login.ts';
@@ -194,6 +196,13 @@ describe('rules', () => {
     } finally {
       await off.close();
     }
+  });
+
+  it('validate namedServers in the config, naming the key', () => {
+    const config = validateConfig({ authenticator: new DummyAuthenticator(), spawner: suiteSpawner(PORTS) });
+    expect(config.namedServers).toEqual({ enabled: false, limitPerUser: 0 });
+    const invalid = { authenticator: new DummyAuthenticator(), spawner: suiteSpawner(PORTS), namedServers: { enabled: true, limitPerUser: -1, extra: 1 } };
+    expect(() => validateConfig(invalid)).toThrow(expect.objectContaining({ details: { problems: expect.arrayContaining([expect.stringMatching(/^namedServers\.limitPerUser: /), expect.stringMatching(/^namedServers\.extra: /)]) } }));
   });
 
   it('DELETE {"remove": true} stops and forgets a server, making room under the limit', async () => {
