@@ -54,7 +54,7 @@ function identityOf(child: ServerChild, sandboxed: boolean): ProcessIdentity {
 /**
  * JupyterHub's LocalProcessSpawner: one local process per server, on a port claimed in the hub's
  * database, in its own process group, optionally as the user's system account. Its handle state
- * `{pid, pgid, startTime}` lets any later hub process poll and stop it.
+ * `{pid, pgid, startTime, sandboxed, logFile}` lets any later hub process poll and stop it.
  */
 export class LocalProcessSpawner implements Spawner {
   readonly kind = 'local-process';
@@ -110,7 +110,11 @@ export class LocalProcessSpawner implements Spawner {
    */
   logFileFor(server: ServerRef): string {
     const name = encodeURIComponent(server.username) + (server.serverName === '' ? '' : `+${encodeURIComponent(server.serverName)}`);
-    return path.join(this.#requireHost().dataDir, 'logs', `${name}.log`);
+    return path.join(this.#logDir(), `${name}.log`);
+  }
+
+  #logDir(): string {
+    return path.join(this.#requireHost().dataDir, 'logs');
   }
 
   async readLog(server: ServerRef, maxBytes: number): Promise<string> {
@@ -119,7 +123,8 @@ export class LocalProcessSpawner implements Spawner {
 
   /** One unreadable file must not fail the poll: the server is fine, only its log grows. */
   #boundLog(file: unknown): void {
-    if (typeof file !== 'string') return; // a handle from before logs were recorded in it
+    // A handle from before logs were recorded in it has none; only a file of ours is ever truncated.
+    if (typeof file !== 'string' || path.dirname(file) !== this.#logDir()) return;
     try {
       boundLogFile(file, this.#host?.serverLogMaxBytes ?? DEFAULT_LOG_MAX_BYTES);
     } catch (error) {
