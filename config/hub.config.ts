@@ -58,6 +58,13 @@ export default defineConfig({
   // How many servers may be starting at once (429 with Retry-After beyond), and running at once (0: no limit).
   concurrentSpawnLimit: 100,
   activeServerLimit: 0,
+  // JupyterHub's named servers: besides the default server at /user/<name>/, each user may create servers
+  // with a name, each at /user/<name>/<server>/ with its own process, token and log (API:
+  // POST|DELETE /hub/api/users/<name>/servers/<server>; the home page lists them). Names are 1–63 letters,
+  // digits, '.', '_' or '-', starting with a letter or digit. limitPerUser: how many named servers (running or
+  // not) a user may have; 0: no limit. A running named server takes over /user/<name>/<server>/ from the
+  // default server, so do not name one after a path of your default server (e.g. 'lab', 'api').
+  namedServers: { enabled: false, limitPerUser: 0 },
   // Seconds between checks that running servers are alive (a dead one loses its route within this).
   serverPollInterval: 2,
   // A running server that gives no HTTP answer to the poll's GET of <prefix>api for this many seconds (two
@@ -69,7 +76,7 @@ export default defineConfig({
   // connection is cut (an event stream must send something, e.g. a comment line, at least this often).
   // 0: no limit. A frozen server is caught sooner by serverUnresponsiveTimeout.
   proxyTimeouts: { headers: 300, idle: 900 },
-  // Bytes of server output kept per user (older output rotates to <user>.log.1).
+  // Bytes of output kept per server (the spawner rotates older output, e.g. to <dataDir>/logs/<user>.log.1).
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,

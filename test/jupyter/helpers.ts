@@ -129,10 +129,10 @@ export async function loginInBrowser(page: Page, baseUrl: string, username: stri
   await Promise.all([page.waitForURL(`${baseUrl}/hub/home`), page.click('button[type=submit]:has-text("Sign in")')]);
 }
 
-/** The last lines of `username`'s server log, for failure messages. */
-export function serverLogTail(hub: TestHub, username: string, lines = 30): string {
+/** The last lines of a server's log, for failure messages. */
+export async function serverLogTail(hub: TestHub, username: string, lines = 30, serverName = ''): Promise<string> {
   try {
-    return readFileSync(hub.services.servers.logFileFor(username), 'utf8').split('\n').slice(-lines).join('\n');
+    return (await hub.services.servers.readLog(username, serverName, 64 * 1024)).split('\n').slice(-lines).join('\n');
   } catch (error) {
     return `(no server log: ${(error as Error).message})`;
   }
@@ -159,7 +159,7 @@ export async function startServerFromHome(browser: TestBrowser, hub: TestHub, us
     await browser.screenshot(`${artifact}-failed-start`).catch(() => undefined);
     const shown = await page.textContent('body').catch(() => '(page unreadable)');
     const state = hub.services.servers.state(username);
-    throw new Error(`${(error as Error).message}\nat ${page.url()} (server ${state}) the page said: ${shown?.replace(/\s+/g, ' ')}\nserver log:\n${serverLogTail(hub, username)}`, { cause: error });
+    throw new Error(`${(error as Error).message}\nat ${page.url()} (server ${state}) the page said: ${shown?.replace(/\s+/g, ' ')}\nserver log:\n${await serverLogTail(hub, username)}`, { cause: error });
   }
   await browser.screenshot(`${artifact}-2-tree`);
 }

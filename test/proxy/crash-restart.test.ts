@@ -253,14 +253,14 @@ describe('kill -9 of the hub while servers are stopping', () => {
     expect(answeredMs).toBeLessThan(1_000 * GRACE_SECONDS); // not N × the grace period
     expect(users.map((name) => hub.services.servers.state(name))).toEqual(['stopping', 'stopping', 'stopping']);
     const ports = users.map((name) => hub.services.serverRepository.get(ensureUser(hub, name).id)?.handle?.port);
-    for (const port of ports) expect(hub.services.serverRepository.claim(port ?? -1, 'intruder')).toBe(false);
+    for (const port of ports) expect(hub.services.serverRepository.claim('127.0.0.1', port ?? -1, 'intruder')).toBe(false);
 
     for (const name of users) expect(await hub.services.servers.settled(name)).toBe('stopped');
     expect(pids.filter(isRunning)).toEqual([]);
     expect(hub.services.serverRepository.all()).toEqual([]);
     for (const port of ports) {
-      expect(hub.services.serverRepository.claim(port ?? -1, 'next')).toBe(true);
-      hub.services.serverRepository.release(port ?? -1);
+      expect(hub.services.serverRepository.claim('127.0.0.1', port ?? -1, 'next')).toBe(true);
+      hub.services.serverRepository.release('127.0.0.1', port ?? -1);
     }
   });
 });

@@ -14,7 +14,7 @@ import {
   type PortRegistry,
   type ServerHandle,
 } from '@gatehouse/spawner';
-import { recordedRequest, silentLogger, type RecordedRequest } from '@gatehouse/spawner/testing';
+import { MemoryPortRegistry, recordedRequest, silentLogger, type RecordedRequest } from '@gatehouse/spawner/testing';
 
 /**
  * A command for a tiny stand-in server: `node -e` listening on the port of JUPYTERHUB_SERVICE_URL.
@@ -25,24 +25,6 @@ export function inlineServerCommand(handler: string, { before = '', onListening 
 const url = new URL(process.env.JUPYTERHUB_SERVICE_URL);
 require('node:http').createServer(${handler}).listen(Number(url.port), '127.0.0.1', () => { ${onListening} });`;
   return [process.execPath, '-e', script];
-}
-
-/** Stands in for the hub's database table of ports (its UNIQUE constraint is a Set here). */
-export class MemoryPortRegistry implements PortRegistry {
-  readonly claimed = new Map<number, string>();
-  /** Every successful claim, in order: lets tests see which ports were tried. */
-  readonly history: number[] = [];
-
-  claim(port: number, owner: string): boolean {
-    if (this.claimed.has(port)) return false;
-    this.claimed.set(port, owner);
-    this.history.push(port);
-    return true;
-  }
-
-  release(port: number): void {
-    this.claimed.delete(port);
-  }
 }
 
 export { silentLogger };
@@ -74,7 +56,7 @@ export type TestRequest = RecordedRequest;
 
 /** What the hub would pass for `username`: JupyterHub's environment, a fresh token, a log file. */
 export function makeRequest(dir: string, username = uniqueName()): TestRequest {
-  return recordedRequest(dir, username);
+  return recordedRequest(username);
 }
 
 /** The pid from the 'Process started (pid N)' progress event, if the start got that far. */

@@ -252,7 +252,7 @@ describe('the sandbox', () => {
     await fixture.spawner.stop(handle);
 
     expect(Date.now() - started).toBeLessThan(10_000); // not the 20 s grace period: SIGTERM worked
-    expect(readFileSync(request.logFile, 'utf8')).toContain('SIGTERM, shutting down');
+    expect(readFileSync(fixture.spawner.logFileFor(request), 'utf8')).toContain('SIGTERM, shutting down');
     expect(processState(pid)).toBe('gone');
     expect(liveGroupMembersOf(pid)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { boundLogFile } from '@gatehouse/spawner';
-import { eventually, inlineServerCommand, makeRequest, makeTempDir, testPortRange, useSpawnerFixtures } from './helpers.ts';
+import { eventually, inlineServerCommand, makeRequest, makeTempDir, silentLogger, testPortRange, useSpawnerFixtures } from './helpers.ts';
 
 const PORTS = testPortRange(4);
 
@@ -53,17 +53,38 @@ describe('boundLogFile', () => {
     const fixture = await makeFixture({ portRange: PORTS, command: CHATTY_SERVER });
     const request = makeRequest(fixture.dir);
     await fixture.start(request);
-    await eventually(() => statSync(request.logFile).size > 2000);
+    await eventually(() => statSync(fixture.spawner.logFileFor(request)).size > 2000);
 
-    expect(boundLogFile(request.logFile, 1000)).toBe(true);
+    expect(boundLogFile(fixture.spawner.logFileFor(request), 1000)).toBe(true);
 
-    const rotated = readFileSync(`${request.logFile}.1`, 'utf8');
+    const rotated = readFileSync(`${fixture.spawner.logFileFor(request)}.1`, 'utf8');
     expect(rotated.length).toBe(1000);
     expect(rotated).toMatch(/line \d+ x+\n$/);
-    await eventually(() => /line \d+ x+\n/.test(readFileSync(request.logFile, 'utf8')));
-    const current = readFileSync(request.logFile);
+    await eventually(() => /line \d+ x+\n/.test(readFileSync(fixture.spawner.logFileFor(request), 'utf8')));
+    const current = readFileSync(fixture.spawner.logFileFor(request));
     // Without O_APPEND the child would write at its old offset, leaving a run of NUL bytes first.
     expect(current[0]).not.toBe(0);
     expect(current.length).toBeLessThan(2000);
+  });
+
+  it('poll() keeps a running server\'s log within serverLogMaxBytes; readLog() reads it, also after stop', async () => {
+    const fixture = await makeFixture({ portRange: PORTS, command: CHATTY_SERVER });
+    await fixture.spawner.init({ logger: silentLogger, ports: fixture.ports, dataDir: fixture.dataDir, serverLogMaxBytes: 4096 });
+    const request = { ...makeRequest(fixture.dir), serverName: 'lab' };
+    const handle = await fixture.start(request);
+    const file = fixture.spawner.logFileFor(request);
+    expect(path.basename(file)).toBe(`${request.username}+lab.log`);
+    await eventually(() => statSync(file).size > 4096);
+
+    expect(await fixture.spawner.poll(handle)).toBe('running');
+    expect(statSync(`${file}.1`).size).toBe(4096);
+    expect(statSync(file).size).toBeLessThan(4096);
+    await eventually(() => statSync(file).size > 0);
+    expect(await fixture.spawner.readLog(request, 200)).toMatch(/line \d+ x+\n$/);
+
+    await fixture.spawner.stop(handle);
+    expect((await fixture.spawner.readLog(request, 100_000)).length).toBeGreaterThan(0);
+    // Another server of the same user has a log of its own.
+    expect(await fixture.spawner.readLog({ username: request.username, serverName: '' }, 100)).toBe('');
   });
 });

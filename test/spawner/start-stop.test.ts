@@ -40,7 +40,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     expect(request.progress.at(-1)?.message).toBe('Server ready');
     // The handle must survive the hub's database.
     expect(JSON.parse(JSON.stringify(handle))).toEqual(handle);
-    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number), sandboxed: expect.any(Boolean) });
+    expect(handle.state).toEqual({ pid: expect.any(Number), pgid: expect.any(Number), startTime: expect.any(Number), sandboxed: expect.any(Boolean), logFile: fixture.spawner.logFileFor(request) });
     expect(await fixture.spawner.poll(handle)).toBe('running');
 
     const api = await httpGet(handle.port, `${request.prefix}api`, tokenHeader(request.apiToken));
@@ -117,8 +117,8 @@ describe('LocalProcessSpawner with the demo app', () => {
       const handle = await fixture.start(request);
       const pid = handle.state['pid'] as number;
 
-      expect(statSync(request.logFile).mode & 0o777).toBe(0o600);
-      expect(readFileSync(request.logFile, 'utf8')).toContain(`serving ${request.username}`);
+      expect(statSync(fixture.spawner.logFileFor(request)).mode & 0o777).toBe(0o600);
+      expect(readFileSync(fixture.spawner.logFileFor(request), 'utf8')).toContain(`serving ${request.username}`);
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
       const names = environ.map((entry) => entry.slice(0, entry.indexOf('=')));
       expect(names.sort()).toEqual(
@@ -147,7 +147,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     expect(fixture.ports.claimed.has(handle.port)).toBe(false);
     expect(await portLooksTaken(handle.port)).toBe(false);
     expect(await fixture.spawner.poll(handle)).toBe('stopped');
-    expect(readFileSync(request.logFile, 'utf8')).toContain('SIGTERM, shutting down');
+    expect(readFileSync(fixture.spawner.logFileFor(request), 'utf8')).toContain('SIGTERM, shutting down');
     // Stopping again is harmless.
     await fixture.spawner.stop(handle);
   });
@@ -165,7 +165,7 @@ describe('LocalProcessSpawner with the demo app', () => {
     const request = makeRequest(stubborn.dir);
     const handle = await stubborn.start(request);
     const pid = handle.state['pid'] as number;
-    await eventually(() => readFileSync(request.logFile, 'utf8').includes('ignoring SIGTERM'));
+    await eventually(() => readFileSync(stubborn.spawner.logFileFor(request), 'utf8').includes('ignoring SIGTERM'));
 
     const started = Date.now();
     await stubborn.spawner.stop(handle);

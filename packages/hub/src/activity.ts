@@ -1,5 +1,5 @@
 import type { UserRepository } from './db/users.ts';
-import type { ServerRepository } from './servers/server-repository.ts';
+import { activityKey, type ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
 /**
@@ -15,7 +15,8 @@ export class ActivityRecorder {
   readonly #tokens: TokenStore;
   readonly #now: () => number;
   #byUser = new Map<string, number>();
-  #byServer = new Map<number, number>();
+  /** By activityKey(userId, serverName). */
+  #byServer = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(users: UserRepository, servers: ServerRepository, tokens: TokenStore, now: () => number = Date.now) {
@@ -25,9 +26,9 @@ export class ActivityRecorder {
     this.#now = now;
   }
 
-  /** A request reached `username`'s server: noted for the next batch. */
-  recordServer(userId: number, username: string, at = this.#now()): void {
-    note(this.#byServer, userId, at);
+  /** A request reached one of `username`'s servers: noted for the next batch. */
+  recordServer(userId: number, username: string, serverName: string, at = this.#now()): void {
+    note(this.#byServer, activityKey(userId, serverName), at);
     this.recordUser(username, at);
   }
 
@@ -35,9 +36,13 @@ export class ActivityRecorder {
     note(this.#byUser, username, at);
   }
 
-  /** Activity reported through the API: committed now (throws when the database refuses the write). */
-  commitServer(userId: number, username: string, at: number): void {
-    this.#write(new Map([[username, at]]), new Map([[userId, at]]));
+  /**
+   * Activity reported through the API: the user's latest time, and each named server's own (by server
+   * name), committed now (throws when the database refuses the write).
+   */
+  commit(userId: number, username: string, userAt: number, servers: ReadonlyMap<string, number>): void {
+    const byServer = new Map([...servers].map(([serverName, at]): [string, number] => [activityKey(userId, serverName), at]));
+    this.#write(new Map([[username, userAt]]), byServer);
   }
 
   /** Writes the pending batch; on failure it stays pending (merged with newer activity) and the error is thrown. */
@@ -74,7 +79,7 @@ export class ActivityRecorder {
     if (options.flush) this.flush();
   }
 
-  #write(byUser: ReadonlyMap<string, number>, byServer: ReadonlyMap<number, number>): void {
+  #write(byUser: ReadonlyMap<string, number>, byServer: ReadonlyMap<string, number>): void {
     if (byUser.size > 0) this.#users.recordActivity(byUser);
     if (byServer.size > 0) this.#servers.recordActivity(byServer);
   }

@@ -20,6 +20,7 @@ import { HubMetrics } from './metrics.ts';
 import { OAuthStore } from './oauth/oauth-store.ts';
 import { SecretBox } from './secret-box.ts';
 import { ServerManager } from './servers/manager.ts';
+import { ServerCredentials } from './servers/server-credentials.ts';
 import { RecordedServerStopper } from './servers/recorded-server-stop.ts';
 import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
@@ -81,6 +82,7 @@ async function startPlugins({ config, accounts, throttle, serverRepository, data
     logger: pluginLogger(config.spawner.kind),
     ports: serverRepository,
     dataDir,
+    serverLogMaxBytes: config.serverLogMaxBytes,
     // Whoever can open these may speak as the front proxy: no user server may see them.
     privatePaths: [config.frontProxy.socket?.path, config.frontProxy.secret?.file].flatMap((file) => (file === undefined ? [] : [path.resolve(file)])),
   });
@@ -113,10 +115,7 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     config,
     logger,
     repository: serverRepository,
-    tokens,
-    oauth,
-    box,
-    dataDir,
+    credentials: new ServerCredentials(tokens, oauth, box),
     hubApiUrl,
     now,
     onSpawnSettled: (outcome, seconds) => metrics.spawnDuration.labels(outcome).observe(seconds),

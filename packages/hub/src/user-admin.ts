@@ -121,7 +121,7 @@ export class UserAdmin {
   async delete(name: string, actor: string): Promise<void> {
     const user = this.require(name);
     if (name === actor) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'you cannot delete yourself');
-    await this.servers.stop(user);
+    await this.servers.stopAll(user);
     await this.authenticator.accountManagement?.removeAccount(name);
     this.users.delete(name); // sessions, tokens and server rows go with it (ON DELETE CASCADE)
     this.logger.info({ username: name, actor }, 'user deleted');

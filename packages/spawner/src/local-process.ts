@@ -7,8 +7,8 @@ import {
   type LocalProcessSpawnerOptions,
   type ResolvedLocalProcessOptions,
 } from './local-process-options.ts';
-import { lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
-import { claimPort } from './port-allocation.ts';
+import { boundLogFile, lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
+import { claimPort, LOOPBACK } from './port-allocation.ts';
 import { isGroupAlive, terminateGroup, type ProcessIdentity } from './process-group.ts';
 import { isSameLiveProcess } from './process-table.ts';
 import { waitForHttp } from './readiness.ts';
@@ -19,6 +19,7 @@ import {
   type ProgressSink,
   type ServerHandle,
   type ServerIsolation,
+  type ServerRef,
   type SpawnRequest,
   type Spawner,
   type SpawnerHost,
@@ -27,8 +28,9 @@ import {
 /** Absolute path of the bundled demo app, the default server (run with this Node binary). */
 export const demoAppPath = fileURLToPath(new URL('../demo/demo-app.mjs', import.meta.url));
 
-/** Servers listen on loopback only; the hub's proxy is the way in. */
-const SERVER_HOST = '127.0.0.1';
+const SERVER_HOST = LOOPBACK;
+/** SpawnerHost.serverLogMaxBytes when the host gives none. */
+const DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 /** Starts on another port after a server reports its port taken (a race the pre-check cannot close). */
 const MAX_PORT_ATTEMPTS = 5;
 const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -50,9 +52,9 @@ function identityOf(child: ServerChild, sandboxed: boolean): ProcessIdentity {
 }
 
 /**
- * JupyterHub's LocalProcessSpawner: one local process per user, on a port claimed in the hub's
+ * JupyterHub's LocalProcessSpawner: one local process per server, on a port claimed in the hub's
  * database, in its own process group, optionally as the user's system account. Its handle state
- * `{pid, pgid, startTime}` lets any later hub process poll and stop it.
+ * `{pid, pgid, startTime, sandboxed, logFile}` lets any later hub process poll and stop it.
  */
 export class LocalProcessSpawner implements Spawner {
   readonly kind = 'local-process';
@@ -92,10 +94,42 @@ export class LocalProcessSpawner implements Spawner {
     }
   }
 
+  /** Also keeps the server's log within serverLogMaxBytes: the hub polls every running server every few seconds. */
   async poll(handle: ServerHandle): Promise<'running' | 'stopped'> {
     const identity = processIdentity(handle.state);
     if (identity === undefined) return 'stopped';
-    return (await isGroupAlive(identity)) ? 'running' : 'stopped';
+    const alive = await isGroupAlive(identity);
+    if (alive) this.#boundLog(handle.state['logFile']);
+    return alive ? 'running' : 'stopped';
+  }
+
+  /**
+   * Where a server's output goes: `<dataDir>/logs/<user>.log` for the default server,
+   * `<dataDir>/logs/<user>+<server>.log` for a named one ('+' never occurs in an encoded name).
+   * Local to this spawner: the hub reads logs through readLog() only.
+   */
+  logFileFor(server: ServerRef): string {
+    const name = encodeURIComponent(server.username) + (server.serverName === '' ? '' : `+${encodeURIComponent(server.serverName)}`);
+    return path.join(this.#logDir(), `${name}.log`);
+  }
+
+  #logDir(): string {
+    return path.join(this.#requireHost().dataDir, 'logs');
+  }
+
+  async readLog(server: ServerRef, maxBytes: number): Promise<string> {
+    return readLogSince(this.logFileFor(server), 0, maxBytes);
+  }
+
+  /** One unreadable file must not fail the poll: the server is fine, only its log grows. */
+  #boundLog(file: unknown): void {
+    // A handle from before logs were recorded in it has none; only a file of ours is ever truncated.
+    if (typeof file !== 'string' || path.dirname(file) !== this.#logDir()) return;
+    try {
+      boundLogFile(file, this.#host?.serverLogMaxBytes ?? DEFAULT_LOG_MAX_BYTES);
+    } catch (error) {
+      this.#host?.logger.warn({ err: error }, 'could not bound the server log');
+    }
   }
 
   async stop(handle: ServerHandle): Promise<void> {
@@ -106,7 +140,7 @@ export class LocalProcessSpawner implements Spawner {
     } else {
       await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
     }
-    host.ports.release(handle.port);
+    host.ports.release(handle.host, handle.port);
   }
 
   /** Claims a port and starts there; a server that finds its port taken gets another one. */
@@ -124,11 +158,11 @@ export class LocalProcessSpawner implements Spawner {
       }
       onProgress({ progress: 10, message: `Allocated port ${port}` });
       const result = await this.#attempt(request, port, account, workspace, onProgress, { signal, startSignal }).catch((error: unknown) => {
-        host.ports.release(port);
+        host.ports.release(SERVER_HOST, port);
         throw error;
       });
       if ('handle' in result) return result.handle;
-      host.ports.release(port);
+      host.ports.release(SERVER_HOST, port);
       portsTaken.add(port);
       host.logger.info({ user: request.username, port, attempt }, 'port was taken by another process; trying another');
     }
@@ -144,8 +178,9 @@ export class LocalProcessSpawner implements Spawner {
     onProgress: ProgressSink,
     signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
   ): Promise<AttemptResult> {
-    const log = await openLogFile(request.logFile).catch((error: unknown) => {
-      throw new SpawnError(`Cannot open the server log ${request.logFile}: ${(error as Error).message}`, { cause: error });
+    const logFile = this.logFileFor(request);
+    const log = await openLogFile(logFile).catch((error: unknown) => {
+      throw new SpawnError(`Cannot open the server log ${logFile}: ${(error as Error).message}`, { cause: error });
     });
     let child: ServerChild;
     try {
@@ -162,9 +197,9 @@ export class LocalProcessSpawner implements Spawner {
     this.#track(child);
     const identity = identityOf(child, this.#plan?.bwrap !== undefined);
     try {
-      request.launched(this.#handle(port, identity)); // recorded before the command may run
+      request.launched(this.#handle(port, identity, logFile)); // recorded before the command may run
       child.release();
-      return await this.#readyOrExplained(request, port, child, onProgress, signals, log.startOffset);
+      return await this.#readyOrExplained(request, port, child, onProgress, signals, { file: logFile, startOffset: log.startOffset });
     } catch (error) {
       // Whatever went wrong, no process may outlive a failed start.
       await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
@@ -179,7 +214,7 @@ export class LocalProcessSpawner implements Spawner {
     child: ServerChild,
     onProgress: ProgressSink,
     signals: { readonly signal: AbortSignal; readonly startSignal: AbortSignal },
-    logOffset: number,
+    log: { readonly file: string; readonly startOffset: number },
   ): Promise<AttemptResult> {
     const identity = identityOf(child, this.#plan?.bwrap !== undefined);
     onProgress({ progress: 30, message: `Process started (pid ${child.pid})` });
@@ -192,12 +227,12 @@ export class LocalProcessSpawner implements Spawner {
     if (answered && (await isSameLiveProcess(child.pid, child.startTime))) {
       onProgress({ progress: 100, message: 'Server ready' });
       this.#host?.logger.info({ user: request.username, port, pid: child.pid }, 'server ready');
-      return { handle: this.#handle(port, identity) };
+      return { handle: this.#handle(port, identity, log.file) };
     }
 
     const exitedByItself = child.exit; // read before terminateGroup, which makes every child exit
     await terminateGroup(identity, this.#options.stopGracePeriod * 1000, this.#reapedCheck(identity));
-    const output = readLogSince(request.logFile, logOffset);
+    const output = readLogSince(log.file, log.startOffset);
     if (exitedByItself !== undefined && mentionsAddressInUse(output)) return { portTaken: true };
     this.#throwIfAborted(signals.signal, signals.startSignal);
     const outputLines = output.trim() === '' ? 'It wrote nothing.' : `Its last output:\n${lastLines(output, LOG_LINES_IN_ERRORS)}`;
@@ -209,8 +244,8 @@ export class LocalProcessSpawner implements Spawner {
     );
   }
 
-  #handle(port: number, identity: ProcessIdentity): ServerHandle {
-    const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime, sandboxed: identity.launcherLeads === true };
+  #handle(port: number, identity: ProcessIdentity, logFile: string): ServerHandle {
+    const state: JsonObject = { pid: identity.pid, pgid: identity.pgid, startTime: identity.startTime, sandboxed: identity.launcherLeads === true, logFile };
     return { host: SERVER_HOST, port, credential: this.#options.credential, state };
   }
 

@@ -2,6 +2,9 @@ import { createServer } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { PortRegistry } from './types.ts';
 
+/** Local servers listen on loopback only; the hub's proxy is the way in. */
+export const LOOPBACK = '127.0.0.1';
+
 /**
  * Every port of `[min, max]` once, in random order (a lazy Fisher–Yates shuffle: memory grows with
  * the ports drawn, not with the size of the range). Random order keeps concurrent starts apart.
@@ -33,8 +36,9 @@ export function portLooksFree(port: number): Promise<boolean> {
 }
 
 /**
- * Claims a port for `owner` in the hub's registry (its UNIQUE constraint is what keeps two spawns
- * apart), skipping `avoid` and ports some other process already listens on. Undefined when none is left.
+ * Claims a port of 127.0.0.1 for `owner` in the hub's registry (its UNIQUE (host, port) constraint is
+ * what keeps two spawns apart), skipping `avoid` and ports some other process already listens on.
+ * Undefined when none is left.
  */
 export async function claimPort(
   range: readonly [number, number],
@@ -43,9 +47,9 @@ export async function claimPort(
   avoid: ReadonlySet<number>,
 ): Promise<number | undefined> {
   for (const port of randomPortOrder(range)) {
-    if (avoid.has(port) || !registry.claim(port, owner)) continue;
+    if (avoid.has(port) || !registry.claim(LOOPBACK, port, owner)) continue;
     if (await portLooksFree(port)) return port;
-    registry.release(port);
+    registry.release(LOOPBACK, port);
   }
   return undefined;
 }

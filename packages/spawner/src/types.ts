@@ -1,5 +1,7 @@
 /**
- * The Spawner contract: how the hub starts, watches and stops one server per user.
+ * The Spawner contract: how the hub starts, watches and stops servers. The unit is one server,
+ * named by its user and its server name (`''` is the user's default server; JupyterHub's named
+ * servers have a name): a user may run several at once, each with its own process, port and log.
  *
  * Server states, as the hub records them (the spawner drives the transitions marked *):
  *
@@ -62,12 +64,18 @@ export interface ServerHandle {
   readonly state: JsonObject;
 }
 
-/** What the hub asks for when it starts a server. */
-export interface SpawnRequest {
+/** Which server: a user's default server (`serverName` `''`) or one of their named servers. */
+export interface ServerRef {
   readonly username: string;
-  /** JupyterHub's named servers; always `''` (the default server) for now. */
   readonly serverName: string;
-  /** URL prefix the server must serve under, e.g. `/user/alice/` (the proxy forwards full paths). */
+}
+
+/** What the hub asks for when it starts a server. */
+export interface SpawnRequest extends ServerRef {
+  /**
+   * URL prefix the server must serve under: `/user/alice/` for the default server,
+   * `/user/alice/lab/` for the named server `lab` (the proxy forwards full paths).
+   */
   readonly prefix: string;
   /** The per-server API token (already stored hashed by the hub). Never log it. */
   readonly apiToken: string;
@@ -76,11 +84,6 @@ export interface SpawnRequest {
    * hub. The spawner adds USER, HOME, PATH and its own configured `env` on top.
    */
   environment(port: number): Record<string, string>;
-  /**
-   * File the server's stdout and stderr go to (appended, mode 0600). The hub bounds its size, e.g.
-   * by calling `boundLogFile(logFile, maxBytes)` from its poll loop.
-   */
-  readonly logFile: string;
   /**
    * Called synchronously by the spawner as soon as the server's process exists, with a handle that
    * `poll()` and `stop()` accept; again for each new attempt (e.g. on another port), each replacing
@@ -99,11 +102,18 @@ export interface SpawnProgress {
 
 export type ProgressSink = (event: SpawnProgress) => void;
 
-/** Ports are recorded in the hub's database under a UNIQUE constraint, so two spawns never share one. */
+/**
+ * Ports are recorded in the hub's database under a UNIQUE (host, port) constraint, so two spawns
+ * never share one on the same host, while servers on different hosts may use the same number.
+ * The spawner is the one owner of its claims: it claims before a server binds, and releases when
+ * a start fails and in `stop()` (also for a server found already gone). The hub never releases a
+ * claim a spawner holds; it only drops, at its restart, claims no server record refers to (a hub
+ * killed between `claim` and `launched()`).
+ */
 export interface PortRegistry {
-  /** Records `port` for `owner`; false when it is already recorded for someone. */
-  claim(port: number, owner: string): boolean;
-  release(port: number): void;
+  /** Records (`host`, `port`) for `owner`; false when it is already recorded for someone. */
+  claim(host: string, port: number, owner: string): boolean;
+  release(host: string, port: number): void;
 }
 
 /** Structured logging for plugins (the shared PluginLogger). Never pass a secret, a token or a password. */
@@ -119,6 +129,8 @@ export interface SpawnerHost {
   readonly dataDir: string;
   /** More paths only the hub may read (e.g. a socket or secret file of its front proxy); default none. */
   readonly privatePaths?: readonly string[];
+  /** How much of a server's output the spawner keeps (the hub's serverLogMaxBytes); default 1 MiB. */
+  readonly serverLogMaxBytes?: number;
 }
 
 /**
@@ -147,8 +159,18 @@ export interface Spawner {
   start(request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
   /** `running` while the server is alive, `stopped` once it is gone (exited, killed, never existed). */
   poll(handle: ServerHandle): Promise<'running' | 'stopped'>;
-  /** Stops the server and waits until it is gone: SIGTERM (and SIGCONT), then SIGKILL after the grace period. */
+  /**
+   * Stops the server and waits until it is gone: SIGTERM (and SIGCONT), then SIGKILL after the grace
+   * period. Releases the server's port claim (also when the server was already gone).
+   */
   stop(handle: ServerHandle): Promise<void>;
+  /**
+   * The server's latest output (stdout and stderr), at most its last `maxBytes`; also after it
+   * stopped, '' when there is none. Where output lives is the spawner's business (a local file, a
+   * batch system's job log) and so is keeping it bounded (`SpawnerHost.serverLogMaxBytes`). The hub
+   * quotes it when a server exits and shows it to admins; it never reads a log any other way.
+   */
+  readLog(server: ServerRef, maxBytes: number): Promise<string>;
 }
 
 /** Why a start failed, in words a person can act on (JupyterHub's SpawnException with its reason). */
@@ -171,6 +193,7 @@ export function isSpawner(value: unknown): value is Spawner {
     typeof candidate.init === 'function' &&
     typeof candidate.start === 'function' &&
     typeof candidate.poll === 'function' &&
-    typeof candidate.stop === 'function'
+    typeof candidate.stop === 'function' &&
+    typeof candidate.readLog === 'function'
   );
 }

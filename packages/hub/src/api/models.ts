@@ -1,7 +1,7 @@
 import type { UserRow } from '../db/users.ts';
 import { formatScope, type Scope } from '../auth/scopes.ts';
-import type { ServerManager } from '../servers/manager.ts';
-import { servicePrefix } from '../servers/environment.ts';
+import type { ServerManager, ServerState } from '../servers/manager.ts';
+import { progressUrl, servicePrefix } from '../servers/environment.ts';
 import type { ServerRepository } from '../servers/server-repository.ts';
 import type { TokenRow } from '../tokens/token-store.ts';
 
@@ -17,7 +17,7 @@ export interface ServerModel {
   started: string | null;
   last_activity: string | null;
   state: Record<string, never>;
-  user_options: Record<string, never>;
+  user_options: Record<string, unknown>;
 }
 
 export interface UserModel {
@@ -32,33 +32,40 @@ export interface UserModel {
   servers: Record<string, ServerModel>;
 }
 
-export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository): UserModel {
-  const state = servers.state(user.name);
-  const pending = state === 'pending' ? 'spawn' : state === 'stopping' ? 'stop' : null;
-  const url = servicePrefix(user.name);
-  const row = state === 'stopped' ? undefined : repository.get(user.id);
+function pendingOf(state: ServerState): ServerModel['pending'] {
+  return state === 'pending' ? 'spawn' : state === 'stopping' ? 'stop' : null;
+}
+
+/**
+ * JupyterHub's user model. `servers` lists every server that is not stopped, the default one under
+ * `''`; with `includeStopped` (JupyterHub's `?include_stopped_servers`) also the stopped named ones.
+ */
+export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository, includeStopped = false): UserModel {
   const serverModels: Record<string, ServerModel> = {};
-  if (state !== 'stopped') {
-    serverModels[''] = {
-      name: '',
+  for (const row of repository.allOf(user.id)) {
+    const state = servers.state(user.name, row.serverName);
+    if (state === 'stopped' && !includeStopped) continue;
+    serverModels[row.serverName] = {
+      name: row.serverName,
       ready: state === 'running',
-      pending,
-      stopped: false,
-      url,
-      progress_url: `/hub/api/users/${encodeURIComponent(user.name)}/server/progress`,
-      started: row?.startedAt ?? null,
-      last_activity: row?.lastActivity ?? null,
+      pending: pendingOf(state),
+      stopped: state === 'stopped',
+      url: servicePrefix(user.name, row.serverName),
+      progress_url: progressUrl(user.name, row.serverName),
+      started: state === 'stopped' ? null : row.startedAt,
+      last_activity: row.lastActivity,
       state: {},
-      user_options: {},
+      user_options: { ...row.userOptions },
     };
   }
+  const defaultState = servers.state(user.name, '');
   return {
     kind: 'user',
     name: user.name,
     admin: user.admin,
     groups: [],
-    server: state === 'running' ? url : null,
-    pending,
+    server: defaultState === 'running' ? servicePrefix(user.name) : null,
+    pending: pendingOf(defaultState),
     created: user.createdAt,
     last_activity: user.lastActivity,
     servers: serverModels,

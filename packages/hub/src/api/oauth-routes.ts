@@ -54,7 +54,7 @@ export function oauthRoutes(router: Router, services: HubServices): void {
     const client = services.oauth.client(clientId);
     const owner = client === undefined ? undefined : services.users.getById(client.userId);
     if (owner === undefined) throw oauthError(400, 'the client is gone');
-    const scopes = serverAccessScopes(owner.name).slice(0, 1);
+    const scopes = serverAccessScopes(owner.name, client?.serverName).slice(0, 1);
     const { token } = services.tokens.mint({ userId: grant.userId, kind: 'oauth', scopes, note: `oauth: ${clientId}`, expiresInSeconds: ACCESS_TOKEN_LIFETIME_SECONDS });
     ctx.body = { access_token: token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, scope: scopes.join(' ') };
   });

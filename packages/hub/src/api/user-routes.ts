@@ -38,7 +38,10 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
 }
 
 export function userRoutes(router: Router, services: HubServices): void {
-  const model = (name: string) => userModel(services.userAdmin.require(name), services.servers, services.serverRepository);
+  // JupyterHub's ?include_stopped_servers: stopped named servers are listed too.
+  const includeStopped = (ctx: Context) => ctx.query['include_stopped_servers'] !== undefined && ctx.query['include_stopped_servers'] !== 'false';
+  const model = (name: string, ctx?: Context) =>
+    userModel(services.userAdmin.require(name), services.servers, services.serverRepository, ctx !== undefined && includeStopped(ctx));
 
   router.get('/users', (ctx) => {
     const principal = requirePrincipal(ctx);
@@ -53,7 +56,7 @@ export function userRoutes(router: Router, services: HubServices): void {
           .filter((user) => user !== undefined);
     const visible = readAll ? services.users.list({ offset, limit }) : readable.slice(offset, offset + limit);
     const total = readAll ? services.users.count() : readable.length;
-    const items = visible.map((user) => userModel(user, services.servers, services.serverRepository));
+    const items = visible.map((user) => userModel(user, services.servers, services.serverRepository, includeStopped(ctx)));
     if (ctx.get('accept').includes(PAGINATION_TYPE)) {
       const next = offset + items.length < total ? { offset: offset + items.length, limit, url: `/hub/api/users?offset=${offset + items.length}&limit=${limit}` } : null;
       ctx.body = { items, _pagination: { offset, limit, total, next } };
@@ -74,7 +77,7 @@ export function userRoutes(router: Router, services: HubServices): void {
     if (fresh.length === 0) throw gatehouseError('GATEHOUSE_ERR_USER_EXISTS', 'all of these users already exist');
     for (const name of fresh) await services.userAdmin.add(name, { admin }, principal.user.name);
     ctx.status = 201;
-    ctx.body = fresh.map(model);
+    ctx.body = fresh.map((name) => model(name));
   });
 
   router.post('/users/:name', async (ctx) => {
@@ -89,7 +92,7 @@ export function userRoutes(router: Router, services: HubServices): void {
   router.get('/users/:name', (ctx) => {
     const name = ctx.params['name'] as string;
     requireScope(ctx, 'read:users', { user: name });
-    ctx.body = model(name);
+    ctx.body = model(name, ctx);
   });
 
   router.patch('/users/:name', async (ctx) => {
@@ -119,23 +122,27 @@ export function userRoutes(router: Router, services: HubServices): void {
     requireScope(ctx, 'users:activity', { user: name });
     const user = services.userAdmin.require(name);
     const body = objectBody(await readJson(ctx));
-    const times: number[] = [];
-    const readTime = (value: unknown, key: string) => {
-      if (value === undefined) return;
+    const readTime = (value: unknown, key: string): number | undefined => {
+      if (value === undefined) return undefined;
       const at = typeof value === 'string' ? Date.parse(value) : NaN;
       if (Number.isNaN(at)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', `${key}: expected an ISO 8601 timestamp`);
-      times.push(Math.min(at, Date.now()));
+      return Math.min(at, Date.now());
     };
-    readTime(body['last_activity'], 'last_activity');
+    const userAt = readTime(body['last_activity'], 'last_activity');
+    const serverTimes = new Map<string, number>();
     const servers = body['servers'];
     if (servers !== undefined) {
       if (typeof servers !== 'object' || servers === null) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'servers: expected an object');
       for (const [serverName, server] of Object.entries(servers as Record<string, unknown>)) {
-        readTime((server as { last_activity?: unknown } | null)?.last_activity, `servers.${serverName}.last_activity`);
+        const at = readTime((server as { last_activity?: unknown } | null)?.last_activity, `servers.${serverName}.last_activity`);
+        if (at !== undefined) serverTimes.set(serverName, at);
       }
     }
+    // A bare last_activity is the default server's (what older single-user servers send).
+    if (serverTimes.size === 0 && userAt !== undefined) serverTimes.set('', userAt);
+    const latest = Math.max(userAt ?? 0, ...serverTimes.values());
     // Committed before the answer: an acknowledged report survives a crash (the proxy's own notes are batched).
-    if (times.length > 0) services.activity.commitServer(user.id, user.name, Math.max(...times));
+    if (latest > 0) services.activity.commit(user.id, user.name, latest, serverTimes);
     ctx.body = {};
   });
 }

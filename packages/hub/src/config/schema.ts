@@ -60,6 +60,13 @@ export const configSchema = z.strictObject({
   adminAccess: z.boolean().default(false),
   concurrentSpawnLimit: z.number().int().min(1).default(100),
   activeServerLimit: z.number().int().min(0).default(0),
+  /** JupyterHub's named servers (allow_named_servers, named_server_limit_per_user; 0: no limit). */
+  namedServers: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      limitPerUser: z.number().int('expected an integer').min(0, 'expected 0 (no limit) or more').default(0),
+    })
+    .default({ enabled: false, limitPerUser: 0 }),
   serverPollInterval: seconds(2),
   /** A running server whose HTTP probes go unanswered for this long (two at least) is stopped; 0: never. */
   serverUnresponsiveTimeout: z.number().min(0, 'expected seconds, or 0 for never').default(30),

@@ -286,6 +286,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX totp_recovery_codes_by_user ON totp_recovery_codes(user_id);
     `,
   },
+  {
+    version: 8,
+    description: 'named servers: stopped records and user options; ports claimed per (host, port)',
+    // Servers on different hosts may share a port number; a named server's record outlives its stop.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE servers_rebuilt (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL DEFAULT '',
+        status        TEXT NOT NULL CHECK (status IN ('stopped', 'pending', 'running', 'stopping')),
+        host          TEXT,
+        port          INTEGER,
+        credential    TEXT,
+        state         TEXT NOT NULL DEFAULT '{}',
+        started_at    INTEGER NOT NULL,
+        last_activity INTEGER,
+        sealed_token  TEXT,
+        user_options  TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (user_id, name),
+        UNIQUE (host, port)
+      );
+      INSERT INTO servers_rebuilt (user_id, name, status, host, port, credential, state, started_at, last_activity, sealed_token)
+        SELECT user_id, name, status, host, port, credential, state, started_at, last_activity, sealed_token FROM servers;
+      DROP TABLE servers;
+      ALTER TABLE servers_rebuilt RENAME TO servers;
+      CREATE TABLE ports_rebuilt (
+        host       TEXT NOT NULL,
+        port       INTEGER NOT NULL,
+        owner      TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL,
+        PRIMARY KEY (host, port)
+      );
+      INSERT INTO ports_rebuilt (host, port, owner, claimed_at)
+        SELECT COALESCE((SELECT s.host FROM servers s WHERE s.port = p.port), '127.0.0.1'), p.port, p.owner, p.claimed_at FROM ports p;
+      DROP TABLE ports;
+      ALTER TABLE ports_rebuilt RENAME TO ports;
+    `,
+  },
 ];
 
 /**

@@ -9,6 +9,8 @@ import { hashToken } from '../tokens/token-store.ts';
 export interface OAuthClient {
   readonly id: string;
   readonly userId: number;
+  /** The server the client belongs to ('' for the default server). */
+  readonly serverName: string;
   readonly redirectUri: string;
 }
 
@@ -31,22 +33,26 @@ export class OAuthStore {
   }
 
   /** Registers (or replaces) the client of a server at spawn. */
-  registerClient(id: string, userId: number, secret: string, redirectUri: string): void {
+  registerClient(client: OAuthClient, secret: string): void {
     this.#db
       .prepare(
-        `INSERT INTO oauth_clients (id, user_id, secret_hash, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, secret_hash = excluded.secret_hash, redirect_uri = excluded.redirect_uri`,
+        `INSERT INTO oauth_clients (id, user_id, server_name, secret_hash, redirect_uri, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id, server_name = excluded.server_name,
+           secret_hash = excluded.secret_hash, redirect_uri = excluded.redirect_uri`,
       )
-      .run(id, userId, hashToken(secret), redirectUri, this.#now());
+      .run(client.id, client.userId, client.serverName, hashToken(secret), client.redirectUri, this.#now());
   }
 
-  removeClientsOf(userId: number): void {
-    this.#db.prepare('DELETE FROM oauth_clients WHERE user_id = ?').run(userId);
+  /** Removes one server's client (its codes go with it). */
+  removeClient(id: string): void {
+    this.#db.prepare('DELETE FROM oauth_clients WHERE id = ?').run(id);
   }
 
   client(id: string): OAuthClient | undefined {
-    const raw = this.#db.prepare<[string], { id: string; user_id: number; redirect_uri: string }>('SELECT id, user_id, redirect_uri FROM oauth_clients WHERE id = ?').get(id);
-    return raw === undefined ? undefined : { id: raw.id, userId: raw.user_id, redirectUri: raw.redirect_uri };
+    const raw = this.#db
+      .prepare<[string], { id: string; user_id: number; server_name: string; redirect_uri: string }>('SELECT id, user_id, server_name, redirect_uri FROM oauth_clients WHERE id = ?')
+      .get(id);
+    return raw === undefined ? undefined : { id: raw.id, userId: raw.user_id, serverName: raw.server_name, redirectUri: raw.redirect_uri };
   }
 
   /** Whether `secret` is the client's secret (compared as hashes, in constant time). */

@@ -57,7 +57,7 @@ function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
   const enc = encodeURIComponent(name);
   const self = name === model.viewer.name;
   return html`<details><summary>Manage <span class="visually-hidden">${name}</span></summary>
-    ${serverControls(name, row.serverState, model.xsrfToken, row.mayOpen)}
+    ${serverControls({ owner: name, serverName: '' }, row.serverState, model.xsrfToken, row.mayOpen)}
     <p><a href="/hub/admin/users/${enc}/log">Recent server log</a></p>
     ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/admin" class="inline">${hidden(model.xsrfToken)}
         <input type="hidden" name="admin" value="${row.user.admin ? '0' : '1'}">

@@ -1,10 +1,10 @@
-import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { mayOpenServer } from '../auth/server-access.ts';
 import { gatehouseError, isGatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { requireAdmin } from '../http/identity.ts';
+import { serverLabel } from '../servers/server-names.ts';
 import type { HubServices } from '../services.ts';
 import { throttleKeys } from '@gatehouse/authenticators';
 import { renderAdminPage, type AdminFlash } from './admin-page.ts';
@@ -28,24 +28,6 @@ const NOTICES: Record<string, (name: string) => string> = {
   unlocked: (name) => `Lifted the login lock on ${name}: they may try their password again.`,
   stopped: (name) => `Stopped ${name}'s server.`,
 };
-
-function tailOf(file: string): string {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return '';
-  }
-  if (size <= LOG_TAIL_BYTES) return readFileSync(file, 'utf8');
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(LOG_TAIL_BYTES);
-    readSync(fd, buffer, 0, LOG_TAIL_BYTES, size - LOG_TAIL_BYTES);
-    return buffer.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const FLASH_KEY = 'adminFlash';
 
@@ -178,14 +160,17 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
     return 'deleted';
   });
 
-  router.get('/hub/admin/users/:name/log', (ctx) => {
+  router.get('/hub/admin/users/:name/log', async (ctx) => {
     const viewer = requireAdmin(ctx).user;
     const user = services.userAdmin.require(ctx.params['name'] as string);
-    const text = tailOf(services.servers.logFileFor(user.name));
+    // ?server=<name>: a named server's log; the default server's otherwise.
+    const serverName = typeof ctx.query['server'] === 'string' ? ctx.query['server'] : '';
+    const text = await services.servers.readLog(user.name, serverName, LOG_TAIL_BYTES);
+    const title = `${serverLabel(user.name, serverName)} log`;
     ctx.type = 'html';
     ctx.body = layout(
-      { title: `${user.name}'s server log`, user: viewer, xsrfToken: xsrfTokenFor(ctx, services) },
-      html`<section class="card"><h1>${user.name}'s server log</h1>
+      { title, user: viewer, xsrfToken: xsrfTokenFor(ctx, services) },
+      html`<section class="card"><h1>${title}</h1>
         <p class="muted">The last ${LOG_TAIL_BYTES / 1024} KiB. <a href="/hub/admin">Back to admin</a></p>
         <pre id="server-log">${text === '' ? '(empty)' : text}</pre></section>`,
     );

@@ -14,7 +14,8 @@ import { accountPageRoutes } from './setup-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession, reissueProxyCookie } from '../http/session.ts';
 import type { HubServices } from '../services.ts';
-import { renderHomePage } from './home-page.ts';
+import type { UserRow } from '../db/users.ts';
+import { renderHomePage, type HomePageModel } from './home-page.ts';
 import { loginWithToken } from './token-login.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
@@ -144,6 +145,7 @@ export function pageRoutes(services: HubServices): Router {
       serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
       hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
       lastProblem: services.servers.lastProblem(principal.user.name),
+      namedServers: namedServerRows(services, principal.user),
       now: services.now(),
     });
   });
@@ -156,4 +158,20 @@ export function pageRoutes(services: HubServices): Router {
   accountPageRoutes(router, services);
 
   return router;
+}
+
+/** The home page's named servers (undefined when namedServers is off). */
+function namedServerRows(services: HubServices, user: UserRow): HomePageModel['namedServers'] {
+  const { enabled, limitPerUser } = services.config.namedServers;
+  if (!enabled) return undefined;
+  const rows = services.serverRepository
+    .allOf(user.id)
+    .filter((row) => row.serverName !== '')
+    .map((row) => ({
+      name: row.serverName,
+      state: services.servers.state(user.name, row.serverName),
+      lastActivity: row.lastActivity,
+      lastProblem: services.servers.lastProblem(user.name, row.serverName),
+    }));
+  return { rows, canCreate: limitPerUser === 0 || rows.length < limitPerUser, limit: limitPerUser };
 }

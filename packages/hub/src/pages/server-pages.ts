@@ -1,5 +1,6 @@
 import type { UserRow } from '../db/users.ts';
 import type { ServerState } from '../servers/manager.ts';
+import { progressUrl } from '../servers/environment.ts';
 import type { ServerProblem } from '../servers/problems.ts';
 import { html, layout, raw, type SafeHtml } from './html.ts';
 import { timeTag } from './time-tag.ts';
@@ -9,25 +10,42 @@ export function stateLabel(state: ServerState): string {
   return state === 'pending' ? 'starting' : state;
 }
 
+/** A server as the pages address it: its owner and name ('' for the default server). */
+export interface PageServer {
+  readonly owner: string;
+  readonly serverName: string;
+}
+
+/** `alice` or `alice/lab`: the tail of /hub/spawn/, /hub/stop/, /hub/spawn-pending/ for a server. */
+export function serverPath(server: PageServer): string {
+  const owner = encodeURIComponent(server.owner);
+  return server.serverName === '' ? owner : `${owner}/${encodeURIComponent(server.serverName)}`;
+}
+
+/** Where the server is opened: /user/alice/ or /user/alice/lab/. */
+export function serverUrl(server: PageServer): string {
+  return `/user/${serverPath(server)}/`;
+}
+
 /** Start/stop controls; `canOpen` false hides the link to the server (an admin without adminAccess). */
-export function serverControls(owner: string, state: ServerState, xsrfToken: string, canOpen = true): SafeHtml {
-  const enc = encodeURIComponent(owner);
-  const stopForm = html`<form method="post" action="/hub/stop/${enc}" class="inline">
+export function serverControls(server: PageServer, state: ServerState, xsrfToken: string, canOpen = true): SafeHtml {
+  const at = serverPath(server);
+  const stopForm = html`<form method="post" action="/hub/stop/${at}" class="inline">
       <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit" class="danger">Stop server</button></form>`;
   switch (state) {
     case 'running':
-      return html`<p>${canOpen ? html`<a class="button" href="/user/${enc}/">Open server</a> ` : ''}${stopForm}</p>`;
+      return html`<p>${canOpen ? html`<a class="button" href="${serverUrl(server)}">Open server</a> ` : ''}${stopForm}</p>`;
     case 'pending':
-      return html`<p><a class="button" href="/hub/spawn-pending/${enc}">Starting… see progress</a> ${stopForm}</p>`;
+      return html`<p><a class="button" href="/hub/spawn-pending/${at}">Starting… see progress</a> ${stopForm}</p>`;
     case 'stopping':
       return html`<p class="muted">The server is stopping.</p>`;
     case 'stopped':
-      return startForm(owner, xsrfToken, 'Start server', false);
+      return startForm(server, xsrfToken, 'Start server', false);
   }
 }
 
-function startForm(owner: string, xsrfToken: string, label: string, inline: boolean): SafeHtml {
-  return html`<form method="post" action="/hub/spawn/${encodeURIComponent(owner)}"${inline ? raw(' class="inline"') : ''}>
+function startForm(server: PageServer, xsrfToken: string, label: string, inline: boolean): SafeHtml {
+  return html`<form method="post" action="/hub/spawn/${serverPath(server)}"${inline ? raw(' class="inline"') : ''}>
       <input type="hidden" name="_xsrf" value="${xsrfToken}"><button type="submit">${label}</button></form>`;
 }
 
@@ -42,7 +60,7 @@ export function problemText(problem: ServerProblem, nowMs: number): SafeHtml {
 
 export interface SpawnPendingModel {
   readonly viewer: UserRow;
-  readonly owner: string;
+  readonly server: PageServer;
   readonly xsrfToken: string;
   /** Set when the latest start failed: the page shows the failure instead of following progress. */
   readonly failure?: ServerProblem | undefined;
@@ -55,9 +73,11 @@ export interface SpawnPendingModel {
  * the browser as it happens, or rendered so when the page is opened afterwards.
  */
 export function renderSpawnPendingPage(model: SpawnPendingModel): string {
-  const enc = encodeURIComponent(model.owner);
-  const failedTitle = `${model.owner}'s server failed to start`;
-  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(model.owner, model.xsrfToken, 'Retry', true)}
+  const { server } = model;
+  const at = serverPath(server);
+  const name = server.serverName === '' ? `${server.owner}'s server` : `${server.owner}'s server ${server.serverName}`;
+  const failedTitle = `${name} failed to start`;
+  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(server, model.xsrfToken, 'Retry', true)}
       <a class="button secondary" href="/hub/home">Back to home</a></p>`;
   if (model.failure !== undefined) {
     return layout(
@@ -72,14 +92,14 @@ export function renderSpawnPendingPage(model: SpawnPendingModel): string {
   }
   return layout(
     { title: 'Starting server', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['spawn-pending.js'] },
-    html`<section class="card" id="spawn-pending" data-progress-url="/hub/api/users/${enc}/server/progress" data-home="/hub/home"
+    html`<section class="card" id="spawn-pending" data-progress-url="${progressUrl(server.owner, server.serverName)}" data-home="/hub/home"
         data-failed-title="${failedTitle}" data-details="${model.viewer.admin ? 'all' : 'plain'}">
-      <h1>Starting ${model.owner}'s server</h1>
+      <h1>Starting ${name}</h1>
       <progress id="progress-bar" max="100" value="0" aria-label="Start progress">0%</progress>
       <p id="progress-message" role="status" aria-live="polite">Waiting for the server…</p>
       <ul id="progress-log" class="muted"></ul>
       <div id="progress-failed" role="alert" hidden><p class="failure-reason" id="failure-reason"></p><pre class="failure-output" id="failure-output" hidden></pre></div>
-      <form method="post" action="/hub/stop/${enc}" class="inline" id="cancel-start">
+      <form method="post" action="/hub/stop/${at}" class="inline" id="cancel-start">
         <input type="hidden" name="_xsrf" value="${model.xsrfToken}"><button type="submit" class="secondary">Cancel</button></form>
       ${failureActions}
     </section>`,

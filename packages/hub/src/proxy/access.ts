@@ -1,14 +1,28 @@
 import { singleCookieValue } from '../http/cookie-header.ts';
 import { BIND_COOKIE, PROXY_SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
 
-/** `/user/alice/tree?x` → `alice` (decoded), or undefined when the path is not a user path. */
-export function userFromPath(url: string): string | undefined {
+/** A /user/ path's owner and the segment after it: the name of a named server, if one is running. */
+export interface ServerPath {
+  readonly owner: string;
+  /** `/user/alice/lab/tree` → `lab`; undefined for `/user/alice/` or `/user/alice`. Decoded. */
+  readonly segment: string | undefined;
+}
+
+/** `/user/alice/lab/tree?x` → `{ owner: 'alice', segment: 'lab' }`; undefined when not a user path. */
+export function serverPathOf(url: string): ServerPath | undefined {
   if (!url.startsWith('/user/')) return undefined;
-  const end = url.indexOf('/', 6);
   const query = url.indexOf('?', 6);
-  const stop = end === -1 ? (query === -1 ? url.length : query) : query !== -1 && query < end ? query : end;
-  const encoded = url.slice(6, stop);
-  if (encoded === '') return undefined;
+  const pathname = query === -1 ? url : url.slice(0, query);
+  const ownerEnd = pathname.indexOf('/', 6);
+  const owner = decodeSegment(pathname.slice(6, ownerEnd === -1 ? undefined : ownerEnd));
+  if (owner === undefined || owner === '') return undefined;
+  if (ownerEnd === -1) return { owner, segment: undefined };
+  const segmentEnd = pathname.indexOf('/', ownerEnd + 1);
+  const segment = decodeSegment(pathname.slice(ownerEnd + 1, segmentEnd === -1 ? undefined : segmentEnd));
+  return { owner, segment: segment === '' ? undefined : segment };
+}
+
+function decodeSegment(encoded: string): string | undefined {
   try {
     return decodeURIComponent(encoded);
   } catch {

@@ -11,7 +11,8 @@ import type { FrontProxyTrust } from '../auth/front-proxy-trust.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyCounter, ProxyCounters } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import { boundProxySessionId, proxyCookieConflict, userFromPath } from './access.ts';
+import { serverLabel } from '../servers/server-names.ts';
+import { boundProxySessionId, proxyCookieConflict, serverPathOf } from './access.ts';
 import { PROXY_SESSION_COOKIE, type SessionBinding } from '../auth/session-cookies.ts';
 import { withoutTokenParam } from '../http/redirect.ts';
 import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRules } from './headers.ts';
@@ -46,7 +47,7 @@ type Verdict =
   | { kind: 'forward'; route: Route }
   | { kind: 'not-found' }
   | { kind: 'unauthenticated' | 'cookie-conflict'; owner: string }
-  | { kind: 'forbidden' | 'not-running'; owner: string; principal: Principal };
+  | { kind: 'forbidden' | 'not-running'; owner: string; serverName: string; principal: Principal };
 
 /** A refused WebSocket handshake's status (it has no page to show, and cannot follow a redirect). */
 const UPGRADE_STATUS: Record<Exclude<Verdict['kind'], 'forward'>, number> = {
@@ -111,6 +112,13 @@ export class UserProxy {
     return { clientAddress, fromTrustedProxy: this.#deps.frontProxy.trusts(req), authorization: route.authorization, upgrade };
   }
 
+  /** Whose server a /user/ path is for: `/user/alice/lab/…` is alice's server `lab` while it runs, else her default server. */
+  #target(url: string): { owner: string; serverName: string } | undefined {
+    const path = serverPathOf(url);
+    if (path === undefined) return undefined;
+    return { owner: path.owner, serverName: this.#deps.servers.serverForPath(path.owner, path.segment) };
+  }
+
   /**
    * The one authorise step of HTTP requests and WebSocket handshakes: who is asking (auth/who-is-asking.ts,
    * site 'app'), whether they may open the server (auth/server-access.ts), and its route. Counts the
@@ -118,8 +126,9 @@ export class UserProxy {
    */
   #authorise(req: IncomingMessage): Verdict {
     const counters = this.#deps.counters;
-    const owner = userFromPath(req.url ?? '/');
-    if (owner === undefined) return { kind: 'not-found' };
+    const target = this.#target(req.url ?? '/');
+    if (target === undefined) return { kind: 'not-found' };
+    const { owner, serverName } = target;
     const cookieHeader = req.headers.cookie;
     const principal = whoIsAsking(
       this.#deps.principals,
@@ -130,24 +139,24 @@ export class UserProxy {
       counters.unauthenticated.inc();
       return { kind: proxyCookieConflict(cookieHeader, this.#deps.sessionBinding) ? 'cookie-conflict' : 'unauthenticated', owner };
     }
-    if (!mayOpenServer(principal, owner, '', this.#deps)) {
+    if (!mayOpenServer(principal, owner, serverName, this.#deps)) {
       counters.forbidden.inc();
-      return { kind: 'forbidden', owner, principal };
+      return { kind: 'forbidden', owner, serverName, principal };
     }
-    const route = this.#deps.servers.route(owner);
+    const route = this.#deps.servers.route(owner, serverName);
     if (route === undefined) {
       counters.notRunning.inc();
-      return { kind: 'not-running', owner, principal };
+      return { kind: 'not-running', owner, serverName, principal };
     }
     counters.forwarded.inc();
-    this.#deps.activity.recordServer(route.userId, route.username);
+    this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
     return { kind: 'forward', route };
   }
 
   /** Forwards an authorised request, or answers it: a login redirect, the hub's page for a stopped server, an error. */
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
     const url = req.url ?? '/';
-    if (req.method === 'GET' && url.includes('token=') && userFromPath(url) !== undefined && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
+    if (req.method === 'GET' && url.includes('token=') && serverPathOf(url) !== undefined && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
     const verdict = this.#authorise(req);
     const page = req.method === 'GET' || req.method === 'HEAD';
     switch (verdict.kind) {
@@ -167,14 +176,14 @@ export class UserProxy {
         break;
       case 'forbidden': {
         const exists = this.#deps.sources.users.get(verdict.owner) !== undefined;
-        const message = exists ? `You may not open ${verdict.owner}'s server.` : undefined;
+        const message = exists ? `You may not open ${serverLabel(verdict.owner, verdict.serverName)}.` : undefined;
         sendProxyError(req, res, exists ? 'GATEHOUSE_ERR_FORBIDDEN' : 'GATEHOUSE_ERR_USER_NOT_FOUND', message, verdict.principal.user);
         break;
       }
       case 'not-running':
         // The hub's page for a server that is not running: start button, or progress while pending.
         if (page) redirect(res, `/hub${url}`);
-        else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${verdict.owner}'s server is not running.`, verdict.principal.user);
+        else sendProxyError(req, res, 'GATEHOUSE_ERR_SERVER_NOT_RUNNING', `${serverLabel(verdict.owner, verdict.serverName)} is not running.`, verdict.principal.user);
         break;
     }
     return { kind: 'handled' };
@@ -226,10 +235,11 @@ export class UserProxy {
       new ResponseRelay(res, (error) => {
         this.#deps.counters.upstreamError.inc();
         this.#failures.record(route.username, error);
+        const server = serverLabel(route.username, route.serverName);
         if ((error as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
-          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${route.username}'s server did not answer within proxyTimeouts.headers.`);
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_TIMEOUT', `${server} did not answer within proxyTimeouts.headers.`);
         } else {
-          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${route.username}'s server did not answer.`);
+          sendProxyError(req, res, 'GATEHOUSE_ERR_PROXY_UPSTREAM', `${server} did not answer.`);
         }
       }),
     );

@@ -4,6 +4,8 @@
  */
 export interface ServerEnvironmentInput {
   readonly username: string;
+  /** '' for the default server. */
+  readonly serverName: string;
   readonly apiToken: string;
   /** `http://127.0.0.1:<hub port>/hub/api` — no trailing slash. */
   readonly hubApiUrl: string;
@@ -13,26 +15,39 @@ export interface ServerEnvironmentInput {
   readonly extra?: Readonly<Record<string, string>>;
 }
 
-export function servicePrefix(username: string): string {
-  return `/user/${encodeURIComponent(username)}/`;
+/** `/user/alice/` for the default server, `/user/alice/lab/` for the named server `lab`. */
+export function servicePrefix(username: string, serverName = ''): string {
+  return `/user/${encodeURIComponent(username)}/${serverName === '' ? '' : `${encodeURIComponent(serverName)}/`}`;
 }
 
-export function oauthClientId(username: string): string {
-  return `jupyterhub-user-${encodeURIComponent(username)}`;
+/** Where a server's start progress is streamed (JupyterHub's progress_url). */
+export function progressUrl(username: string, serverName = ''): string {
+  const user = encodeURIComponent(username);
+  return serverName === '' ? `/hub/api/users/${user}/server/progress` : `/hub/api/users/${user}/servers/${encodeURIComponent(serverName)}/progress`;
 }
 
-export function oauthCallbackPath(username: string): string {
-  return `${servicePrefix(username)}oauth_callback`;
+/**
+ * One OAuth client per server: `jupyterhub-user-alice` for the default server,
+ * `jupyterhub-user-alice+lab` for a named one. A raw '+' never occurs in an encoded name, so no two
+ * servers share an id (JupyterHub's '-' lets user `a-b` collide with user `a`'s server `b`); and
+ * jupyterhub-singleuser names its cookie after the id, where '/' would be refused.
+ */
+export function oauthClientId(username: string, serverName = ''): string {
+  return `jupyterhub-user-${encodeURIComponent(username)}${serverName === '' ? '' : `+${encodeURIComponent(serverName)}`}`;
+}
+
+export function oauthCallbackPath(username: string, serverName = ''): string {
+  return `${servicePrefix(username, serverName)}oauth_callback`;
 }
 
 /** Scopes a server's OAuth tokens carry: only this server and this user (never other servers' filters). */
-export function serverAccessScopes(username: string): string[] {
-  return [`access:servers!server=${username}/`, `access:servers!user=${username}`];
+export function serverAccessScopes(username: string, serverName = ''): string[] {
+  return [`access:servers!server=${username}/${serverName}`, `access:servers!user=${username}`];
 }
 
 export function serverEnvironment(input: ServerEnvironmentInput): Record<string, string> {
-  const prefix = servicePrefix(input.username);
-  const scopes = JSON.stringify(serverAccessScopes(input.username));
+  const prefix = servicePrefix(input.username, input.serverName);
+  const scopes = JSON.stringify(serverAccessScopes(input.username, input.serverName));
   return {
     ...input.extra,
     JUPYTERHUB_USER: input.username,
@@ -42,12 +57,12 @@ export function serverEnvironment(input: ServerEnvironmentInput): Record<string,
     JUPYTERHUB_BASE_URL: '/',
     JUPYTERHUB_SERVICE_PREFIX: prefix,
     JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${input.port}${prefix}`,
-    JUPYTERHUB_CLIENT_ID: oauthClientId(input.username),
-    JUPYTERHUB_OAUTH_CALLBACK_URL: oauthCallbackPath(input.username),
+    JUPYTERHUB_CLIENT_ID: oauthClientId(input.username, input.serverName),
+    JUPYTERHUB_OAUTH_CALLBACK_URL: oauthCallbackPath(input.username, input.serverName),
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: scopes,
     JUPYTERHUB_OAUTH_SCOPES: scopes,
     JUPYTERHUB_ACTIVITY_URL: `${input.hubApiUrl}/users/${encodeURIComponent(input.username)}/activity`,
-    JUPYTERHUB_SERVER_NAME: '',
+    JUPYTERHUB_SERVER_NAME: input.serverName,
     JUPYTERHUB_HOST: '',
     JUPYTERHUB_ADMIN_ACCESS: input.adminAccess ? '1' : '0',
   };

@@ -1,23 +1,24 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { boundLogFile, lastLines, readLogSince, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { lastLines, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { SecretBox } from '../secret-box.ts';
-import type { OAuthStore } from '../oauth/oauth-store.ts';
-import type { TokenStore } from '../tokens/token-store.ts';
-import { oauthCallbackPath, oauthClientId, serverEnvironment, servicePrefix } from './environment.ts';
+import { serverEnvironment, servicePrefix } from './environment.ts';
 import { ServerProblems, type ServerProblem } from './problems.ts';
 import { ProgressLog } from './progress.ts';
 import { Responsiveness } from './responsiveness.ts';
-import type { ServerRepository } from './server-repository.ts';
+import type { ServerCredentials } from './server-credentials.ts';
+import { ServerMap } from './server-map.ts';
+import { requireNamedServerAllowed, requireRoomToStart } from './start-limits.ts';
+import { serverLabel } from './server-names.ts';
+import type { ServerRepository, UserOptions } from './server-repository.ts';
 
 /** What the proxy needs to forward to a running server; looked up once per request, in memory. */
 export interface Route {
   readonly username: string;
   readonly userId: number;
+  /** '' for the user's default server. */
+  readonly serverName: string;
   readonly host: string;
   readonly port: number;
   /** `token <server token>` for servers that expect the proxy to authenticate; undefined otherwise. */
@@ -26,19 +27,19 @@ export interface Route {
 
 export type ServerState = 'stopped' | 'pending' | 'running' | 'stopping';
 
+type UserRef = Pick<UserRow, 'id' | 'name'>;
+
 export interface ServerManagerDeps {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   readonly repository: ServerRepository;
-  readonly tokens: TokenStore;
-  readonly oauth: OAuthStore;
-  readonly box: SecretBox;
-  readonly dataDir: string;
+  /** Each server's API token and OAuth client. */
+  readonly credentials: ServerCredentials;
   /** The hub's own API URL as servers reach it; known once the hub listens. */
   readonly hubApiUrl: () => string;
   /** Told how each start ended and how long it took (metrics). */
   readonly onSpawnSettled?: (outcome: 'ready' | 'failed', seconds: number) => void;
-  /** Extra environment for a user's server (the authenticator's user-data mapping). */
+  /** Extra environment for a user's servers (the authenticator's user-data mapping). */
   readonly userEnvironment: (user: UserRow) => Record<string, string>;
   /** The hub's clock (epoch ms), for the time of the last problem. */
   readonly now?: () => number;
@@ -57,22 +58,21 @@ interface PendingStart {
 
 /** Lines of a server's output quoted when it exits by itself. */
 const EXIT_OUTPUT_LINES = 10;
-
-/** Seconds a client should wait before retrying when the spawn limit is reached. */
-const SPAWN_RETRY_AFTER_SECONDS = 10;
+const EXIT_OUTPUT_BYTES = 8192;
 
 /**
- * Owns the life cycle of users' servers: start (with limits, a fresh server token, progress),
- * stop, the routes the proxy uses, liveness polling, and re-attaching after a hub restart.
+ * Owns the life cycle of servers — each one a (user, serverName), the default server being `''`:
+ * start (with limits, fresh credentials, progress), stop, the routes the proxy uses, liveness
+ * polling, and re-attaching after a hub restart. Stopping one server never touches another.
  * The database is the record; the in-memory maps are the fast path for the proxy.
  */
 export class ServerManager {
   readonly #deps: ServerManagerDeps;
   readonly #spawner: Spawner;
-  readonly #running = new Map<string, Running>();
-  readonly #pending = new Map<string, PendingStart>();
-  readonly #stopping = new Map<string, Promise<void>>();
-  readonly #progress = new Map<string, ProgressLog>();
+  readonly #running = new ServerMap<Running>();
+  readonly #pending = new ServerMap<PendingStart>();
+  readonly #stopping = new ServerMap<Promise<void>>();
+  readonly #progress = new ServerMap<ProgressLog>();
   readonly #routeRemovedListeners: Array<(route: Route) => void> = [];
   readonly #problems: ServerProblems;
   /** Aborts that a person asked for (Cancel, Stop, shutdown): not a failure to report. */
@@ -84,16 +84,6 @@ export class ServerManager {
     this.#deps = deps;
     this.#spawner = deps.config.spawner;
     this.#problems = new ServerProblems(deps.now ?? Date.now);
-    mkdirSync(this.#logDir, { recursive: true, mode: 0o700 });
-  }
-
-  get #logDir(): string {
-    return path.join(this.#deps.dataDir, 'logs');
-  }
-
-  /** The file a user's server writes its output to (bounded by serverLogMaxBytes). */
-  logFileFor(username: string): string {
-    return path.join(this.#logDir, `${encodeURIComponent(username)}.log`);
   }
 
   /** Called whenever a route goes away (stop, exit), so the proxy can close its connection pool. */
@@ -101,69 +91,69 @@ export class ServerManager {
     this.#routeRemovedListeners.push(listener);
   }
 
-  #removeRoute(username: string): Running | undefined {
-    const running = this.#running.get(username);
+  #removeRoute(username: string, serverName: string): Running | undefined {
+    const running = this.#running.get(username, serverName);
     if (running === undefined) return undefined;
-    this.#running.delete(username);
+    this.#running.delete(username, serverName);
     for (const listener of this.#routeRemovedListeners) listener(running.route);
     return running;
   }
 
-  route(username: string): Route | undefined {
-    return this.#running.get(username)?.route;
+  route(username: string, serverName = ''): Route | undefined {
+    return this.#running.get(username, serverName)?.route;
   }
 
-  state(username: string): ServerState {
-    if (this.#stopping.has(username)) return 'stopping';
-    if (this.#pending.has(username)) return 'pending';
-    return this.#running.has(username) ? 'running' : 'stopped';
+  /**
+   * Which server a path `/user/<username>/<segment>/…` belongs to: the named server `segment` when it
+   * is running, starting or stopping, else the default server — JupyterHub's longest-prefix routing.
+   */
+  serverForPath(username: string, segment: string | undefined): string {
+    if (segment === undefined || segment === '') return '';
+    return this.#running.has(username, segment) || this.#pending.has(username, segment) || this.#stopping.has(username, segment) ? segment : '';
+  }
+
+  state(username: string, serverName = ''): ServerState {
+    if (this.#stopping.has(username, serverName)) return 'stopping';
+    if (this.#pending.has(username, serverName)) return 'pending';
+    return this.#running.has(username, serverName) ? 'running' : 'stopped';
   }
 
   counts(): { running: number; pending: number } {
     return { running: this.#running.size, pending: this.#pending.size };
   }
 
-  /** The last failed start or unexpected exit since the last successful start (undefined: none). */
-  lastProblem(username: string): ServerProblem | undefined {
-    return this.#problems.last(username);
+  /** The last failed start or unexpected exit since the server's last successful start (undefined: none). */
+  lastProblem(username: string, serverName = ''): ServerProblem | undefined {
+    return this.#problems.last(username, serverName);
   }
 
   /** The latest start's progress (live while pending), or undefined if none since the hub started. */
-  progress(username: string): ProgressLog | undefined {
-    return this.#progress.get(username);
+  progress(username: string, serverName = ''): ProgressLog | undefined {
+    return this.#progress.get(username, serverName);
+  }
+
+  /** The server's latest output, at most `maxBytes`, from the spawner (also after it stopped). */
+  readLog(username: string, serverName: string, maxBytes: number): Promise<string> {
+    return this.#spawner.readLog({ username, serverName }, maxBytes);
   }
 
   /**
-   * Begins starting `user`'s server and returns at once ('pending'); progress() follows it.
-   * Starting a server that is already starting is not an error: it returns the same 'pending'.
+   * Begins starting a server and returns at once ('pending'); progress() follows it. Starting a
+   * server that is already starting is not an error: it returns the same 'pending'. A named server
+   * (`serverName` not '') needs namedServers.enabled and a valid name; creating one more than
+   * namedServers.limitPerUser is refused. `userOptions` were checked by resolveUserOptions.
    */
-  start(user: UserRow): 'pending' {
+  start(user: UserRow, serverName = '', userOptions: UserOptions = {}): 'pending' {
     const name = user.name;
-    if (this.#pending.has(name)) return 'pending';
-    if (this.#stopping.has(name)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
-    if (this.#running.has(name)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${name}'s server is already running`);
-    const { concurrentSpawnLimit, activeServerLimit } = this.#deps.config;
-    if (this.#pending.size >= concurrentSpawnLimit) {
-      throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
-    }
-    if (activeServerLimit > 0 && this.#running.size + this.#pending.size >= activeServerLimit) {
-      throw gatehouseError('GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT', `the hub runs at most ${activeServerLimit} servers at once`, {
-        details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS * 3 },
-      });
-    }
-    const { tokens, repository, box } = this.#deps;
-    tokens.revokeAllFor(user.id, ['server']);
-    const { token } = tokens.mint({
-      userId: user.id,
-      kind: 'server',
-      serverName: '',
-      scopes: [`users:activity!user=${name}`, `access:servers!server=${name}/`, `read:users!user=${name}`],
-      note: 'server token',
-    });
-    repository.insertPending(user.id, box.seal(token));
-    this.#deps.oauth.registerClient(oauthClientId(name), user.id, token, oauthCallbackPath(name));
+    if (this.#pending.has(name, serverName)) return 'pending';
+    if (serverName !== '') requireNamedServerAllowed(this.#deps.config.namedServers, this.#deps.repository, user, serverName);
+    if (this.#stopping.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
+    if (this.#running.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${serverLabel(name, serverName)} is already running`);
+    requireRoomToStart(this.#deps.config, { pending: this.#pending.size, running: this.#running.size });
+    const { token, sealedToken } = this.#deps.credentials.issue(user, serverName);
+    this.#deps.repository.insertPending(user.id, serverName, sealedToken, userOptions);
     const progress = new ProgressLog();
-    this.#progress.set(name, progress);
+    this.#progress.set(name, serverName, progress);
     progress.push({ progress: 0, message: 'Server requested' });
 
     const abort = new AbortController();
@@ -175,14 +165,14 @@ export class ServerManager {
     const started = this.#spawner.start(
       {
         username: name,
-        serverName: '',
-        prefix: servicePrefix(name),
+        serverName,
+        prefix: servicePrefix(name, serverName),
         apiToken: token,
-        logFile: this.logFileFor(name),
-        launched: (handle) => repository.recordLaunch(user.id, handle),
+        launched: (handle) => this.#deps.repository.recordLaunch(user.id, serverName, handle),
         environment: (port) =>
           serverEnvironment({
             username: name,
+            serverName,
             apiToken: token,
             hubApiUrl: this.#deps.hubApiUrl(),
             port,
@@ -197,95 +187,109 @@ export class ServerManager {
     const settled = (outcome: 'ready' | 'failed') => this.#deps.onSpawnSettled?.(outcome, (performance.now() - startedAt) / 1000);
     const done = started.then(
       (handle) => {
-        this.#onStarted(user, token, handle, progress);
+        this.#onStarted(user, serverName, token, handle, progress);
         settled('ready');
       },
       (error: unknown) => {
-        this.#onStartFailed(user, error, progress);
+        this.#onStartFailed(user, serverName, error, progress);
         settled('failed');
       },
     );
     const pending = { abort, done: done.finally(() => clearTimeout(timeout)) };
-    this.#pending.set(name, pending);
-    void pending.done.finally(() => this.#pending.delete(name));
+    this.#pending.set(name, serverName, pending);
+    void pending.done.finally(() => this.#pending.delete(name, serverName));
     return 'pending';
   }
 
-  #onStarted(user: UserRow, token: string, handle: ServerHandle, progress: ProgressLog): void {
-    if (this.#deps.repository.get(user.id)?.handle === undefined) {
+  #onStarted(user: UserRef, serverName: string, token: string, handle: ServerHandle, progress: ProgressLog): void {
+    const fields = { username: user.name, serverName, port: handle.port };
+    if (this.#deps.repository.get(user.id, serverName)?.handle === undefined) {
       // Without launched(), a hub killed mid-start would not know this process after its restart.
-      this.#deps.logger.warn({ username: user.name, spawner: this.#spawner.kind }, 'the spawner did not report the process through launched() before it was ready');
+      this.#deps.logger.warn({ ...fields, spawner: this.#spawner.kind }, 'the spawner did not report the process through launched() before it was ready');
     }
-    this.#deps.repository.markRunning(user.id, handle);
-    this.#running.set(user.name, this.#runningFor(user, handle, token));
-    this.#problems.clear(user.name);
-    this.#deps.logger.info({ username: user.name, port: handle.port }, 'server started');
-    progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name) });
+    this.#deps.repository.markRunning(user.id, serverName, handle);
+    this.#running.set(user.name, serverName, this.#runningFor(user, serverName, handle, token));
+    this.#problems.clear(user.name, serverName);
+    this.#deps.logger.info(fields, 'server started');
+    progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name, serverName) });
   }
 
-  #onStartFailed(user: UserRow, error: unknown, progress: ProgressLog): void {
+  #onStartFailed(user: UserRef, serverName: string, error: unknown, progress: ProgressLog): void {
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
-    this.#forget(user.id);
-    if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, 'start-failed', reason);
-    this.#deps.logger.warn({ username: user.name, reason, err: error instanceof SpawnError ? undefined : error }, 'server failed to start');
+    this.#forget(user, serverName);
+    if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, serverName, 'start-failed', reason);
+    this.#deps.logger.warn({ username: user.name, serverName, reason, err: error instanceof SpawnError ? undefined : error }, 'server failed to start');
     progress.push({ progress: 100, message: `Spawn failed: ${reason}`, failed: true });
   }
 
-  #runningFor(user: { id: number; name: string }, handle: ServerHandle, token: string | undefined): Running {
+  #runningFor(user: UserRef, serverName: string, handle: ServerHandle, token: string | undefined): Running {
     const route: Route = {
       username: user.name,
       userId: user.id,
+      serverName,
       host: handle.host,
       port: handle.port,
       authorization: handle.credential === 'token-header' && token !== undefined ? `token ${token}` : undefined,
     };
     const timeoutMs = this.#deps.config.serverUnresponsiveTimeout * 1000;
-    return { route, handle, responsiveness: new Responsiveness(handle.host, handle.port, servicePrefix(user.name), timeoutMs) };
+    return { route, handle, responsiveness: new Responsiveness(handle.host, handle.port, servicePrefix(user.name, serverName), timeoutMs) };
   }
 
-  /** Waits for a pending start to finish (tests, and the API's synchronous callers). */
-  async settled(username: string): Promise<ServerState> {
-    await this.#pending.get(username)?.done;
-    await this.#stopping.get(username);
-    return this.state(username);
+  /** Waits for a pending start or a stop to finish (tests, and the API's synchronous callers). */
+  async settled(username: string, serverName = ''): Promise<ServerState> {
+    await this.#pending.get(username, serverName)?.done;
+    await this.#stopping.get(username, serverName);
+    return this.state(username, serverName);
   }
 
-  /** Stops the server (aborting a pending start); resolves when it is gone. No-op when stopped. */
-  async stop(user: Pick<UserRow, 'id' | 'name'>): Promise<void> {
-    const name = user.name;
-    const pending = this.#pending.get(name);
+  /** Stops one server (aborting a pending start); resolves when it is gone. No-op when stopped. */
+  async stop(user: UserRef, serverName = ''): Promise<void> {
+    const pending = this.#pending.get(user.name, serverName);
     if (pending !== undefined) {
       const cancelled = new SpawnError('the start was cancelled');
       this.#cancellations.add(cancelled);
       pending.abort.abort(cancelled);
       await pending.done;
     }
-    const inFlight = this.#stopping.get(name);
+    const inFlight = this.#stopping.get(user.name, serverName);
     if (inFlight !== undefined) return inFlight;
-    const running = this.#removeRoute(name); // no new traffic from this moment
+    const running = this.#removeRoute(user.name, serverName); // no new traffic from this moment
     if (running === undefined) return;
-    return this.#stopHandle(user, running.handle);
+    return this.#stopHandle(user, serverName, running.handle);
+  }
+
+  /** Stops every server of the user (before the user is deleted). */
+  async stopAll(user: UserRef): Promise<void> {
+    const names = new Set([...this.#running.namesOf(user.name), ...this.#pending.namesOf(user.name), ...this.#stopping.namesOf(user.name)]);
+    await Promise.all([...names].map((serverName) => this.stop(user, serverName)));
+  }
+
+  /** Stops a named server and forgets its record (JupyterHub's `DELETE … {"remove": true}`). */
+  async remove(user: UserRef, serverName: string): Promise<void> {
+    await this.stop(user, serverName);
+    this.#deps.repository.remove(user.id, serverName);
+    this.#problems.clear(user.name, serverName);
+    this.#progress.delete(user.name, serverName);
   }
 
   /** 'stopping' (its port still claimed) until the spawner says the server is gone, then forgotten. */
-  #stopHandle(user: Pick<UserRow, 'id' | 'name'>, handle: ServerHandle): Promise<void> {
-    this.#deps.repository.markStopping(user.id);
+  #stopHandle(user: UserRef, serverName: string, handle: ServerHandle): Promise<void> {
+    this.#deps.repository.markStopping(user.id, serverName);
     const stopping = this.#spawner
       .stop(handle)
-      .catch((error: unknown) => this.#deps.logger.error({ username: user.name, err: error }, 'stopping the server failed'))
+      .catch((error: unknown) => this.#deps.logger.error({ username: user.name, serverName, err: error }, 'stopping the server failed'))
       .finally(() => {
-        this.#forget(user.id);
-        this.#stopping.delete(user.name);
-        this.#deps.logger.info({ username: user.name }, 'server stopped');
+        this.#forget(user, serverName);
+        this.#stopping.delete(user.name, serverName);
+        this.#deps.logger.info({ username: user.name, serverName }, 'server stopped');
       });
-    this.#stopping.set(user.name, stopping);
+    this.#stopping.set(user.name, serverName, stopping);
     return stopping;
   }
 
-  #forget(userId: number): void {
-    this.#deps.repository.delete(userId);
-    this.#deps.tokens.revokeAllFor(userId, ['server']);
-    this.#deps.oauth.removeClientsOf(userId);
+  #forget(user: UserRef, serverName: string): void {
+    this.#deps.repository.markStopped(user.id, serverName);
+    this.#deps.credentials.revoke(user, serverName);
   }
 
   /**
@@ -295,26 +299,33 @@ export class ServerManager {
    * 'stopping', their ports claimed, until they are gone.
    */
   async restore(): Promise<void> {
-    const { repository, box, logger } = this.#deps;
+    const { repository, logger, credentials } = this.#deps;
     for (const row of repository.all()) {
+      if (row.status === 'stopped') continue;
       const user = { id: row.userId, name: row.username };
+      const fields = { username: row.username, serverName: row.serverName, status: row.status, port: row.handle?.port };
       const alive = row.handle !== undefined && (await this.#spawner.poll(row.handle)) === 'running';
       if (alive && row.handle !== undefined && row.status === 'running') {
-        const token = row.sealedToken === null ? undefined : box.open(row.sealedToken);
-        this.#running.set(row.username, this.#runningFor(user, row.handle, token));
-        logger.info({ username: row.username, port: row.handle.port }, 're-attached to running server');
+        const token = row.sealedToken === null ? undefined : credentials.open(row.sealedToken);
+        this.#running.set(row.username, row.serverName, this.#runningFor(user, row.serverName, row.handle, token));
+        logger.info(fields, 're-attached to running server');
         continue;
       }
       if (alive && row.handle !== undefined) {
-        logger.warn({ username: row.username, status: row.status, port: row.handle.port }, 'stopping a server the previous hub left pending or stopping');
-        void this.#stopHandle(user, row.handle);
+        logger.warn(fields, 'stopping a server the previous hub left pending or stopping');
+        void this.#stopHandle(user, row.serverName, row.handle);
         continue;
       }
-      if (row.handle !== undefined) repository.release(row.handle.port);
-      this.#forget(row.userId);
-      logger.warn({ username: row.username, status: row.status }, 'server found stopped after restart; route removed');
+      if (row.handle !== undefined) await this.#releaseGone(row.handle, fields);
+      this.#forget(user, row.serverName);
+      logger.warn(fields, 'server found stopped after restart; route removed');
     }
     repository.releaseOrphanedPorts();
+  }
+
+  /** A server found gone: its spawner still owns the port claim, and stop() releases it. */
+  async #releaseGone(handle: ServerHandle, fields: Record<string, unknown>): Promise<void> {
+    await this.#spawner.stop(handle).catch((error: unknown) => this.#deps.logger.error({ ...fields, err: error }, 'releasing a gone server failed'));
   }
 
   /**
@@ -325,31 +336,30 @@ export class ServerManager {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      for (const [name, running] of [...this.#running]) {
-        this.#boundLog(name);
+      for (const [username, serverName, running] of this.#running.entries()) {
         const alive = (await this.#spawner.poll(running.handle)) === 'running';
-        if (this.#running.get(name) !== running) continue; // stopped meanwhile
+        if (this.#running.get(username, serverName) !== running) continue; // stopped meanwhile
         if (alive) {
           this.#stopIfSilent(running);
           continue;
         }
-        this.#removeRoute(name);
-        this.#deps.repository.release(running.handle.port);
-        this.#forget(running.route.userId);
-        this.#problems.record(name, 'exited', this.#exitReason(name));
-        this.#deps.logger.warn({ username: name, port: running.handle.port }, 'server exited; route removed');
+        this.#removeRoute(username, serverName);
+        const user = { id: running.route.userId, name: username };
+        await this.#releaseGone(running.handle, { username, serverName });
+        this.#forget(user, serverName);
+        this.#problems.record(username, serverName, 'exited', await this.#exitReason(username, serverName));
+        this.#deps.logger.warn({ username, serverName, port: running.handle.port }, 'server exited; route removed');
       }
-      for (const name of this.#pending.keys()) this.#boundLog(name);
     } finally {
       this.#polling = false;
     }
   }
 
   /** "The server exited while it was running", with its last output lines when the log has any. */
-  #exitReason(username: string): string {
+  async #exitReason(username: string, serverName: string): Promise<string> {
     let output = '';
     try {
-      output = lastLines(readLogSince(this.logFileFor(username), 0), EXIT_OUTPUT_LINES);
+      output = lastLines(await this.readLog(username, serverName, EXIT_OUTPUT_BYTES), EXIT_OUTPUT_LINES);
     } catch {
       // no log to quote
     }
@@ -359,20 +369,11 @@ export class ServerManager {
   #stopIfSilent(running: Running): void {
     const silentSeconds = running.responsiveness.silentFor();
     if (silentSeconds === undefined) return running.responsiveness.probe();
-    const { username, userId, port } = running.route;
-    this.#deps.logger.warn({ username, port, silentSeconds }, 'server alive but not answering HTTP; stopping it (serverUnresponsiveTimeout)');
-    this.#removeRoute(username);
-    this.#problems.record(username, 'exited', `The server stopped answering for ${Math.round(silentSeconds)} seconds, so the hub stopped it.`);
-    void this.#stopHandle({ id: userId, name: username }, running.handle);
-  }
-
-  /** Keeps a server's log within serverLogMaxBytes; one unreadable file must not stop the poll. */
-  #boundLog(username: string): void {
-    try {
-      boundLogFile(this.logFileFor(username), this.#deps.config.serverLogMaxBytes);
-    } catch (error) {
-      this.#deps.logger.warn({ username, err: error }, 'could not bound the server log');
-    }
+    const { username, userId, serverName, port } = running.route;
+    this.#deps.logger.warn({ username, serverName, port, silentSeconds }, 'server alive but not answering HTTP; stopping it (serverUnresponsiveTimeout)');
+    this.#removeRoute(username, serverName);
+    this.#problems.record(username, serverName, 'exited', `The server stopped answering for ${Math.round(silentSeconds)} seconds, so the hub stopped it.`);
+    void this.#stopHandle({ id: userId, name: username }, serverName, running.handle);
   }
 
   startPolling(): void {
@@ -385,15 +386,16 @@ export class ServerManager {
   /** Hub shutdown: stop polling, cancel pending starts, and stop servers if configured to. */
   async close(): Promise<void> {
     clearInterval(this.#pollTimer);
-    for (const pending of this.#pending.values()) {
+    const pending = this.#pending.values();
+    for (const start of pending) {
       const shutdown = new SpawnError('the hub is shutting down');
       this.#cancellations.add(shutdown);
-      pending.abort.abort(shutdown);
+      start.abort.abort(shutdown);
     }
-    await Promise.all([...this.#pending.values()].map((pending) => pending.done));
+    await Promise.all(pending.map((start) => start.done));
     await Promise.all(this.#stopping.values());
     if (this.#deps.config.stopServersOnShutdown) {
-      await Promise.all([...this.#running.values()].map((running) => this.stop({ id: running.route.userId, name: running.route.username })));
+      await Promise.all(this.#running.values().map(({ route }) => this.stop({ id: route.userId, name: route.username }, route.serverName)));
     }
   }
 }

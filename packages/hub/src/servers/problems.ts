@@ -1,5 +1,7 @@
+import { ServerMap } from './server-map.ts';
+
 /**
- * The last thing that went wrong with a user's server, for the person who owns it: a start that
+ * The last thing that went wrong with a server (user, serverName), for the person who owns it: a start that
  * failed, or a server that exited while it was running. Kept in memory until the next successful
  * start (a hub restart forgets it: the log file keeps the detail).
  */
@@ -12,19 +14,19 @@ export interface ServerProblem {
 }
 
 export class ServerProblems {
-  readonly #last = new Map<string, ServerProblem>();
+  readonly #last = new ServerMap<ServerProblem>();
 
   constructor(private readonly now: () => number) {}
 
-  record(username: string, kind: ServerProblem['kind'], reason: string): void {
-    this.#last.set(username, { kind, at: this.now(), reason });
+  record(username: string, serverName: string, kind: ServerProblem['kind'], reason: string): void {
+    this.#last.set(username, serverName, { kind, at: this.now(), reason });
   }
 
-  clear(username: string): void {
-    this.#last.delete(username);
+  clear(username: string, serverName: string): void {
+    this.#last.delete(username, serverName);
   }
 
-  last(username: string): ServerProblem | undefined {
-    return this.#last.get(username);
+  last(username: string, serverName: string): ServerProblem | undefined {
+    return this.#last.get(username, serverName);
   }
 }

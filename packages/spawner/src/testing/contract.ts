@@ -58,7 +58,7 @@ export function describeSpawnerContract(name: string, makeSpawner: SpawnerFactor
 
     /** A request for a new user; every handle the spawner launches for it is cleaned up after the test. */
     function request(spawner: Spawner, onLaunched?: (handle: ServerHandle) => void): RecordedRequest {
-      return recordedRequest(dir, `contract-${randomBytes(4).toString('hex')}`, (handle) => {
+      return recordedRequest(`contract-${randomBytes(4).toString('hex')}`, (handle) => {
         started.push({ spawner, handle });
         onLaunched?.(handle);
       });
@@ -152,6 +152,19 @@ export function describeSpawnerContract(name: string, makeSpawner: SpawnerFactor
       await spawner.stop(handle);
       await Promise.all([spawner.stop(handle), spawner.stop(handle)]);
       expect(await spawner.poll(handle)).toBe('stopped');
+    }, timeout);
+
+    it('readLog() answers with at most maxBytes of the server\'s output, also after it stopped, and "" for a server it never ran', async () => {
+      const spawner = await ready();
+      const req = request(spawner);
+      const handle = await start(spawner, req);
+      await httpStatus(handle, req.prefix, req.apiToken);
+      await spawner.stop(handle);
+
+      const log = await spawner.readLog(req, 64 * 1024);
+      expect(typeof log).toBe('string');
+      expect(Buffer.byteLength(await spawner.readLog(req, 16))).toBeLessThanOrEqual(16);
+      expect(await spawner.readLog({ username: `never-${randomBytes(4).toString('hex')}`, serverName: '' }, 1024)).toBe('');
     }, timeout);
 
     it('a start aborted once launched rejects with a SpawnError and leaves nothing behind', async () => {

@@ -6,6 +6,7 @@ import {
   SpawnError,
   type ProgressSink,
   type ServerHandle,
+  type ServerRef,
   type ServerIsolation,
   type SpawnRequest,
   type Spawner,
@@ -28,6 +29,11 @@ export interface FakeSpawnerOptions {
  * table, so a new FakeSpawner (a restarted hub) finds a server from its saved handle alone.
  */
 const liveServers = new Map<string, Server>();
+
+/** Each server's output, by `username/serverName`: what the fake "logs" is one line per start and per request. */
+const serverLogs = new Map<string, string>();
+const logKey = (server: ServerRef) => `${server.username}/${server.serverName}`;
+const appendLog = (server: ServerRef, line: string) => serverLogs.set(logKey(server), `${serverLogs.get(logKey(server)) ?? ''}${line}\n`);
 
 /**
  * A spawner for hub tests that need no processes: each start is an HTTP server inside the test
@@ -57,13 +63,14 @@ export class FakeSpawner implements Spawner {
     throwIfAborted(signal);
     const server = createServer(answerUnder(request, this.#options.credential ?? 'token-header'));
     const port = await listenOnFreePort(server);
-    if (!host.ports.claim(port, request.username)) {
+    if (!host.ports.claim('127.0.0.1', port, request.username)) {
       await closeServer(server);
       throw new SpawnError(`Port ${port} is already recorded for another server`);
     }
     const handle: ServerHandle = { host: '127.0.0.1', port, credential: this.#options.credential ?? 'token-header', state: { fakeServer: randomUUID() } };
     liveServers.set(serverId(handle), server);
     onProgress({ progress: 10, message: `Listening on port ${port}` });
+    appendLog(request, `listening on 127.0.0.1:${port}`);
     try {
       request.launched(handle);
       if ((this.#options.startDelayMs ?? 0) > 0) await delay(this.#options.startDelayMs, undefined, { signal }).catch(() => undefined);
@@ -83,7 +90,12 @@ export class FakeSpawner implements Spawner {
 
   async stop(handle: ServerHandle): Promise<void> {
     await crashFakeServer(handle);
-    this.#requireHost().ports.release(handle.port);
+    this.#requireHost().ports.release(handle.host, handle.port);
+  }
+
+  async readLog(server: ServerRef, maxBytes: number): Promise<string> {
+    const log = serverLogs.get(logKey(server)) ?? '';
+    return Buffer.byteLength(log) <= maxBytes ? log : Buffer.from(log).subarray(-maxBytes).toString('utf8');
   }
 
   #requireHost(): SpawnerHost {
@@ -121,6 +133,7 @@ function answerUnder(request: SpawnRequest, credential: ServerHandle['credential
     };
     if (!url.startsWith(request.prefix)) return send(404, { message: 'not under this server\'s prefix' });
     if (credential === 'token-header' && req.headers.authorization !== expected) return send(403, { message: 'server token required' });
+    appendLog(request, `${req.method ?? 'GET'} ${url}`);
     if (url.split('?')[0] === `${request.prefix}api`) return send(200, { version: 'fake' });
     send(200, { user: request.username, path: url });
   };

@@ -1,20 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import path from 'node:path';
 import type { PluginLogger } from '@gatehouse/plugin-types';
 import type { PortRegistry, ServerHandle, SpawnProgress, SpawnRequest } from '../types.ts';
 
-/** The hub's table of ports in memory: its UNIQUE constraint is a Map here. */
+/**
+ * The hub's table of ports in memory: its UNIQUE (host, port) constraint is a Map here. The spawners
+ * under test listen on one host (loopback), so `claimed` is keyed by the port alone.
+ */
 export class MemoryPortRegistry implements PortRegistry {
   readonly claimed = new Map<number, string>();
+  /** Every successful claim, in order: lets tests see which ports were tried. */
+  readonly history: number[] = [];
 
-  claim(port: number, owner: string): boolean {
+  claim(_host: string, port: number, owner: string): boolean {
     if (this.claimed.has(port)) return false;
     this.claimed.set(port, owner);
+    this.history.push(port);
     return true;
   }
 
-  release(port: number): void {
+  release(_host: string, port: number): void {
     this.claimed.delete(port);
   }
 }
@@ -31,10 +36,10 @@ export interface RecordedRequest extends SpawnRequest {
 }
 
 /**
- * What the hub would pass to start `username`'s server: JupyterHub's environment for the port, a
- * fresh API token, a log file in `dir`. `onLaunched` runs after each launched() is recorded.
+ * What the hub would pass to start `username`'s default server: JupyterHub's environment for the
+ * port and a fresh API token. `onLaunched` runs after each launched() is recorded.
  */
-export function recordedRequest(dir: string, username: string, onLaunched: (handle: ServerHandle) => void = () => {}): RecordedRequest {
+export function recordedRequest(username: string, onLaunched: (handle: ServerHandle) => void = () => {}): RecordedRequest {
   const apiToken = randomBytes(24).toString('hex');
   const prefix = `/user/${username}/`;
   const launchedHandles: ServerHandle[] = [];
@@ -44,7 +49,6 @@ export function recordedRequest(dir: string, username: string, onLaunched: (hand
     serverName: '',
     prefix,
     apiToken,
-    logFile: path.join(dir, `${username}.log`),
     environment: (port) => ({
       JUPYTERHUB_USER: username,
       JUPYTERHUB_API_TOKEN: apiToken,

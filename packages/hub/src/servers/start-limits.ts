@@ -1,0 +1,40 @@
+import type { GatehouseConfig } from '../config/schema.ts';
+import { gatehouseError } from '../errors.ts';
+import { requireValidServerName } from './server-names.ts';
+import type { ServerRepository } from './server-repository.ts';
+
+/** Seconds a client should wait before retrying when the spawn limit is reached. */
+const SPAWN_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * A named server may start when named servers are on, its name is valid, and — if it is a new one —
+ * the user has fewer than namedServers.limitPerUser (stopped ones count, as in JupyterHub).
+ */
+export function requireNamedServerAllowed(
+  named: GatehouseConfig['namedServers'],
+  repository: ServerRepository,
+  user: { readonly id: number; readonly name: string },
+  serverName: string,
+): void {
+  if (!named.enabled) throw gatehouseError('GATEHOUSE_ERR_NAMED_SERVERS_DISABLED', 'Named servers are not enabled on this hub (namedServers.enabled).');
+  requireValidServerName(serverName);
+  const isNew = repository.get(user.id, serverName) === undefined;
+  if (isNew && named.limitPerUser > 0 && repository.namedCount(user.id) >= named.limitPerUser) {
+    throw gatehouseError(
+      'GATEHOUSE_ERR_NAMED_SERVER_LIMIT',
+      `User ${user.name} already has the maximum of ${named.limitPerUser} named servers. One must be deleted before a new server can be created.`,
+    );
+  }
+}
+
+/** The hub-wide limits: concurrentSpawnLimit servers starting, activeServerLimit servers starting or running. */
+export function requireRoomToStart(config: Pick<GatehouseConfig, 'concurrentSpawnLimit' | 'activeServerLimit'>, counts: { pending: number; running: number }): void {
+  if (counts.pending >= config.concurrentSpawnLimit) {
+    throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
+  }
+  if (config.activeServerLimit > 0 && counts.running + counts.pending >= config.activeServerLimit) {
+    throw gatehouseError('GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT', `the hub runs at most ${config.activeServerLimit} servers at once`, {
+      details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS * 3 },
+    });
+  }
+}
