@@ -25,7 +25,8 @@ const ABORT_BEFORE = 'a start aborted before';
 const FAILED = 'a failed start';
 const REATTACH = 'another instance re-attaches';
 const CONCURRENT = 'concurrent starts';
-const ALL = [SHAPE, START, POLL, CRASH, STOP, ABORT_LAUNCHED, ABORT_BEFORE, FAILED, REATTACH, CONCURRENT];
+const READ_LOG = 'readLog() answers';
+const ALL = [SHAPE, START, POLL, CRASH, STOP, ABORT_LAUNCHED, ABORT_BEFORE, FAILED, REATTACH, CONCURRENT, READ_LOG];
 
 const EXPECTED_FAILURES: Record<string, readonly string[]> = {
   Control: [],
@@ -35,6 +36,7 @@ const EXPECTED_FAILURES: Record<string, readonly string[]> = {
   PlainErrors: [ABORT_LAUNCHED, ABORT_BEFORE, FAILED],
   NeverLaunched: [START, ABORT_LAUNCHED],
   ForgetsOnRestart: [REATTACH],
+  UnboundedLog: [READ_LOG],
 };
 
 interface JsonReport {
