@@ -10,6 +10,9 @@ import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import { openDatabase, type Db } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
 import { UserRepository } from './db/users.ts';
+import { GroupRepository } from './db/groups.ts';
+import { SpawnChoiceStore } from './db/spawn-choices.ts';
+import { GroupAdmin } from './group-admin.ts';
 import { reportBackgroundWriteFailure, WriteGate } from './db/write-gate.ts';
 import { gatehouseError } from './errors.ts';
 import { HubConnections } from './http/connections.ts';
@@ -208,6 +211,7 @@ interface BuildInput {
 
 function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: BuildInput): HubServices {
   const users = new UserRepository(db);
+  const groups = new GroupRepository(db);
   const sessions = new SessionStore(db, { idleTimeoutMs: config.session.idleTimeout * 1000, maxAgeMs: config.session.maxAge * 1000 }, now);
   const tokens = new TokenStore(db, now);
   const oauth = new OAuthStore(db, now);
@@ -220,6 +224,12 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     allowedUsers: new Set(config.allowedUsers.map(normaliseUsername)),
     blockedUsers: new Set(config.blockedUsers.map(normaliseUsername)),
     adminUsers: new Set(config.adminUsers.map(normaliseUsername)),
+    allowedGroups: new Set(config.allowedGroups),
+    adminGroups: new Set(config.adminGroups),
+    groupsOf: (username: string) => {
+      const user = users.get(username);
+      return user === undefined ? [] : groups.namesOf(user.id);
+    },
   };
   const servers = new ServerManager({
     config,
@@ -245,6 +255,8 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     writeGate: new WriteGate(db),
     dataDir,
     users,
+    groups,
+    spawnChoices: new SpawnChoiceStore(db),
     accounts: new SqliteAccountStore(db),
     throttle: new SqliteThrottleStore(db),
     sessions,
@@ -255,6 +267,7 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
     metrics,
     userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
+    groupAdmin: new GroupAdmin(groups, users, logger),
     box,
     xsrf: new XsrfGuard(secret),
     sessionBinding: new SessionBinding(secret),

@@ -1,4 +1,5 @@
 import type { UserRow } from '../db/users.ts';
+import type { HubServices } from '../services.ts';
 import { formatScope, type Scope } from '../auth/scopes.ts';
 import type { ServerManager } from '../servers/manager.ts';
 import { servicePrefix } from '../servers/environment.ts';
@@ -32,7 +33,8 @@ export interface UserModel {
   servers: Record<string, ServerModel>;
 }
 
-export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository): UserModel {
+/** `groups`: the names of the groups the user is in (GroupRepository.namesOf). */
+export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository, groups: readonly string[]): UserModel {
   const state = servers.state(user.name);
   const pending = state === 'pending' ? 'spawn' : state === 'stopping' ? 'stop' : null;
   const url = servicePrefix(user.name);
@@ -56,13 +58,31 @@ export function userModel(user: UserRow, servers: ServerManager, repository: Ser
     kind: 'user',
     name: user.name,
     admin: user.admin,
-    groups: [],
+    groups: [...groups],
     server: state === 'running' ? url : null,
     pending,
     created: user.createdAt,
     last_activity: user.lastActivity,
     servers: serverModels,
   };
+}
+
+/** JupyterHub's group model. */
+export interface GroupModel {
+  kind: 'group';
+  name: string;
+  users: string[];
+  roles: string[];
+  properties: Record<string, never>;
+}
+
+export function groupModel(name: string, members: readonly string[]): GroupModel {
+  return { kind: 'group', name, users: [...members], roles: [], properties: {} };
+}
+
+/** The user model with the user's groups, from the hub's services. */
+export function userModelOf(services: Pick<HubServices, 'servers' | 'serverRepository' | 'groups'>, user: UserRow): UserModel {
+  return userModel(user, services.servers, services.serverRepository, services.groups.namesOf(user.id));
 }
 
 export interface TokenModel {

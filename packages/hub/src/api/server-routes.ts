@@ -1,5 +1,8 @@
 import type Router from '@koa/router';
+import { readJson } from '../http/body.ts';
 import { requireScope } from '../http/identity.ts';
+import { startWithUserOptions } from '../servers/start-options.ts';
+import { userTarget } from './targets.ts';
 import { servicePrefix } from '../servers/environment.ts';
 import type { HubServices } from '../services.ts';
 import { streamProgress } from './sse.ts';
@@ -8,11 +11,12 @@ import { streamProgress } from './sse.ts';
 const STOP_WAIT_MS = 10_000;
 
 export function serverRoutes(router: Router, services: HubServices): void {
-  router.post('/users/:name/server', (ctx) => {
+  // The body is the spawn options (JupyterHub's user_options), checked against the profiles config.
+  router.post('/users/:name/server', async (ctx) => {
     const name = ctx.params['name'] as string;
-    requireScope(ctx, 'admin:servers', { user: name, server: '' });
+    requireScope(ctx, 'admin:servers', userTarget(services, name, ''));
     const user = services.userAdmin.require(name);
-    services.servers.start(user);
+    startWithUserOptions(services, user, await readJson(ctx));
     ctx.status = 202;
     ctx.body = { status: 'pending', progress_url: `/hub/api/users/${encodeURIComponent(name)}/server/progress` };
   });

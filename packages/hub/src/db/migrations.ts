@@ -166,4 +166,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users_rebuilt RENAME TO users;
     `,
   },
+  {
+    version: 7,
+    description: 'groups, their members, and each user\'s last spawn options',
+    sql: `
+      CREATE TABLE groups (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        name       TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members(user_id);
+      CREATE TABLE spawn_choices (
+        user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        options    TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

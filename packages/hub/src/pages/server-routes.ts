@@ -1,7 +1,11 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { allows } from '../auth/scopes.ts';
-import { gatehouseError } from '../errors.ts';
+import type { UserRow } from '../db/users.ts';
+import { gatehouseError, isGatehouseError } from '../errors.ts';
+import { startWithUserOptions } from '../servers/start-options.ts';
+import { needsOptionsForm, profilesFor } from '../servers/user-options.ts';
+import { formToUserOptions, renderProfileFormPage } from './profile-form.ts';
 import { readForm } from '../http/body.ts';
 import type { Principal } from '../http/identity.ts';
 import type { HubServices } from '../services.ts';
@@ -20,13 +24,52 @@ function requireServerControl(services: HubServices, principal: Principal, owner
 
 export function serverPageRoutes(router: Router, services: HubServices): void {
   const ownerParam = (ctx: Context) => ctx.params['name'] as string;
+  const profilesOf = (owner: UserRow) => profilesFor(services.config.profiles, { name: owner.name, groups: services.groups.namesOf(owner.id) });
+  const renderOptionsForm = (ctx: Context, viewer: UserRow, owner: UserRow, error?: string) => {
+    ctx.type = 'html';
+    ctx.body = renderProfileFormPage({
+      viewer,
+      owner: owner.name,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      profiles: profilesOf(owner),
+      remembered: services.spawnChoices.get(owner.id),
+      error,
+    });
+  };
+
+  // JupyterHub's own path for the spawn page.
+  router.get('/hub/spawn', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal !== undefined) ctx.redirect(`/hub/spawn/${encodeURIComponent(principal.user.name)}`);
+  });
+
+  // The spawn options form, when there is something to choose (servers/user-options.ts).
+  router.get('/hub/spawn/:name', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    const owner = requireServerControl(services, principal, ownerParam(ctx));
+    if (services.servers.state(owner.name) !== 'stopped' || !needsOptionsForm(profilesOf(owner))) return ctx.redirect('/hub/home');
+    renderOptionsForm(ctx, principal.user, owner);
+  });
 
   router.post('/hub/spawn/:name', async (ctx) => {
     const principal = pagePrincipal(ctx);
     if (principal === undefined) return;
-    services.xsrf.verify(ctx, (await readForm(ctx))['_xsrf']);
+    const form = await readForm(ctx);
+    services.xsrf.verify(ctx, form['_xsrf']);
     const owner = requireServerControl(services, principal, ownerParam(ctx));
-    if (services.servers.state(owner.name) === 'stopped') services.servers.start(owner);
+    if (services.servers.state(owner.name) === 'stopped') {
+      // A start button (home, retry) posts no options: show the form first when there is a choice to make.
+      if (form['profile'] === undefined && needsOptionsForm(profilesOf(owner))) return ctx.redirect(`/hub/spawn/${encodeURIComponent(owner.name)}`);
+      try {
+        startWithUserOptions(services, owner, formToUserOptions(form));
+      } catch (error) {
+        if (!isGatehouseError(error) || !['GATEHOUSE_ERR_INVALID_USER_OPTIONS', 'GATEHOUSE_ERR_PROFILE_NOT_ALLOWED'].includes(error.code)) throw error;
+        ctx.status = error.status;
+        renderOptionsForm(ctx, principal.user, owner, error.message);
+        return;
+      }
+    }
     // An admin who may not open the server follows it from the admin page instead.
     const mayOpen = principal.user.name === owner.name || services.config.adminAccess;
     ctx.redirect(mayOpen ? `/hub/spawn-pending/${encodeURIComponent(owner.name)}` : `/hub/admin?done=started&user=${encodeURIComponent(owner.name)}`);

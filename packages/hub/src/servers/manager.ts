@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { boundLogFile, lastLines, readLogSince, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { boundLogFile, lastLines, readLogSince, SpawnError, type ServerHandle, type SpawnOverrides, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -136,8 +136,9 @@ export class ServerManager {
   /**
    * Begins starting `user`'s server and returns at once ('pending'); progress() follows it.
    * Starting a server that is already starting is not an error: it returns the same 'pending'.
+   * `overrides`: the chosen profile's changes, already checked (servers/user-options.ts).
    */
-  start(user: UserRow): 'pending' {
+  start(user: UserRow, overrides?: SpawnOverrides): 'pending' {
     const name = user.name;
     if (this.#pending.has(name)) return 'pending';
     if (this.#stopping.has(name)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
@@ -180,6 +181,7 @@ export class ServerManager {
         apiToken: token,
         logFile: this.logFileFor(name),
         launched: (handle) => repository.recordLaunch(user.id, handle),
+        ...(overrides === undefined ? {} : { overrides }),
         environment: (port) =>
           serverEnvironment({
             username: name,
