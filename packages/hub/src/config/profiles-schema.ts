@@ -19,13 +19,13 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Set by the spawner from the account the server runs as (as for the spawner's own `env`). */
 const ACCOUNT_VARIABLES = new Set(['USER', 'HOME']);
 
-const environment = z.record(
-  z
-    .string()
-    .regex(ENV_NAME, 'expected a variable name of letters, digits and _')
-    .refine((name) => !ACCOUNT_VARIABLES.has(name), 'set by the spawner from the account the server runs as'),
-  z.string().refine((value) => !value.includes('\0'), 'expected a string without NUL'),
-);
+// Keys are checked here rather than by a key schema, so that a message names the variable's path.
+const environment = z.record(z.string(), z.string().refine((value) => !value.includes('\0'), 'expected a string without NUL')).superRefine((env, ctx) => {
+  for (const name of Object.keys(env)) {
+    if (!ENV_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'expected a variable name of letters, digits and _' });
+    else if (ACCOUNT_VARIABLES.has(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'set by the spawner from the account the server runs as' });
+  }
+});
 const argumentList = z.array(z.string().refine((value) => !value.includes('\0'), 'expected a string without NUL'));
 /** Opaque to the local spawner; a batch-scheduler spawner reads it (cpus, memory, partition…). */
 const resources = z.record(z.string().min(1), z.union([z.string(), z.number()]));
@@ -69,8 +69,14 @@ export const profileSchema = z.strictObject({
   cwd: z.string().refine((value) => path.isAbsolute(value), 'expected an absolute path').optional(),
   resources: resources.optional(),
   choices: z
-    .record(z.string().regex(CHOICE_KEY, 'expected a key such as cpus (letters, digits, _)').refine((key) => key !== 'profile', 'profile names the profile itself'), choice)
-    .default({}),
+    .record(z.string(), choice)
+    .default({})
+    .superRefine((choices, ctx) => {
+      for (const key of Object.keys(choices)) {
+        if (!CHOICE_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'expected a key such as cpus (letters, digits, _)' });
+        else if (key === 'profile') ctx.addIssue({ code: 'custom', path: [key], message: 'profile names the profile itself' });
+      }
+    }),
   /** Groups whose members may use the profile; empty: everyone. */
   groups: groupList,
 });
