@@ -1,35 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { validateConfig, type GatehouseConfigInput } from '@gatehouse/hub';
+import { validateConfig } from '@gatehouse/hub';
 import { DummyAuthenticator } from '@gatehouse/authenticators';
 import { LocalProcessSpawner } from '@gatehouse/spawner';
 import { resolveUserOptions } from '../../packages/hub/src/servers/user-options.ts';
+import { PROFILES } from '../support/profiles.ts';
 import { api, expectApiError, useApiHub } from './helpers.ts';
 
 // Spawn options (JupyterHub's user_options) through the start API of a real hub: the chosen
 // profile's env reaches the server (the demo app shows GATEHOUSE_DEMO_* variables), and anything
 // outside the profiles config is refused by name before a spawner sees it.
-
-export const PROFILES: NonNullable<GatehouseConfigInput['profiles']> = [
-  { slug: 'small', displayName: 'Small', description: 'One core, for everyone', env: { GATEHOUSE_DEMO_PROFILE: 'small' } },
-  {
-    slug: 'big',
-    displayName: 'Big',
-    description: 'For the staff group',
-    groups: ['staff'],
-    env: { GATEHOUSE_DEMO_PROFILE: 'big' },
-    resources: { partition: 'main' },
-    choices: {
-      cpus: {
-        displayName: 'CPUs',
-        default: '1',
-        options: {
-          '1': { displayName: '1 CPU', env: { GATEHOUSE_DEMO_CPUS: '1' }, resources: { cpus: 1 } },
-          '4': { displayName: '4 CPUs', env: { GATEHOUSE_DEMO_CPUS: '4' }, resources: { cpus: 4 } },
-        },
-      },
-    },
-  },
-];
 
 const env = useApiHub(['alice', 'bob'], { profiles: PROFILES });
 
