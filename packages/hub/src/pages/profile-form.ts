@@ -47,10 +47,8 @@ export function renderProfileFormPage(model: ProfileFormModel): string {
 }
 
 function profileBlock(profile: ProfileConfig, checked: boolean, remembered: Readonly<Record<string, string>> | undefined): SafeHtml {
-  const id = `profile-${profile.slug}`;
   return html`<div class="profile" data-profile="${profile.slug}">
-    <p><input type="radio" name="profile" id="${id}" value="${profile.slug}"${checked ? html` checked` : ''}>
-      <label for="${id}" class="inline"><strong>${profile.displayName}</strong></label></p>
+    <label><input type="radio" name="profile" value="${profile.slug}"${checked ? html` checked` : ''}> ${profile.displayName}</label>
     ${profile.description === '' ? '' : html`<p class="muted">${profile.description}</p>`}
     ${Object.entries(profile.choices).map(([key, choice]) => {
       const name = fieldName(profile.slug, key);
