@@ -24,7 +24,7 @@ export default defineConfig({
   // each login by a header authenticator's groupsHeader). When allowedGroups is non-empty, only members of
   // these groups (and allowedUsers, and admins) may log in; others are told they are in no allowed group.
   allowedGroups: [],
-  // Members of these groups are admins (as if listed in adminUsers).
+  // Members of these groups are admins (as if listed in adminUsers: judged at login, raised then, never lowered).
   adminGroups: [],
   // What people choose when they start a server (JupyterHub's profiles / user_options). Empty: no choice.
   // Each profile: slug (the value of `profile` in user options), displayName, description; what it changes
