@@ -28,8 +28,10 @@ describe.each(SUBJECTS)('%s with groupsHeader', (_name, make) => {
   it('reports the groups, trimmed, sorted, without repeats; none when the header is absent or empty', async () => {
     const outcome = await login(['Remote-User', 'alice', 'Remote-Groups', ' lab, staff ,lab,, ']);
     expect(outcome.ok && outcome.groups).toEqual(['lab', 'staff']);
-    expect((await login(['Remote-User', 'alice'])).ok && (await login(['Remote-User', 'alice'])).groups).toEqual([]);
-    expect((await login(['Remote-User', 'alice', 'Remote-Groups', ''])).ok).toBe(true);
+    for (const rawHeaders of [['Remote-User', 'alice'], ['Remote-User', 'alice', 'Remote-Groups', '']]) {
+      const none = await login(rawHeaders);
+      expect(none.ok && none.groups).toEqual([]);
+    }
   });
 
   it('refuses a repeated groups header or a second spelling, as for Remote-User', async () => {

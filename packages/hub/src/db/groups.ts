@@ -9,11 +9,12 @@ export interface GroupRow {
 interface RawGroup {
   id: number;
   name: string;
-  created_at: string;
+  /** Epoch milliseconds, as every time column. */
+  created_at: number;
 }
 
 function toGroup(raw: RawGroup): GroupRow {
-  return { id: raw.id, name: raw.name, createdAt: raw.created_at };
+  return { id: raw.id, name: raw.name, createdAt: new Date(raw.created_at).toISOString() };
 }
 
 /**
@@ -35,8 +36,8 @@ export class GroupRepository {
   /** Creates the group; undefined when one of that name exists. */
   create(name: string): GroupRow | undefined {
     const raw = this.#db
-      .prepare<[string, string], RawGroup>('INSERT INTO groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING id, name, created_at')
-      .get(name, new Date().toISOString());
+      .prepare<[string, number], RawGroup>('INSERT INTO groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING id, name, created_at')
+      .get(name, Date.now());
     return raw === undefined ? undefined : toGroup(raw);
   }
 

@@ -173,7 +173,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE groups (
         id         INTEGER PRIMARY KEY AUTOINCREMENT,
         name       TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL
+        created_at INTEGER NOT NULL
       );
       CREATE TABLE group_members (
         group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
@@ -184,7 +184,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE spawn_choices (
         user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
         options    TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+        updated_at INTEGER NOT NULL
       );
     `,
   },

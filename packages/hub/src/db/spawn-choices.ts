@@ -16,6 +16,6 @@ export class SpawnChoiceStore {
   set(userId: number, options: Readonly<Record<string, string>>): void {
     this.#db
       .prepare('INSERT INTO spawn_choices (user_id, options, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET options = excluded.options, updated_at = excluded.updated_at')
-      .run(userId, JSON.stringify(options), new Date().toISOString());
+      .run(userId, JSON.stringify(options), Date.now());
   }
 }
