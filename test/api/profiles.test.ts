@@ -17,16 +17,18 @@ async function staffBob(): Promise<void> {
   if (env.hub.services.groups.get('staff') === undefined) await api(env.hub.baseUrl, 'POST', '/groups/staff', { token: admin, json: { users: ['bob'] } });
 }
 
-/** Starts `name`'s server with `options`, waits for it, returns what the demo app shows of its environment. */
-async function startAndReadEnvironment(name: string, options: unknown): Promise<Record<string, string>> {
+/** Starts `name`'s server with `options`, waits for it; returns the demo app's view of its environment and the model's user_options. */
+async function startAndReadEnvironment(name: string, options: unknown): Promise<{ environment: Record<string, string>; userOptions: unknown }> {
   const token = env.token(name);
   const start = await api(env.hub.baseUrl, 'POST', `/users/${name}/server`, { token, json: options });
   expect(start.status, start.text).toBe(202);
   expect(await env.hub.services.servers.settled(name)).toBe('running');
   try {
+    const model = await api(env.hub.baseUrl, 'GET', `/users/${name}`, { token });
+    const userOptions = model.json<{ servers: Record<string, { user_options: unknown }> }>().servers['']?.user_options;
     const shown = await fetch(`${env.hub.baseUrl}/user/${name}/api/environment`, { headers: { authorization: `token ${token}` } });
     expect(shown.status).toBe(200);
-    return (await shown.json()) as Record<string, string>;
+    return { environment: (await shown.json()) as Record<string, string>, userOptions };
   } finally {
     const user = env.hub.services.users.get(name);
     if (user !== undefined) await env.hub.services.servers.stop(user);
@@ -35,9 +37,12 @@ async function startAndReadEnvironment(name: string, options: unknown): Promise<
 
 describe('the start API with user options', () => {
   it('starts the default profile without options, and the chosen one with them', async () => {
-    expect(await startAndReadEnvironment('alice', undefined)).toEqual({ GATEHOUSE_DEMO_PROFILE: 'small' });
+    expect(await startAndReadEnvironment('alice', undefined)).toEqual({ environment: { GATEHOUSE_DEMO_PROFILE: 'small' }, userOptions: { profile: 'small' } });
     await staffBob();
-    expect(await startAndReadEnvironment('bob', { profile: 'big', cpus: '4' })).toEqual({ GATEHOUSE_DEMO_PROFILE: 'big', GATEHOUSE_DEMO_CPUS: '4' });
+    expect(await startAndReadEnvironment('bob', { profile: 'big', cpus: '4' })).toEqual({
+      environment: { GATEHOUSE_DEMO_PROFILE: 'big', GATEHOUSE_DEMO_CPUS: '4' },
+      userOptions: { profile: 'big', cpus: '4' },
+    });
   });
 
   it('remembers the last options per user', async () => {

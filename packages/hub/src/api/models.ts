@@ -18,7 +18,8 @@ export interface ServerModel {
   started: string | null;
   last_activity: string | null;
   state: Record<string, never>;
-  user_options: Record<string, never>;
+  /** The spawn options the server was started with (`{}` on a hub without profiles). */
+  user_options: Record<string, string>;
 }
 
 export interface UserModel {
@@ -33,8 +34,17 @@ export interface UserModel {
   servers: Record<string, ServerModel>;
 }
 
-/** `groups`: the names of the groups the user is in (GroupRepository.namesOf). */
-export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository, groups: readonly string[]): UserModel {
+/**
+ * `groups`: the names of the groups the user is in (GroupRepository.namesOf); `userOptions`: the
+ * options of their latest start (SpawnChoiceStore), shown on a server that is starting or running.
+ */
+export function userModel(
+  user: UserRow,
+  servers: ServerManager,
+  repository: ServerRepository,
+  groups: readonly string[],
+  userOptions: Readonly<Record<string, string>> = {},
+): UserModel {
   const state = servers.state(user.name);
   const pending = state === 'pending' ? 'spawn' : state === 'stopping' ? 'stop' : null;
   const url = servicePrefix(user.name);
@@ -51,7 +61,7 @@ export function userModel(user: UserRow, servers: ServerManager, repository: Ser
       started: row?.startedAt ?? null,
       last_activity: row?.lastActivity ?? null,
       state: {},
-      user_options: {},
+      user_options: { ...userOptions },
     };
   }
   return {
@@ -81,8 +91,10 @@ export function groupModel(name: string, members: readonly string[]): GroupModel
 }
 
 /** The user model with the user's groups, from the hub's services. */
-export function userModelOf(services: Pick<HubServices, 'servers' | 'serverRepository' | 'groups'>, user: UserRow): UserModel {
-  return userModel(user, services.servers, services.serverRepository, services.groups.namesOf(user.id));
+export function userModelOf(services: Pick<HubServices, 'servers' | 'serverRepository' | 'groups' | 'spawnChoices'>, user: UserRow): UserModel {
+  const running = services.servers.state(user.name) !== 'stopped';
+  const userOptions = running ? services.spawnChoices.get(user.id) : undefined;
+  return userModel(user, services.servers, services.serverRepository, services.groups.namesOf(user.id), userOptions);
 }
 
 export interface TokenModel {

@@ -5,10 +5,12 @@ import { resolveUserOptions } from './user-options.ts';
 /**
  * Starts `owner`'s server with the spawn options a request carried (the API's JSON body, or the
  * profile form's fields as user options): checked by resolveUserOptions, then remembered for the
- * owner's next form once the start has begun.
+ * owner's next form once a start has begun with them (a repeated request while one is starting
+ * joins that start, whose options stay those it began with).
  */
 export function startWithUserOptions(services: Pick<HubServices, 'config' | 'groups' | 'servers' | 'spawnChoices'>, owner: UserRow, userOptions: unknown): void {
   const resolved = resolveUserOptions(services.config, { name: owner.name, groups: services.groups.namesOf(owner.id) }, userOptions);
+  const fresh = services.servers.state(owner.name) === 'stopped';
   services.servers.start(owner, resolved.overrides);
-  if (services.config.profiles.length > 0) services.spawnChoices.set(owner.id, resolved.userOptions);
+  if (fresh && services.config.profiles.length > 0) services.spawnChoices.set(owner.id, resolved.userOptions);
 }
