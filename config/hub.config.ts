@@ -20,6 +20,31 @@ export default defineConfig({
   allowedUsers: [],
   // Users who may never log in.
   blockedUsers: [],
+  // Groups (managed on the admin page at /hub/admin/groups, with JupyterHub's /hub/api/groups, or set at
+  // each login by a header authenticator's groupsHeader). When allowedGroups is non-empty, only members of
+  // these groups (and allowedUsers, and admins) may log in; others are told they are in no allowed group.
+  allowedGroups: [],
+  // Members of these groups are admins (as if listed in adminUsers: judged at login, raised then, never lowered).
+  adminGroups: [],
+  // What people choose when they start a server (JupyterHub's profiles / user_options). Empty: no choice.
+  // Each profile: slug (the value of `profile` in user options), displayName, description; what it changes
+  // for the spawner: command (replaces), args (replace), env (merged over spawner.env), cwd (replaces), and
+  // resources (for a batch scheduler; the local spawner ignores them); choices, each { displayName,
+  // options: { value: { displayName, args?, env?, resources? } }, default } whose chosen option's args are
+  // appended and env/resources merged; and groups whose members may use it (empty: everyone). The first
+  // profile a person may use is the default. With more than one profile or any choice, the start button
+  // shows a form, preselected with the person's last choice. The API takes the same as the start body:
+  //   POST /hub/api/users/alice/server  {"profile": "big", "cpus": "2"}
+  // An unknown key or a value outside a choice's options is a 400 naming the key.
+  // Example:
+  //   profiles: [
+  //     { slug: 'small', displayName: 'Small', description: 'One core' },
+  //     { slug: 'big', displayName: 'Big', description: 'For the staff group', groups: ['staff'],
+  //       env: { OMP_NUM_THREADS: '4' },
+  //       choices: { cpus: { displayName: 'CPUs', default: '2', options: {
+  //         '2': { displayName: '2 CPUs', resources: { cpus: 2 } }, '4': { displayName: '4 CPUs', resources: { cpus: 4 } } } } } },
+  //   ],
+  profiles: [],
   // Who may assert identity headers (Remote-User, data headers) and X-Forwarded-*: nobody unless set.
   // An address proves nothing on one machine (any local user can connect from any 127.x address), so
   // the front proxy proves itself with something only it has (docs/front-proxy.md):

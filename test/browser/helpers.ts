@@ -311,6 +311,8 @@ export async function checkEveryPage(
   await admin.getByLabel('Username').fill(newcomer);
   await admin.getByRole('button', { name: 'Add user' }).click();
   const setupLink = new URL(((await admin.locator('#setup-link').textContent()) ?? '').trim());
+  // A group with a member, so the groups page shows its table and forms.
+  if (handle.hub.services.groups.get('every-page') === undefined) handle.hub.services.groupAdmin.create('every-page', [ADMIN.name], 'test');
   const visitor = await newPage();
   const pages: Array<[Page, string]> = [
     [visitor, '/hub/login'],
@@ -321,6 +323,7 @@ export async function checkEveryPage(
     [admin, '/hub/token'],
     [admin, '/hub/admin'],
     [admin, `/hub/admin/users/${newcomer}/log`],
+    [admin, '/hub/admin/groups'],
     [admin, '/hub/change-password'],
     [admin, `/hub/user/${newcomer}/`],
   ];

@@ -36,6 +36,7 @@ const DOC_LISTEN = 'listen 80;';
 const DOC_HTPASSWD = 'auth_basic_user_file /etc/nginx/gatehouse.htpasswd;';
 const DOC_UPSTREAM = 'server unix:/run/gatehouse/proxy.sock;';
 const DATA_HEADERS_MARK = '# --- Optional: data headers ---';
+const GROUPS_HEADER_MARK = '# --- Optional: groups header ---';
 
 /** `text` with `from` replaced by `to`; fails when `from` is not there exactly once (the doc changed). */
 export function replaceOnce(text: string, from: string, to: string): string {
@@ -68,11 +69,21 @@ export function socketFrontProxy(socketPath: string): NonNullable<GatehouseConfi
 
 /** Uncomments the doc's two "Optional: data headers" blocks (each runs to the next blank line). */
 export function enableDataHeaders(conf: string): string {
+  return enableOptionalBlocks(conf, DATA_HEADERS_MARK);
+}
+
+/** Uncomments the doc's two "Optional: groups header" blocks. */
+export function enableGroupsHeader(conf: string): string {
+  return enableOptionalBlocks(conf, GROUPS_HEADER_MARK);
+}
+
+/** Uncomments the two blocks under `mark` (each runs to the next blank line). */
+function enableOptionalBlocks(conf: string, mark: string): string {
   const lines = conf.split('\n');
   let blocks = 0;
   let inBlock = false;
   const out = lines.map((line) => {
-    if (line.trim() === DATA_HEADERS_MARK) {
+    if (line.trim() === mark) {
       blocks += 1;
       inBlock = true;
       return line;
@@ -80,7 +91,7 @@ export function enableDataHeaders(conf: string): string {
     if (line.trim() === '') inBlock = false;
     return inBlock ? line.replace(/^(\s*)#/, '$1') : line;
   });
-  if (blocks !== 2) throw new Error(`expected 2 "${DATA_HEADERS_MARK}" blocks in the nginx conf, found ${blocks}`);
+  if (blocks !== 2) throw new Error(`expected 2 "${mark}" blocks in the nginx conf, found ${blocks}`);
   return out.join('\n');
 }
 

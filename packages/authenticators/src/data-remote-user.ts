@@ -73,7 +73,7 @@ export class DataRemoteUserAuthenticator extends HeaderAuthenticator {
     this.userData = userData;
   }
 
-  async authenticate(request: LoginRequest): Promise<AuthResult> {
+  protected async authenticateHeader(request: LoginRequest): Promise<AuthResult> {
     const identity = this.identify(request);
     if (!identity.ok) return identity;
     return { ok: true, username: dataUsernameFor(identity.value), authState: { realName: identity.value.trim() } };

@@ -1,6 +1,6 @@
-import { headerValues } from './headers.ts';
+import { canonicalHeaderName, headerValues } from './headers.ts';
 import { headerNameOption, logoutRedirectUrlOption } from './options.ts';
-import type { AuthFailure, LoginRequest, PluginLogger } from './types.ts';
+import { PluginOptionsError, type AuthFailure, type LoginRequest, type PluginLogger } from './types.ts';
 
 /**
  * The one set of rules for "who does the front proxy say this is?", shared by every header
@@ -15,14 +15,33 @@ export interface HeaderLoginOptions {
   readonly header?: string;
   /** Where logout sends the browser (e.g. the front proxy's own logout URL). */
   readonly logoutRedirectUrl?: string;
+  /**
+   * A header the front proxy sets to the person's groups, comma-separated (e.g. `Remote-Groups`).
+   * Believed exactly like `header` (only from the front proxy, never repeated) and stripped before
+   * proxying; the hub makes the user a member of exactly these groups at each login. Default: none.
+   */
+  readonly groupsHeader?: string;
 }
 
-export const HEADER_LOGIN_OPTION_KEYS = ['header', 'logoutRedirectUrl'] as const;
+export const HEADER_LOGIN_OPTION_KEYS = ['header', 'logoutRedirectUrl', 'groupsHeader'] as const;
 
-export function headerLoginOptions(options: Readonly<Record<string, unknown>>): { header: string; logoutRedirectUrl: string | undefined } {
+/** Validated header options (see HeaderLoginOptions). */
+export interface ResolvedHeaderLogin {
+  readonly header: string;
+  readonly logoutRedirectUrl: string | undefined;
+  readonly groupsHeader: string | undefined;
+}
+
+export function headerLoginOptions(options: Readonly<Record<string, unknown>>): ResolvedHeaderLogin {
+  const header = options['header'] === undefined ? DEFAULT_IDENTITY_HEADER : headerNameOption(options['header'], 'authenticator.header');
+  const groupsHeader = options['groupsHeader'] === undefined ? undefined : headerNameOption(options['groupsHeader'], 'authenticator.groupsHeader');
+  if (groupsHeader !== undefined && canonicalHeaderName(groupsHeader) === canonicalHeaderName(header)) {
+    throw new PluginOptionsError('authenticator.groupsHeader', 'must differ from authenticator.header');
+  }
   return {
-    header: options['header'] === undefined ? DEFAULT_IDENTITY_HEADER : headerNameOption(options['header'], 'authenticator.header'),
+    header,
     logoutRedirectUrl: logoutRedirectUrlOption(options['logoutRedirectUrl'], 'authenticator.logoutRedirectUrl'),
+    groupsHeader,
   };
 }
 

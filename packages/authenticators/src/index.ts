@@ -14,6 +14,7 @@ export {
 } from './data-remote-user.ts';
 export { LocalAuthenticator, type LocalAuthenticatorOptions, type SignupMode } from './local.ts';
 export { HeaderAuthenticator } from './header-authenticator.ts';
+export { groupNameProblem, groupsFromHeader, GROUP_NAME_MAX_LENGTH } from './groups.ts';
 export {
   identityFromHeader,
   headerLoginOptions,
@@ -21,6 +22,7 @@ export {
   DEFAULT_IDENTITY_HEADER,
   type HeaderIdentity,
   type HeaderLoginOptions,
+  type ResolvedHeaderLogin,
 } from './header-identity.ts';
 export { HeaderUserData, DEFAULT_MAX_VALUE_BYTES } from './user-data.ts';
 export { encodeBase32, decodeBase32 } from './base32.ts';

@@ -2,8 +2,13 @@ import type { Authenticator, AuthFailureReason, LoginRequest } from './types.ts'
 
 /**
  * The outer login pipeline, written once for every strategy (JupyterHub's get_authenticated_user):
- * authenticate, normalise the name, validate it, then apply the hub's block / allow / admin lists.
- * Strategies implement only `authenticate()`.
+ * authenticate, normalise the name, validate it, then apply the hub's block / allow / admin lists
+ * (by name and by group). Strategies implement only `authenticate()`.
+ *
+ * A person's groups are those the strategy reports (`AuthSuccess.groups`, e.g. a front proxy's
+ * groups header), else those the hub keeps for them (`groupsOf`). With `allowedUsers` or
+ * `allowedGroups` set, only people named there, in an allowed group, or admins may log in; a member
+ * of an `adminGroups` group is an admin (as a name in `adminUsers` is).
  */
 
 export interface UsernamePolicy {
@@ -13,10 +18,21 @@ export interface UsernamePolicy {
   readonly allowedUsers: ReadonlySet<string>;
   readonly blockedUsers: ReadonlySet<string>;
   readonly adminUsers: ReadonlySet<string>;
+  readonly allowedGroups?: ReadonlySet<string>;
+  readonly adminGroups?: ReadonlySet<string>;
+  /** The groups the hub keeps for a (normalised) name; consulted only when the strategy reports none. */
+  readonly groupsOf?: (username: string) => readonly string[];
 }
 
 export type LoginOutcome =
-  | { readonly ok: true; readonly username: string; readonly admin: boolean; readonly authState?: Readonly<Record<string, unknown>> }
+  | {
+      readonly ok: true;
+      readonly username: string;
+      readonly admin: boolean;
+      readonly authState?: Readonly<Record<string, unknown>>;
+      /** The strategy's groups, to be made the user's memberships; absent when it reports none. */
+      readonly groups?: readonly string[];
+    }
   | {
       readonly ok: false;
       readonly reason: AuthFailureReason | 'invalid-username';
@@ -69,17 +85,23 @@ export async function runLoginPipeline(
   if (problem !== undefined) {
     return { ok: false, reason: 'invalid-username', message: `Invalid username: ${problem}.`, attemptedUsername: username };
   }
-  const isListedAdmin = policy.adminUsers.has(username);
+  const groups = result.groups ?? policy.groupsOf?.(username) ?? [];
+  const allowedGroups = policy.allowedGroups ?? new Set<string>();
+  const isListedAdmin = policy.adminUsers.has(username) || groups.some((group) => policy.adminGroups?.has(group) === true);
   if (policy.blockedUsers.has(username)) {
     return { ok: false, reason: 'not-allowed', message: DEFAULT_FAILURE_MESSAGES['not-allowed'], attemptedUsername: username };
   }
-  if (policy.allowedUsers.size > 0 && !policy.allowedUsers.has(username) && !isListedAdmin) {
-    return { ok: false, reason: 'not-allowed', message: DEFAULT_FAILURE_MESSAGES['not-allowed'], attemptedUsername: username };
+  const restricted = policy.allowedUsers.size > 0 || allowedGroups.size > 0;
+  const allowed = policy.allowedUsers.has(username) || isListedAdmin || groups.some((group) => allowedGroups.has(group));
+  if (restricted && !allowed) {
+    const message = allowedGroups.size > 0 ? 'This user is not in a group allowed to use the hub; ask an administrator to add you to one.' : DEFAULT_FAILURE_MESSAGES['not-allowed'];
+    return { ok: false, reason: 'not-allowed', message, attemptedUsername: username };
   }
   return {
     ok: true,
     username,
     admin: isListedAdmin || result.admin === true,
     ...(result.authState === undefined ? {} : { authState: result.authState }),
+    ...(result.groups === undefined ? {} : { groups: result.groups }),
   };
 }

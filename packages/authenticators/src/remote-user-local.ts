@@ -38,7 +38,7 @@ export class RemoteUserLocalAuthenticator extends HeaderAuthenticator {
     this.accountManagement = this.#accountManagement();
   }
 
-  async authenticate(request: LoginRequest): Promise<AuthResult> {
+  protected async authenticateHeader(request: LoginRequest): Promise<AuthResult> {
     const identity = this.identify(request);
     if (!identity.ok) return identity;
     const username = normaliseUsername(identity.value);

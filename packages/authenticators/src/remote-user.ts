@@ -20,7 +20,7 @@ export class RemoteUserAuthenticator extends HeaderAuthenticator {
     super(headerLoginOptions(optionsObject(options, 'authenticator', HEADER_LOGIN_OPTION_KEYS)));
   }
 
-  async authenticate(request: LoginRequest): Promise<AuthResult> {
+  protected async authenticateHeader(request: LoginRequest): Promise<AuthResult> {
     const identity = this.identify(request);
     return identity.ok ? { ok: true, username: identity.value } : identity;
   }

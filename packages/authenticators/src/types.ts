@@ -70,6 +70,12 @@ export interface AuthSuccess {
   readonly admin?: boolean;
   /** Private data kept with the user (encrypted at rest by the hub), e.g. the upstream real name. */
   readonly authState?: Readonly<Record<string, unknown>>;
+  /**
+   * The groups the person is in, when the strategy knows them (a front proxy's groups header). The
+   * hub then makes the user a member of exactly these at each login (creating missing groups), and
+   * applies `allowedGroups`/`adminGroups` to them. Absent: the hub's own memberships count.
+   */
+  readonly groups?: readonly string[];
 }
 
 export interface AuthFailure {

@@ -11,6 +11,8 @@ import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import { DatabaseChangeWatch } from './db/change-watch.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { SessionStore } from './db/sessions.ts';
+import { GroupRepository } from './db/groups.ts';
+import { SpawnChoiceStore } from './db/spawn-choices.ts';
 import { UserRepository } from './db/users.ts';
 import { WriteGate } from './db/write-gate.ts';
 import { AuthCookieStore } from './http/auth-request.ts';
@@ -27,6 +29,7 @@ import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
 import { PendingLoginStore } from './totp/pending-logins.ts';
 import { secondFactorFor } from './totp/wiring.ts';
+import { GroupAdmin } from './group-admin.ts';
 import { UserAdmin } from './user-admin.ts';
 
 /**
@@ -98,6 +101,7 @@ interface CompositionInput extends OpenServicesOptions {
 /** Builds every service over an open database; nothing runs yet (no timers, no plugin calls). */
 export function composeServices({ config, logger, db, secret, dataDir, role, now = Date.now, hubApiUrl = () => '' }: CompositionInput): HubServices {
   const users = new UserRepository(db);
+  const groups = new GroupRepository(db);
   const sessions = new SessionStore(db, { idleTimeoutMs: config.session.idleTimeout * 1000, maxAgeMs: config.session.maxAge * 1000 }, now);
   const tokens = new TokenStore(db, now);
   const oauth = new OAuthStore(db, now);
@@ -110,6 +114,12 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     allowedUsers: new Set(config.allowedUsers.map(normaliseUsername)),
     blockedUsers: new Set(config.blockedUsers.map(normaliseUsername)),
     adminUsers: new Set(config.adminUsers.map(normaliseUsername)),
+    allowedGroups: new Set(config.allowedGroups),
+    adminGroups: new Set(config.adminGroups),
+    groupsOf: (username: string) => {
+      const user = users.get(username);
+      return user === undefined ? [] : groups.namesOf(user.id);
+    },
   };
   const servers = new ServerManager({
     config,
@@ -133,6 +143,8 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     writeGate: new WriteGate(db),
     dataDir,
     users,
+    groups,
+    spawnChoices: new SpawnChoiceStore(db),
     accounts: new SqliteAccountStore(db),
     throttle: new SqliteThrottleStore(db),
     sessions,
@@ -144,6 +156,7 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     activity: new ActivityRecorder(users, serverRepository, tokens, now),
     metrics,
     userAdmin: new UserAdmin(users, sessions, tokens, stopper, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
+    groupAdmin: new GroupAdmin(groups, users, logger),
     box,
     xsrf: new XsrfGuard(secret),
     sessionBinding: new SessionBinding(secret),

@@ -7,3 +7,4 @@ export { openDatabase, schemaVersion, DATABASE_FILE, type Database } from './db/
 export { MIGRATIONS } from './db/migrations.ts';
 export { safeNextPath } from './http/redirect.ts';
 export { createLogger } from './log.ts';
+export { resolveUserOptions, type ResolvedUserOptions, type UserOptionsOwner } from './servers/user-options.ts';

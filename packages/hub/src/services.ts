@@ -5,6 +5,8 @@ import type { ActivityRecorder } from './activity.ts';
 import type { GatehouseConfig } from './config/schema.ts';
 import type { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import type { Database } from './db/database.ts';
+import type { GroupRepository } from './db/groups.ts';
+import type { SpawnChoiceStore } from './db/spawn-choices.ts';
 import type { SessionRecord, SessionStore } from './db/sessions.ts';
 import type { UserRepository } from './db/users.ts';
 import type { WriteGate } from './db/write-gate.ts';
@@ -20,6 +22,7 @@ import type { TokenStore } from './tokens/token-store.ts';
 import type { PendingLoginStore } from './totp/pending-logins.ts';
 import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
+import type { GroupAdmin } from './group-admin.ts';
 
 /**
  * XSRF tokens for forms and cookie-authenticated API calls: an HMAC of the session id, or before login
@@ -54,6 +57,10 @@ export interface HubServices {
   readonly writeGate: WriteGate;
   readonly dataDir: string;
   readonly users: UserRepository;
+  /** Groups and their members (the groups API, the admin page, allowedGroups/adminGroups). */
+  readonly groups: GroupRepository;
+  /** Each user's last spawn options, preselected in the profile form. */
+  readonly spawnChoices: SpawnChoiceStore;
   readonly accounts: SqliteAccountStore;
   readonly throttle: SqliteThrottleStore;
   readonly sessions: SessionStore;
@@ -66,6 +73,7 @@ export interface HubServices {
   readonly activity: ActivityRecorder;
   readonly metrics: HubMetrics;
   readonly userAdmin: UserAdmin;
+  readonly groupAdmin: GroupAdmin;
   readonly box: SecretBox;
   readonly xsrf: XsrfChecks;
   /** Ties the /hub/ and /user/ session cookies together (the Path=/ tag; see auth/session-cookies.ts). */

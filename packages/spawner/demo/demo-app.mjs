@@ -85,6 +85,14 @@ function sendJson(res, value) {
   send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value));
 }
 
+/**
+ * The variables named GATEHOUSE_DEMO_* (what a profile's env set can be seen); never the rest, which
+ * holds this server's token.
+ */
+function demoEnvironment() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('GATEHOUSE_DEMO_')));
+}
+
 /** @param {IncomingMessage} req */
 function homePage(req) {
   const { rawHeaders } = visibleHeaders(req);
@@ -128,6 +136,7 @@ function handleRequest(req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n');
   if (route === '') return send(res, 200, 'text/html; charset=utf-8', homePage(req));
   if (route === 'api') return sendJson(res, { version: VERSION });
+  if (route === 'api/environment') return sendJson(res, demoEnvironment());
   if (route === 'api/ping') return send(res, 200, 'text/plain; charset=utf-8', PONG);
   return send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
 }

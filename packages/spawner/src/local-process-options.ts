@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { homePatternProblem } from './home.ts';
-import { PluginOptionsError } from './types.ts';
+import { PluginOptionsError, type SpawnOverrides } from './types.ts';
 
 /** Options of `LocalProcessSpawner`; every one is optional. Durations are in seconds. */
 export interface LocalProcessSpawnerOptions {
@@ -188,5 +188,21 @@ export function resolveLocalProcessOptions(options: unknown): ResolvedLocalProce
     stopGracePeriod: seconds('stopGracePeriod', o.stopGracePeriod, 5),
     credential: (o.credential as 'token-header' | 'none' | undefined) ?? 'token-header',
     systemUsers: (o.systemUsers as boolean | undefined) ?? false,
+  });
+}
+
+/**
+ * The options one start runs with: a profile's `command`, `args` and `cwd` replace the configured
+ * ones, its `env` is merged over the configured env. The hub validated the overrides against its
+ * `profiles` config; `resources` mean nothing to a local process.
+ */
+export function withOverrides(options: ResolvedLocalProcessOptions, overrides: SpawnOverrides | undefined): ResolvedLocalProcessOptions {
+  if (overrides === undefined) return options;
+  return Object.freeze({
+    ...options,
+    command: overrides.command ?? options.command,
+    args: overrides.args ?? options.args,
+    env: Object.freeze({ ...options.env, ...overrides.env }),
+    cwd: overrides.cwd ?? options.cwd,
   });
 }

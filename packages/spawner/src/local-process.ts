@@ -6,6 +6,7 @@ import {
   resolveLocalProcessOptions,
   type LocalProcessSpawnerOptions,
   type ResolvedLocalProcessOptions,
+  withOverrides,
 } from './local-process-options.ts';
 import { boundLogFile, lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
 import { claimPort, LOOPBACK } from './port-allocation.ts';
@@ -147,7 +148,8 @@ export class LocalProcessSpawner implements Spawner {
   async #startOnFreePort(host: SpawnerHost, request: SpawnRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle> {
     const startSignal = AbortSignal.any([signal, AbortSignal.timeout(this.startTimeout * 1000)]);
     const account = this.#options.systemUsers ? await systemAccount(request.username) : hubAccount();
-    const workspace = await prepareWorkspace(this.#requirePlan(), this.#options, account, request.username);
+    const options = withOverrides(this.#options, request.overrides);
+    const workspace = await prepareWorkspace(this.#requirePlan(), options, account, request.username);
     const portsTaken = new Set<number>();
     for (let attempt = 1; attempt <= MAX_PORT_ATTEMPTS; attempt++) {
       this.#throwIfAborted(signal, startSignal);
@@ -157,7 +159,7 @@ export class LocalProcessSpawner implements Spawner {
         throw new SpawnError(`No free port left in spawner.portRange [${min}, ${max}]`);
       }
       onProgress({ progress: 10, message: `Allocated port ${port}` });
-      const result = await this.#attempt(request, port, account, workspace, onProgress, { signal, startSignal }).catch((error: unknown) => {
+      const result = await this.#attempt(request, options, port, account, workspace, onProgress, { signal, startSignal }).catch((error: unknown) => {
         host.ports.release(SERVER_HOST, port);
         throw error;
       });
@@ -172,6 +174,7 @@ export class LocalProcessSpawner implements Spawner {
   /** One process on one claimed port: started, then ready, or cleaned up and explained. */
   async #attempt(
     request: SpawnRequest,
+    options: ResolvedLocalProcessOptions,
     port: number,
     account: ServerAccount,
     workspace: Workspace,
@@ -185,8 +188,8 @@ export class LocalProcessSpawner implements Spawner {
     let child: ServerChild;
     try {
       child = await launchServerProcess({
-        argv: await launchCommand(this.#requirePlan(), workspace, [...(this.#options.command ?? [process.execPath, demoAppPath]), ...this.#options.args]),
-        env: this.#environment(request, port, account, workspace.home),
+        argv: await launchCommand(this.#requirePlan(), workspace, [...(options.command ?? [process.execPath, demoAppPath]), ...options.args]),
+        env: this.#environment(request, options.env, port, account, workspace.home),
         cwd: workspace.cwd,
         ...(account.uid === undefined ? {} : { uid: account.uid, gid: account.gid }),
         log: log.handle,
@@ -249,11 +252,11 @@ export class LocalProcessSpawner implements Spawner {
     return { host: SERVER_HOST, port, credential: this.#options.credential, state };
   }
 
-  /** JUPYTERHUB_* from the hub win over the configured `env`; USER names the account, HOME the server's home. */
-  #environment(request: SpawnRequest, port: number, account: ServerAccount, home: string): Record<string, string> {
+  /** JUPYTERHUB_* from the hub win over the configured `env` (with a profile's merged in); USER names the account, HOME the server's home. */
+  #environment(request: SpawnRequest, env: Readonly<Record<string, string>>, port: number, account: ServerAccount, home: string): Record<string, string> {
     return {
       PATH: process.env['PATH'] ?? FALLBACK_PATH,
-      ...this.#options.env,
+      ...env,
       ...request.environment(port),
       USER: account.name,
       HOME: home,

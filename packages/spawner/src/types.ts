@@ -64,6 +64,24 @@ export interface ServerHandle {
   readonly state: JsonObject;
 }
 
+/**
+ * What a person chose for this start (a profile and its choices, validated by the hub against its
+ * `profiles` config before they get here). Every field is optional; absent fields leave the spawner's
+ * own configuration as it is.
+ */
+export interface SpawnOverrides {
+  /** Replaces the spawner's command (program and first arguments). */
+  readonly command?: readonly string[];
+  /** Replaces the spawner's extra arguments. */
+  readonly args?: readonly string[];
+  /** Merged over the spawner's own `env`; the hub's JUPYTERHUB_* variables, USER and HOME still win. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces the working directory (absolute). */
+  readonly cwd?: string;
+  /** For a batch-scheduler spawner (cpus, memory, partition…); the local spawner ignores it. */
+  readonly resources?: Readonly<Record<string, string | number>>;
+}
+
 /** Which server: a user's default server (`serverName` `''`) or one of their named servers. */
 export interface ServerRef {
   readonly username: string;
@@ -91,6 +109,8 @@ export interface SpawnRequest extends ServerRef {
    * throws, the spawner ends that process and rejects the start.
    */
   launched(handle: ServerHandle): void;
+  /** The chosen profile's changes (see SpawnOverrides); undefined: the spawner's configuration as is. */
+  readonly overrides?: SpawnOverrides;
 }
 
 /** One progress event while a server starts (JupyterHub's progress model). */

@@ -1,4 +1,5 @@
 import type { UserRow } from '../db/users.ts';
+import type { HubServices } from '../services.ts';
 import { formatScope, type Scope } from '../auth/scopes.ts';
 import type { ServerManager, ServerState } from '../servers/manager.ts';
 import { progressUrl, servicePrefix } from '../servers/environment.ts';
@@ -17,6 +18,7 @@ export interface ServerModel {
   started: string | null;
   last_activity: string | null;
   state: Record<string, never>;
+  /** The spawn options the server was started with (`{}` on a hub without profiles). */
   user_options: Record<string, unknown>;
 }
 
@@ -39,8 +41,9 @@ function pendingOf(state: ServerState): ServerModel['pending'] {
 /**
  * JupyterHub's user model. `servers` lists every server that is not stopped, the default one under
  * `''`; with `includeStopped` (JupyterHub's `?include_stopped_servers`) also the stopped named ones.
+ * `groups`: the names of the groups the user is in (GroupRepository.namesOf).
  */
-export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository, includeStopped = false): UserModel {
+export function userModel(user: UserRow, servers: ServerManager, repository: ServerRepository, groups: readonly string[], includeStopped = false): UserModel {
   const serverModels: Record<string, ServerModel> = {};
   for (const row of repository.allOf(user.id)) {
     const state = servers.state(user.name, row.serverName);
@@ -63,13 +66,31 @@ export function userModel(user: UserRow, servers: ServerManager, repository: Ser
     kind: 'user',
     name: user.name,
     admin: user.admin,
-    groups: [],
+    groups: [...groups],
     server: defaultState === 'running' ? servicePrefix(user.name) : null,
     pending: pendingOf(defaultState),
     created: user.createdAt,
     last_activity: user.lastActivity,
     servers: serverModels,
   };
+}
+
+/** JupyterHub's group model. */
+export interface GroupModel {
+  kind: 'group';
+  name: string;
+  users: string[];
+  roles: string[];
+  properties: Record<string, never>;
+}
+
+export function groupModel(name: string, members: readonly string[]): GroupModel {
+  return { kind: 'group', name, users: [...members], roles: [], properties: {} };
+}
+
+/** The user model with the user's groups, from the hub's services. */
+export function userModelOf(services: Pick<HubServices, 'servers' | 'serverRepository' | 'groups'>, user: UserRow, includeStopped = false): UserModel {
+  return userModel(user, services.servers, services.serverRepository, services.groups.namesOf(user.id), includeStopped);
 }
 
 export interface TokenModel {

@@ -5,12 +5,13 @@ import { gatehouseError } from '../errors.ts';
 import { principalOf, requirePrincipal } from '../http/identity.ts';
 import { JUPYTERHUB_COMPAT_VERSION } from '../http/request-context.ts';
 import type { HubServices } from '../services.ts';
+import { groupRoutes } from './group-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { totpApiRoutes } from './totp-routes.ts';
 import { userRoutes } from './user-routes.ts';
-import { scopeStrings, userModel } from './models.ts';
+import { scopeStrings, userModelOf } from './models.ts';
 
 export const GATEHOUSE_VERSION = '0.1.0';
 
@@ -42,7 +43,7 @@ export function apiRouter(services: HubServices): Router {
   router.get('/user', (ctx) => {
     const principal = principalOf(ctx);
     if (principal === undefined) throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN');
-    const model = userModel(principal.user, services.servers, services.serverRepository);
+    const model = userModelOf(services, principal.user);
     const canReadSelf = allows(principal.scopes, 'read:users', { user: principal.user.name });
     ctx.body = {
       ...(canReadSelf ? model : { kind: 'user', name: principal.user.name, admin: principal.user.admin, groups: [] }),
@@ -53,6 +54,7 @@ export function apiRouter(services: HubServices): Router {
 
   oauthRoutes(router, services);
   userRoutes(router, services);
+  groupRoutes(router, services);
   serverRoutes(router, services);
   tokenRoutes(router, services);
   totpApiRoutes(router, services);

@@ -6,7 +6,8 @@ import { requireScope } from '../http/identity.ts';
 import { serverLabel } from '../servers/server-names.ts';
 import { requireValidServerName } from '../servers/server-names.ts';
 import { progressUrl, servicePrefix } from '../servers/environment.ts';
-import { resolveUserOptions } from '../servers/user-options.ts';
+import { startWithUserOptions } from '../servers/start-options.ts';
+import { userTarget } from './targets.ts';
 import type { HubServices } from '../services.ts';
 import { streamProgress } from './sse.ts';
 
@@ -20,10 +21,9 @@ const STOP_WAIT_MS = 10_000;
 export function serverRoutes(router: Router, services: HubServices): void {
   const start = async (ctx: Context, serverName: string) => {
     const name = ctx.params['name'] as string;
-    requireScope(ctx, 'admin:servers', { user: name, server: serverName });
+    requireScope(ctx, 'admin:servers', userTarget(services, name, serverName));
     const user = services.userAdmin.require(name);
-    const userOptions = resolveUserOptions(await readJson(ctx));
-    services.servers.start(user, serverName, userOptions);
+    startWithUserOptions(services, user, await readJson(ctx), serverName);
     ctx.status = 202;
     ctx.body = { status: 'pending', progress_url: progressUrl(name, serverName) };
   };

@@ -1,24 +1,16 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { allows } from '../auth/scopes.ts';
+import { allows, type Scope } from '../auth/scopes.ts';
+import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requirePrincipal, requireScope } from '../http/identity.ts';
 import type { HubServices } from '../services.ts';
-import { userModel } from './models.ts';
+import { userModelOf } from './models.ts';
+import { pagination, sendPage } from './pagination.ts';
+import { userTarget } from './targets.ts';
 
-const PAGINATION_TYPE = 'application/jupyterhub-pagination+json';
-const MAX_LIMIT = 200;
-
-function pagination(ctx: Context): { offset: number; limit: number } {
-  const offset = Number(ctx.query['offset'] ?? 0);
-  const limit = Number(ctx.query['limit'] ?? MAX_LIMIT);
-  if (!Number.isSafeInteger(offset) || offset < 0) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'offset: expected a non-negative integer');
-  if (!Number.isSafeInteger(limit) || limit < 1) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'limit: expected a positive integer');
-  return { offset, limit: Math.min(limit, MAX_LIMIT) };
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
+export function objectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'expected a JSON object');
   return body as Record<string, unknown>;
 }
@@ -40,29 +32,17 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
 export function userRoutes(router: Router, services: HubServices): void {
   // JupyterHub's ?include_stopped_servers: stopped named servers are listed too.
   const includeStopped = (ctx: Context) => ctx.query['include_stopped_servers'] !== undefined && ctx.query['include_stopped_servers'] !== 'false';
-  const model = (name: string, ctx?: Context) =>
-    userModel(services.userAdmin.require(name), services.servers, services.serverRepository, ctx !== undefined && includeStopped(ctx));
+  const model = (name: string, ctx?: Context) => userModelOf(services, services.userAdmin.require(name), ctx !== undefined && includeStopped(ctx));
 
   router.get('/users', (ctx) => {
     const principal = requirePrincipal(ctx);
     const { offset, limit } = pagination(ctx);
     const readAll = allows(principal.scopes, 'read:users');
-    // Without the unfiltered scope: exactly the users named by the caller's read:users!user= filters.
-    const readable = readAll
-      ? []
-      : [...new Set(principal.scopes.filter((scope) => scope.name === 'read:users' && scope.server === undefined).map((scope) => scope.user as string))]
-          .sort()
-          .map((name) => services.users.get(name))
-          .filter((user) => user !== undefined);
+    // Without the unfiltered scope: exactly the users named by the caller's read:users!user= and !group= filters.
+    const readable = readAll ? [] : readableUsers(services, principal.scopes);
     const visible = readAll ? services.users.list({ offset, limit }) : readable.slice(offset, offset + limit);
     const total = readAll ? services.users.count() : readable.length;
-    const items = visible.map((user) => userModel(user, services.servers, services.serverRepository, includeStopped(ctx)));
-    if (ctx.get('accept').includes(PAGINATION_TYPE)) {
-      const next = offset + items.length < total ? { offset: offset + items.length, limit, url: `/hub/api/users?offset=${offset + items.length}&limit=${limit}` } : null;
-      ctx.body = { items, _pagination: { offset, limit, total, next } };
-      return;
-    }
-    ctx.body = items;
+    sendPage(ctx, visible.map((user) => userModelOf(services, user, includeStopped(ctx))), { offset, limit, total }, '/hub/api/users');
   });
 
   router.post('/users', async (ctx) => {
@@ -91,7 +71,7 @@ export function userRoutes(router: Router, services: HubServices): void {
 
   router.get('/users/:name', (ctx) => {
     const name = ctx.params['name'] as string;
-    requireScope(ctx, 'read:users', { user: name });
+    requireScope(ctx, 'read:users', userTarget(services, name));
     ctx.body = model(name, ctx);
   });
 
@@ -145,4 +125,16 @@ export function userRoutes(router: Router, services: HubServices): void {
     if (latest > 0) services.activity.commit(user.id, user.name, latest, serverTimes);
     ctx.body = {};
   });
+}
+
+/** Users the read:users scopes filtered by user or group name, sorted by name. */
+function readableUsers(services: HubServices, scopes: readonly Scope[]): UserRow[] {
+  const names = new Set<string>();
+  for (const scope of scopes) {
+    if (scope.name !== 'read:users' || scope.server !== undefined) continue;
+    if (scope.user !== undefined) names.add(scope.user);
+    const group = scope.group === undefined ? undefined : services.groups.get(scope.group);
+    if (group !== undefined) services.groups.memberNames(group.id).forEach((name) => names.add(name));
+  }
+  return [...names].sort().map((name) => services.users.get(name)).filter((user) => user !== undefined);
 }

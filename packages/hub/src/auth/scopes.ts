@@ -4,14 +4,16 @@
  *   read:users      read user models           admin:users     create, change, delete users
  *   admin:servers   start and stop servers     access:servers  reach servers through the proxy
  *   users:activity  report activity            tokens          list, create, revoke tokens
+ *   read:groups     read group models          admin:groups    create and delete groups, change members
  *   self            shorthand for "all of the above, for my own user" (never admin:users)
  *   inherit         (tokens only) whatever the owner may do, now and later
  *
- * A scope may carry a filter: `!user=alice` (that user) or `!server=alice/` (that server only).
+ * A scope may carry a filter: `!user=alice` (that user), `!server=alice/` (that server only) or
+ * `!group=staff` (that group, and the users in it: `read:users!group=staff` reads its members).
  * A token's scopes are always intersected with its owner's current scopes, so a token never holds
  * more than its owner — demoting an admin demotes their tokens at once.
  */
-export const SCOPE_NAMES = ['read:users', 'admin:users', 'admin:servers', 'access:servers', 'users:activity', 'tokens'] as const;
+export const SCOPE_NAMES = ['read:users', 'admin:users', 'admin:servers', 'access:servers', 'users:activity', 'tokens', 'read:groups', 'admin:groups'] as const;
 export type ScopeName = (typeof SCOPE_NAMES)[number];
 
 export interface Scope {
@@ -20,15 +22,21 @@ export interface Scope {
   readonly user?: string;
   /** Only with `user`: this server of that user ('' is the default server). */
   readonly server?: string;
+  /** Never with `user`: this group, and its members. */
+  readonly group?: string;
 }
 
-/** What the scope check is about: a user, or one server of theirs. */
+/** What the scope check is about: a user (with the groups they are in), one server of theirs, or a group. */
 export interface ScopeTarget {
-  readonly user: string;
+  readonly user?: string;
   readonly server?: string;
+  /** The target user's groups, so `!group=` filters can match them. */
+  readonly groups?: readonly string[];
+  /** A group as the target (the groups API). */
+  readonly group?: string;
 }
 
-const FILTER = /^(?<name>[a-z:]+)(?:!(?<kind>user|server)=(?<value>[^!]+))?$/;
+const FILTER = /^(?<name>[a-z:]+)(?:!(?<kind>user|server|group)=(?<value>[^!]+))?$/;
 
 export function isValidScopeString(text: string): boolean {
   return text === 'self' || text === 'inherit' || parseScope(text) !== undefined;
@@ -42,12 +50,14 @@ export function parseScope(text: string): Scope | undefined {
   const value = match?.groups?.['value'];
   if (kind === undefined || value === undefined) return { name: name as ScopeName };
   if (kind === 'user') return { name: name as ScopeName, user: value };
+  if (kind === 'group') return { name: name as ScopeName, group: value };
   const slash = value.indexOf('/');
   if (slash <= 0) return undefined;
   return { name: name as ScopeName, user: value.slice(0, slash), server: value.slice(slash + 1) };
 }
 
 export function formatScope(scope: Scope): string {
+  if (scope.group !== undefined) return `${scope.name}!group=${scope.group}`;
   if (scope.user === undefined) return scope.name;
   if (scope.server === undefined) return `${scope.name}!user=${scope.user}`;
   return `${scope.name}!server=${scope.user}/${scope.server}`;
@@ -66,6 +76,7 @@ function selfScopes(name: string): Scope[] {
 /** `granted` covers `wanted` when it is the same scope with an equal or broader filter. */
 function covers(granted: Scope, wanted: Scope): boolean {
   if (granted.name !== wanted.name) return false;
+  if (granted.group !== undefined) return wanted.group === granted.group;
   if (granted.user === undefined) return true;
   if (granted.user !== wanted.user) return false;
   if (granted.server === undefined) return true;
@@ -94,6 +105,7 @@ export function expandScopeString(text: string, owner: { name: string; admin: bo
 export function allows(scopes: readonly Scope[], name: ScopeName, target?: ScopeTarget): boolean {
   return scopes.some((scope) => {
     if (scope.name !== name) return false;
+    if (scope.group !== undefined) return target !== undefined && (target.group === scope.group || target.groups?.includes(scope.group) === true);
     if (scope.user === undefined) return true;
     if (target === undefined || scope.user !== target.user) return false;
     if (scope.server === undefined) return true;

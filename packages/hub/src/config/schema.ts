@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isAuthenticator, type Authenticator } from '@gatehouse/authenticators';
 import { isSpawner, type Spawner } from '@gatehouse/spawner';
 import { frontProxySchema } from './front-proxy-schema.ts';
+import { groupList, profileList } from './profiles-schema.ts';
 
 /**
  * The one configuration schema. Every option is documented in config/hub.config.ts.
@@ -23,6 +24,12 @@ export const configSchema = z.strictObject({
   adminUsers: usernameList,
   allowedUsers: usernameList,
   blockedUsers: usernameList,
+  /** Members of these groups may log in (with allowedUsers: either suffices). */
+  allowedGroups: groupList,
+  /** Members of these groups are admins. */
+  adminGroups: groupList,
+  /** What people may choose when they start a server (servers/user-options.ts). */
+  profiles: profileList,
   usernamePattern: z
     .string()
     .refine(isValidRegExp, 'expected a valid regular expression')

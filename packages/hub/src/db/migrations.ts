@@ -324,6 +324,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ports_rebuilt RENAME TO ports;
     `,
   },
+  {
+    version: 9,
+    description: 'groups, their members, and each user\'s last spawn options',
+    sql: `
+      CREATE TABLE groups (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members(user_id);
+      CREATE TABLE spawn_choices (
+        user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        options    TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -42,7 +42,7 @@ export function requirePrincipal(ctx: Context): Principal {
 export function requireScope(ctx: Context, scope: ScopeName, target?: ScopeTarget): Principal {
   const principal = requirePrincipal(ctx);
   if (!allows(principal.scopes, scope, target)) {
-    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `this requires the ${scope} scope${target ? ` for ${target.user}` : ''}`);
+    throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', `this requires the ${scope} scope${target ? ` for ${target.user ?? `the group ${target.group}`}` : ''}`);
   }
   return principal;
 }

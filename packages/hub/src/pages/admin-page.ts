@@ -124,6 +124,7 @@ export function renderAdminPage(model: AdminPageModel): string {
     { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['confirm.js'] },
     html`<section class="card">
       <h1>Administration</h1>
+      <p><a href="/hub/admin/groups">Groups</a></p>
       <p id="counts"><strong>${model.counts.users}</strong> ${plural(model.counts.users, 'user', 'users')} · <strong>${model.counts.running}</strong> ${plural(model.counts.running, 'server', 'servers')} running ·
         <strong>${model.counts.pending}</strong> starting</p>
       ${isolationNotice(model.isolation)}

@@ -55,6 +55,8 @@ export async function attemptLogin(ctx: Context, services: HubServices, form: Re
   const user = services.users.recordLogin(outcome.username, outcome.admin);
   if (wasAdmin === false && user.admin) services.userAdmin.promoted(user.name, 'login');
   if (outcome.authState !== undefined) services.users.setSealedAuthState(user.id, services.box.seal(JSON.stringify(outcome.authState)));
+  // The strategy's groups (a front proxy's groups header) are the user's memberships from now on.
+  if (outcome.groups !== undefined) services.groups.setMemberships(user.id, outcome.groups);
   const redirectTo = await beginSignIn(ctx, services, user, next);
   services.logger.info({ ...logFields, username: outcome.username }, redirectTo === next ? 'login' : 'first factor accepted; second factor pending');
   return { ...outcome, redirectTo };

@@ -10,6 +10,7 @@ import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { serverPageRoutes } from './server-routes.ts';
 import { tokenPageRoutes } from './token-routes.ts';
 import { adminPageRoutes } from './admin-routes.ts';
+import { adminGroupRoutes } from './admin-groups-routes.ts';
 import { accountPageRoutes } from './setup-routes.ts';
 import { safeNextPath } from '../http/redirect.ts';
 import { endSession, reissueProxyCookie } from '../http/session.ts';
@@ -155,6 +156,7 @@ export function pageRoutes(services: HubServices): Router {
   serverPageRoutes(router, services);
   tokenPageRoutes(router, services);
   adminPageRoutes(router, services);
+  adminGroupRoutes(router, services);
   accountPageRoutes(router, services);
 
   return router;

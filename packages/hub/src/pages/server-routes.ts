@@ -3,7 +3,10 @@ import type { Context } from 'koa';
 import { allows } from '../auth/scopes.ts';
 import { mayOpenServer } from '../auth/server-access.ts';
 import type { UserRow } from '../db/users.ts';
-import { gatehouseError } from '../errors.ts';
+import { gatehouseError, isGatehouseError } from '../errors.ts';
+import { startWithUserOptions } from '../servers/start-options.ts';
+import { needsOptionsForm, profilesFor } from '../servers/user-options.ts';
+import { formToUserOptions, renderProfileFormPage } from './profile-form.ts';
 import { readForm } from '../http/body.ts';
 import type { Principal } from '../http/identity.ts';
 import { serverLabel } from '../servers/server-names.ts';
@@ -27,6 +30,35 @@ function requireServerControl(services: HubServices, principal: Principal, owner
  */
 export function serverPageRoutes(router: Router, services: HubServices): void {
   const target = (ctx: Context): PageServer => ({ owner: ctx.params['name'] as string, serverName: (ctx.params['server'] as string | undefined) ?? '' });
+  const profilesOf = (owner: UserRow) => profilesFor(services.config.profiles, { name: owner.name, groups: services.groups.namesOf(owner.id) });
+  const renderOptionsForm = (ctx: Context, viewer: UserRow, owner: UserRow, serverName: string, error?: string) => {
+    ctx.type = 'html';
+    ctx.body = renderProfileFormPage({
+      viewer,
+      owner: owner.name,
+      serverName,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      profiles: profilesOf(owner),
+      remembered: services.spawnChoices.get(owner.id),
+      error,
+    });
+  };
+
+  // JupyterHub's own path for the spawn page.
+  router.get('/hub/spawn', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal !== undefined) ctx.redirect(`/hub/spawn/${encodeURIComponent(principal.user.name)}`);
+  });
+
+  // The spawn options form, when there is something to choose (servers/user-options.ts).
+  router.get('/hub/spawn/:name{/:server}', (ctx) => {
+    const principal = pagePrincipal(ctx);
+    if (principal === undefined) return;
+    const server = target(ctx);
+    const owner = requireServerControl(services, principal, server.owner, server.serverName);
+    if (services.servers.state(owner.name, server.serverName) !== 'stopped' || !needsOptionsForm(profilesOf(owner))) return ctx.redirect('/hub/home');
+    renderOptionsForm(ctx, principal.user, owner, server.serverName);
+  });
 
   router.post('/hub/spawn/:name{/:server}', async (ctx) => {
     const principal = pagePrincipal(ctx);
@@ -37,7 +69,18 @@ export function serverPageRoutes(router: Router, services: HubServices): void {
     const named = target(ctx);
     const server = named.serverName === '' && created !== '' ? { ...named, serverName: created } : named;
     const owner = requireServerControl(services, principal, server.owner, server.serverName);
-    if (services.servers.state(owner.name, server.serverName) === 'stopped') services.servers.start(owner, server.serverName);
+    if (services.servers.state(owner.name, server.serverName) === 'stopped') {
+      // A start button (home, retry) posts no options: show the form first when there is a choice to make.
+      if (form['profile'] === undefined && needsOptionsForm(profilesOf(owner))) return ctx.redirect(`/hub/spawn/${serverPath(server)}`);
+      try {
+        startWithUserOptions(services, owner, formToUserOptions(form), server.serverName);
+      } catch (error) {
+        if (!isGatehouseError(error) || !['GATEHOUSE_ERR_INVALID_USER_OPTIONS', 'GATEHOUSE_ERR_PROFILE_NOT_ALLOWED'].includes(error.code)) throw error;
+        ctx.status = error.status;
+        renderOptionsForm(ctx, principal.user, owner, server.serverName, error.message);
+        return;
+      }
+    }
     // Whoever may not open the server (an admin without adminAccess) follows it from the admin page instead.
     const mayOpen = mayOpenServer(principal, owner.name, server.serverName, services.config);
     ctx.redirect(mayOpen ? `/hub/spawn-pending/${serverPath(server)}` : `/hub/admin?done=started&user=${encodeURIComponent(owner.name)}`);

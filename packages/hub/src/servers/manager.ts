@@ -1,4 +1,4 @@
-import { lastLines, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { lastLines, SpawnError, type ServerHandle, type SpawnOverrides, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -141,9 +141,10 @@ export class ServerManager {
    * Begins starting a server and returns at once ('pending'); progress() follows it. Starting a
    * server that is already starting is not an error: it returns the same 'pending'. A named server
    * (`serverName` not '') needs namedServers.enabled and a valid name; creating one more than
-   * namedServers.limitPerUser is refused. `userOptions` were checked by resolveUserOptions.
+   * namedServers.limitPerUser is refused. `userOptions` (stored with the server) and `overrides`
+   * (the chosen profile's changes for the spawner) were checked by resolveUserOptions.
    */
-  start(user: UserRow, serverName = '', userOptions: UserOptions = {}): 'pending' {
+  start(user: UserRow, serverName = '', userOptions: UserOptions = {}, overrides?: SpawnOverrides): 'pending' {
     const name = user.name;
     if (this.#pending.has(name, serverName)) return 'pending';
     if (serverName !== '') requireNamedServerAllowed(this.#deps.config.namedServers, this.#deps.repository, user, serverName);
@@ -169,6 +170,7 @@ export class ServerManager {
         prefix: servicePrefix(name, serverName),
         apiToken: token,
         launched: (handle) => this.#deps.repository.recordLaunch(user.id, serverName, handle),
+        ...(overrides === undefined ? {} : { overrides }),
         environment: (port) =>
           serverEnvironment({
             username: name,
