@@ -174,7 +174,7 @@ describe('rules', () => {
   it('refuse user options nobody validates (400 naming the key); accept {}', async () => {
     const refused = await call('POST', '/users/alice/servers/opts', 'alice', { cpus: 4 });
     expectApiError(refused, 400, 'GATEHOUSE_ERR_INVALID_USER_OPTIONS');
-    expect(refused.json<{ message: string }>().message).toContain('"cpus"');
+    expect(refused.json<{ message: string }>().message).toMatch(/^cpus: /);
     expect(hub.services.servers.state('alice', 'opts')).toBe('stopped');
   });
 
