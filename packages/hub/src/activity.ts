@@ -1,3 +1,4 @@
+import { ActivityKinds, serverKey, type ActivityKind } from './activity-kinds.ts';
 import type { UserRepository } from './db/users.ts';
 import type { ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -17,6 +18,8 @@ export class ActivityRecorder {
   #byUser = new Map<string, number>();
   #byServer = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** The same activity by kind, in memory only: what the culler judges (activity-kinds.ts). */
+  readonly kinds = new ActivityKinds();
 
   constructor(users: UserRepository, servers: ServerRepository, tokens: TokenStore, now: () => number = Date.now) {
     this.#users = users;
@@ -25,9 +28,10 @@ export class ActivityRecorder {
     this.#now = now;
   }
 
-  /** A request reached `username`'s server: noted for the next batch. */
-  recordServer(userId: number, username: string, at = this.#now()): void {
+  /** A request (or, with kind 'websocket', browser messages) reached `username`'s server: noted for the next batch. */
+  recordServer(userId: number, username: string, at = this.#now(), kind: ActivityKind = 'http', messages = 0): void {
     note(this.#byServer, userId, at);
+    this.kinds.note(serverKey(username), kind, at, messages);
     this.recordUser(username, at);
   }
 
@@ -38,6 +42,7 @@ export class ActivityRecorder {
   /** Activity reported through the API: committed now (throws when the database refuses the write). */
   commitServer(userId: number, username: string, at: number): void {
     this.#write(new Map([[username, at]]), new Map([[userId, at]]));
+    this.kinds.note(serverKey(username), 'report', at);
   }
 
   /** Writes the pending batch; on failure it stays pending (merged with newer activity) and the error is thrown. */

@@ -32,6 +32,10 @@ import { ServerRepository } from './servers/server-repository.ts';
 import type { HubServices } from './services.ts';
 import { TokenStore } from './tokens/token-store.ts';
 import { UserAdmin } from './user-admin.ts';
+import { serverKey } from './activity-kinds.ts';
+import { IdleCuller } from './culler/culler.ts';
+import { activityReportIntervalSeconds } from './culler/limits.ts';
+import { ServiceRegistry } from './external-services/service-registry.ts';
 import { secondFactorFor } from './totp/wiring.ts';
 import { PendingLoginStore } from './totp/pending-logins.ts';
 import { AuthCookieStore, AuthRequestHandler } from './http/auth-request.ts';
@@ -143,6 +147,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS, (error) => reportBackgroundWriteFailure(logger, 'activity batch', error));
+    services.culler.start();
     const stopHousekeeping = startHousekeeping(services, now);
     const runtimeFile =
       options.writeRuntimeFile === false
@@ -175,6 +180,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
           await connections.drained(); // requests already received are answered first
           await socketClosed;
           await proxy.close();
+          await services.culler.stop();
           await services.servers.close();
           await stopped;
           stopHousekeeping();
@@ -214,6 +220,9 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
   const serverRepository = new ServerRepository(db);
   const box = new SecretBox(secret);
   const metrics = new HubMetrics(config.metrics);
+  // A busy server's own activity reports must come well within the culler's timeout (culler/limits.ts).
+  const reportInterval = activityReportIntervalSeconds(config.cull);
+  const activityEnvironment: Record<string, string> = reportInterval === undefined ? {} : { JUPYTERHUB_ACTIVITY_INTERVAL: String(reportInterval) };
   const usernamePolicy = {
     pattern: new RegExp(config.usernamePattern, 'u'),
     maxLength: config.usernameMaxLength,
@@ -235,9 +244,13 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     userEnvironment: (user) => {
       const handler = config.authenticator.userData;
       const data = users.getUserData(user.id);
-      return handler === undefined || data === undefined ? {} : handler.environment(data);
+      return { ...activityEnvironment, ...(handler === undefined || data === undefined ? {} : handler.environment(data)) };
     },
   });
+  const activity = new ActivityRecorder(users, serverRepository, tokens, now);
+  servers.onRouteRemoved((route) => activity.kinds.forget(serverKey(route.username)));
+  const userAdmin = new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins');
+  const culler = new IdleCuller({ config: config.cull, logger, metrics, servers, repository: serverRepository, users, userAdmin, activity, now });
   return {
     config,
     logger,
@@ -252,9 +265,11 @@ function buildServices({ config, logger, db, secret, dataDir, now, hubApiUrl }: 
     oauth,
     servers,
     serverRepository,
-    activity: new ActivityRecorder(users, serverRepository, tokens, now),
+    activity,
+    culler,
+    externalServices: ServiceRegistry.fromConfig(config.services),
     metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, servers, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
+    userAdmin,
     box,
     xsrf: new XsrfGuard(secret),
     sessionBinding: new SessionBinding(secret),

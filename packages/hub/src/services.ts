@@ -20,6 +20,8 @@ import type { AuthCookieStore } from './http/auth-request.ts';
 import type { PendingLoginStore } from './totp/pending-logins.ts';
 import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
+import type { IdleCuller } from './culler/culler.ts';
+import type { ServiceRegistry } from './external-services/service-registry.ts';
 
 /** Everything a route or middleware may use, built once at start (hub.ts) and passed down. */
 export interface HubServices {
@@ -38,6 +40,10 @@ export interface HubServices {
   readonly servers: ServerManager;
   readonly serverRepository: ServerRepository;
   readonly activity: ActivityRecorder;
+  /** The idle culler (config `cull`); sweeps only when a limit is set. */
+  readonly culler: IdleCuller;
+  /** External services and their hashed tokens (config `services`). */
+  readonly externalServices: ServiceRegistry;
   readonly metrics: HubMetrics;
   readonly userAdmin: UserAdmin;
   readonly box: SecretBox;

@@ -16,7 +16,8 @@ export type { Principal };
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
     const token = tokenFromAuthorization(ctx.get('authorization') || undefined);
-    const principal = token !== undefined ? principalFromToken(services, token) : sessionPrincipal(services, sessionUsername(ctx));
+    const principal =
+      token !== undefined ? (principalFromToken(services, token) ?? services.externalServices.principal(token)) : sessionPrincipal(services, sessionUsername(ctx));
     if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };

@@ -17,6 +17,7 @@ import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRul
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 import { UpstreamFailureLog } from './upstream-failures.ts';
+import { watchBrowserMessages } from './websocket-messages.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
@@ -54,6 +55,8 @@ export class UserProxy {
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
   readonly #failures: UpstreamFailureLog;
+  /** Upgrades on their way to a server: whose messages count once the server accepts (101). */
+  readonly #upgrading = new WeakMap<IncomingMessage, Route>();
 
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
@@ -61,8 +64,13 @@ export class UserProxy {
     this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
-    this.#ws.on('proxyReqWs', (proxyReq) => {
-      proxyReq.once('upgrade', (proxyRes) => stripHubSetCookies(proxyRes.headers));
+    this.#ws.on('proxyReqWs', (proxyReq, req, socket) => {
+      proxyReq.once('upgrade', (proxyRes) => {
+        stripHubSetCookies(proxyRes.headers);
+        // A handshake is not activity (a tab reconnecting is nobody working); the browser's messages are.
+        const route = this.#upgrading.get(req);
+        if (route !== undefined) watchBrowserMessages(socket, (count) => deps.activity.recordServer(route.userId, route.username, undefined, 'websocket', count));
+      });
       proxyReq.once('response', (proxyRes) => stripHubSetCookies(proxyRes.headers));
     });
     this.#ws.on('error', (error, _req, socket) => {
@@ -89,7 +97,7 @@ export class UserProxy {
     const route = this.#deps.servers.route(owner);
     if (route === undefined) return refuse(counters.notRunning, socket, 503);
     counters.forwarded.inc();
-    this.#deps.activity.recordServer(route.userId, route.username);
+    this.#upgrading.set(req, route);
     const headers = forwardedHeaders(req, this.#rules, this.#context(req, route, true));
     req.headers = headers;
     this.#ws.ws(req, socket, head, { target: `http://${route.host}:${route.port}` });

@@ -113,6 +113,11 @@ export class ServerManager {
     return this.#running.get(username)?.route;
   }
 
+  /** The routes of every running server (what the culler sweeps). */
+  routes(): Route[] {
+    return [...this.#running.values()].map((running) => running.route);
+  }
+
   state(username: string): ServerState {
     if (this.#stopping.has(username)) return 'stopping';
     if (this.#pending.has(username)) return 'pending';

@@ -1,0 +1,258 @@
+import { ACTIVITY_KINDS, serverKey } from '../activity-kinds.ts';
+import type { ActivityRecorder } from '../activity.ts';
+import type { CullConfig } from '../config/cull-schema.ts';
+import type { UserRepository, UserRow } from '../db/users.ts';
+import type { Logger } from '../log.ts';
+import type { HubMetrics } from '../metrics.ts';
+import type { ServerManager } from '../servers/manager.ts';
+import type { ServerRepository } from '../servers/server-repository.ts';
+import type { UserAdmin } from '../user-admin.ts';
+import { cullingEnabled, cullLimitsFor, sweepIntervalSeconds, type CullLimits } from './limits.ts';
+
+/**
+ * The hub's idle culler, with jupyterhub-idle-culler's meanings (config `cull`, config/cull-schema.ts):
+ * every sweep judges each running server the ServerManager lists, and stops those idle for their
+ * timeout or older than their maxAge; with `users`, it then deletes users idle for the timeout whose
+ * servers are all stopped. Idle means no activity of any kind (activity-kinds.ts) since the later
+ * of the server's start and its last recorded activity; the README states the rule.
+ */
+
+export type CullReason = 'idle' | 'max-age';
+
+/** One cull (or, with dryRun, one that would have happened): logged, counted, and listed on the admin page. */
+export interface CullRecord {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly what: 'server' | 'user';
+  readonly username: string;
+  /** '' for the default server; undefined for a user. */
+  readonly serverName: string | undefined;
+  readonly reason: CullReason;
+  /** In words: "idle for 65 s (timeout 60 s)". */
+  readonly explanation: string;
+  readonly dryRun: boolean;
+}
+
+/** When a running server will be stopped if nothing happens, for its owner's home page. */
+export interface CullPlan {
+  /** Epoch ms. */
+  readonly stopsAt: number;
+  readonly reason: CullReason;
+  readonly limits: CullLimits;
+}
+
+export interface CullerDeps {
+  readonly config: CullConfig;
+  readonly logger: Logger;
+  readonly metrics: HubMetrics;
+  readonly servers: Pick<ServerManager, 'routes' | 'route' | 'state' | 'stop'>;
+  readonly repository: Pick<ServerRepository, 'all' | 'get'>;
+  readonly users: Pick<UserRepository, 'list'>;
+  readonly userAdmin: Pick<UserAdmin, 'delete'>;
+  readonly activity: Pick<ActivityRecorder, 'kinds'>;
+  readonly now: () => number;
+  /** A user's group names (none until groups exist; the integrator wires them). */
+  readonly groupsOf?: (user: { readonly id: number; readonly name: string }) => readonly string[];
+  /** The profile slug a server was started with (undefined: none, until profiles exist). */
+  readonly profileOf?: (server: { readonly userId: number; readonly username: string; readonly serverName: string }) => string | undefined;
+}
+
+/** A running server as judged: who, which, and its times (epoch ms). */
+interface Candidate {
+  readonly userId: number;
+  readonly username: string;
+  readonly serverName: string;
+  readonly startedAt: number;
+  /** The batched last_activity in the database (covers activity from before a hub restart). */
+  readonly recordedActivity: number;
+}
+
+interface Verdict {
+  readonly reason: CullReason | undefined;
+  readonly plan: CullPlan | undefined;
+  readonly explanation: string;
+}
+
+export interface SweepResult {
+  readonly servers: number;
+  readonly culledServers: number;
+  readonly culledUsers: number;
+}
+
+/** Who deletes a culled user, in the log (not a valid username: it has spaces). */
+const CULLER_ACTOR = 'the idle culler';
+const RECENT_CULLS = 20;
+
+export class IdleCuller {
+  readonly #deps: CullerDeps;
+  readonly #recent: CullRecord[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<SweepResult> | undefined;
+
+  constructor(deps: CullerDeps) {
+    this.#deps = deps;
+  }
+
+  get enabled(): boolean {
+    return cullingEnabled(this.#deps.config);
+  }
+
+  /** Sweeps every `every` seconds (nothing when no limit is configured). */
+  start(): void {
+    if (!this.enabled) return;
+    const seconds = sweepIntervalSeconds(this.#deps.config);
+    this.#timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.#deps.logger.error({ err: error }, 'culler sweep failed'));
+    }, seconds * 1000);
+    this.#timer.unref();
+    const { timeout, maxAge, dryRun } = this.#deps.config;
+    this.#deps.logger.info({ timeout, maxAge, every: seconds, dryRun }, dryRun ? 'idle culler running (dry run: it stops nothing)' : 'idle culler running');
+  }
+
+  /** Stops sweeping; waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#sweeping?.catch(() => undefined);
+  }
+
+  /** The last culls, newest first (in memory: since the hub started). */
+  recentCulls(): readonly CullRecord[] {
+    return this.#recent;
+  }
+
+  /** When `username`'s running server would be stopped; undefined when it is not running or no limit applies. */
+  plan(username: string): CullPlan | undefined {
+    const route = this.#deps.servers.route(username);
+    const row = route === undefined ? undefined : this.#deps.repository.get(route.userId);
+    if (route === undefined || row === undefined || !this.enabled) return undefined;
+    return this.#judge(candidateOf(route.userId, username, '', row), this.#deps.now()).plan;
+  }
+
+  /** One sweep (one at a time: a call during a sweep gets that sweep's result). */
+  sweep(): Promise<SweepResult> {
+    this.#sweeping ??= this.#sweepOnce().finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<SweepResult> {
+    const started = performance.now();
+    const now = this.#deps.now();
+    const rows = new Map(this.#deps.repository.all().map((row) => [row.userId, row]));
+    const due: Candidate[] = [];
+    const routes = this.#deps.servers.routes();
+    // One entry per running server; with named servers the manager lists each (user, serverName).
+    for (const route of routes) {
+      const row = rows.get(route.userId);
+      if (row === undefined || row.status !== 'running') continue;
+      const candidate = candidateOf(route.userId, route.username, '', row);
+      if (this.#judge(candidate, now).reason !== undefined) due.push(candidate);
+    }
+    let culledServers = 0;
+    await runLimited(
+      due.map((candidate) => async () => {
+        if (await this.#cullServer(candidate)) culledServers += 1;
+      }),
+      this.#deps.config.concurrency,
+    );
+    const culledUsers = this.#deps.config.users ? await this.#cullUsers(now) : 0;
+    this.#deps.metrics.cullSweepDuration.observe((performance.now() - started) / 1000);
+    return { servers: routes.length, culledServers, culledUsers };
+  }
+
+  /** Judged again just before stopping: activity may have arrived since the sweep began. */
+  async #cullServer(candidate: Candidate): Promise<boolean> {
+    const verdict = this.#judge(candidate, this.#deps.now());
+    if (verdict.reason === undefined || this.#deps.servers.route(candidate.username)?.userId !== candidate.userId) return false;
+    this.#record('server', candidate.username, candidate.serverName, verdict.reason, verdict.explanation);
+    if (this.#deps.config.dryRun) return true;
+    try {
+      // TODO(named servers): stop (and with removeNamedServers, remove) the named server candidate.serverName.
+      await this.#deps.servers.stop({ id: candidate.userId, name: candidate.username });
+      return true;
+    } catch (error) {
+      this.#deps.logger.error({ username: candidate.username, server: candidate.serverName, err: error }, 'culler could not stop the server');
+      return false;
+    }
+  }
+
+  #judge(candidate: Candidate, now: number): Verdict {
+    const { config } = this.#deps;
+    const limits = cullLimitsFor(config, this.#deps.groupsOf?.({ id: candidate.userId, name: candidate.username }) ?? [], this.#deps.profileOf?.(candidate));
+    const activity = this.#deps.activity.kinds.of(serverKey(candidate.username, candidate.serverName));
+    const lastActive = Math.max(candidate.startedAt, candidate.recordedActivity, activity?.http ?? 0, activity?.websocket ?? 0, activity?.report ?? 0);
+    const idleFor = limits.timeout > 0 && (candidate.serverName === '' || config.namedServers) ? limits.timeout * 1000 : undefined;
+    const ageFor = limits.maxAge > 0 ? limits.maxAge * 1000 : undefined;
+    const idleAt = idleFor === undefined ? Infinity : lastActive + idleFor;
+    const ageAt = ageFor === undefined ? Infinity : candidate.startedAt + ageFor;
+    if (idleAt === Infinity && ageAt === Infinity) return { reason: undefined, plan: undefined, explanation: 'no limit applies' };
+    const reason: CullReason = idleAt <= ageAt ? 'idle' : 'max-age';
+    const plan = { stopsAt: Math.min(idleAt, ageAt), reason, limits };
+    const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+    const lastKinds = ACTIVITY_KINDS.filter((kind) => (activity?.[kind] ?? 0) > 0).map((kind) => `${kind} ${seconds(now - (activity?.[kind] ?? 0))} ago`);
+    const explanation =
+      reason === 'idle'
+        ? `idle for ${seconds(now - lastActive)} (timeout ${limits.timeout} s; last activity: ${lastKinds.length > 0 ? lastKinds.join(', ') : 'none since it started'})`
+        : `running for ${seconds(now - candidate.startedAt)} (maxAge ${limits.maxAge} s)`;
+    return { reason: now >= plan.stopsAt ? reason : undefined, plan, explanation };
+  }
+
+  /** Users idle for their timeout (or older than maxAge) with no server left; admins only with adminUsers. */
+  async #cullUsers(now: number): Promise<number> {
+    const { config } = this.#deps;
+    let culled = 0;
+    const due: Array<{ user: UserRow; reason: CullReason; explanation: string }> = [];
+    for (const user of this.#deps.users.list()) {
+      if (user.admin && !config.adminUsers) continue;
+      if (this.#deps.servers.state(user.name) !== 'stopped') continue;
+      const limits = cullLimitsFor(config, this.#deps.groupsOf?.(user) ?? [], undefined);
+      const created = Date.parse(user.createdAt);
+      const inactiveMs = now - (user.lastActivity === null ? created : Date.parse(user.lastActivity));
+      if (limits.timeout > 0 && inactiveMs >= limits.timeout * 1000) {
+        due.push({ user, reason: 'idle', explanation: `no activity for ${Math.round(inactiveMs / 1000)} s (timeout ${limits.timeout} s) and no server running` });
+      } else if (limits.maxAge > 0 && now - created >= limits.maxAge * 1000) {
+        due.push({ user, reason: 'max-age', explanation: `created ${Math.round((now - created) / 1000)} s ago (maxAge ${limits.maxAge} s) and no server running` });
+      }
+    }
+    await runLimited(
+      due.map(({ user, reason, explanation }) => async () => {
+        this.#record('user', user.name, undefined, reason, explanation);
+        if (config.dryRun) return;
+        try {
+          await this.#deps.userAdmin.delete(user.name, CULLER_ACTOR);
+          culled += 1;
+        } catch (error) {
+          this.#deps.logger.error({ username: user.name, err: error }, 'culler could not delete the user');
+        }
+      }),
+      config.concurrency,
+    );
+    return culled;
+  }
+
+  #record(what: CullRecord['what'], username: string, serverName: string | undefined, reason: CullReason, explanation: string): void {
+    const dryRun = this.#deps.config.dryRun;
+    const record: CullRecord = { at: this.#deps.now(), what, username, serverName, reason, explanation, dryRun };
+    this.#recent.unshift(record);
+    this.#recent.length = Math.min(this.#recent.length, RECENT_CULLS);
+    this.#deps.metrics.culls.labels(what, reason, String(dryRun)).inc();
+    const action = what === 'user' ? `delete user ${username}` : `stop ${username}'s server${serverName ? ` ${serverName}` : ''}`;
+    this.#deps.logger.info({ username, server: serverName, what, reason, dryRun }, `culler ${dryRun ? '(dry run) would' : 'will'} ${action}: ${explanation}`);
+  }
+}
+
+function candidateOf(userId: number, username: string, serverName: string, row: { startedAt: string; lastActivity: string | null }): Candidate {
+  return { userId, username, serverName, startedAt: Date.parse(row.startedAt), recordedActivity: row.lastActivity === null ? 0 : Date.parse(row.lastActivity) };
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+async function runLimited(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next] as () => Promise<void>;
+      next += 1;
+      await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
