@@ -4,6 +4,8 @@ import type { ServerProblem } from '../servers/problems.ts';
 import { html, layout } from './html.ts';
 import { problemText, serverControls, stateLabel } from './server-pages.ts';
 import { timeTag } from './time-tag.ts';
+import type { CullPlan } from '../culler/culler.ts';
+import { cullPlanNotice } from './cull-notices.ts';
 
 export interface HomePageModel {
   readonly user: UserRow;
@@ -14,6 +16,8 @@ export interface HomePageModel {
   readonly hasPassword: boolean;
   /** The last failed start or unexpected exit, shown until the next successful start. */
   readonly lastProblem: ServerProblem | undefined;
+  /** When the idle culler will stop the running server if nothing happens (undefined: not at all). */
+  readonly cullPlan?: CullPlan | undefined;
   /** The hub's clock, for "3 min ago". */
   readonly now: number;
 }
@@ -34,6 +38,7 @@ export function renderHomePage(model: HomePageModel): string {
       <p>Status: <span class="status ${problem ? 'failed' : model.serverState}" id="server-status">${problem ? (problem.kind === 'exited' ? 'stopped unexpectedly' : 'failed to start') : stateLabel(model.serverState)}</span></p>
       ${problem ? html`<div id="last-problem">${problemText(problem, model.now)}</div>` : ''}
       <p class="muted">Last activity: <span id="last-activity">${timeTag(model.serverLastActivity ?? user.lastActivity, model.now, 'none yet')}</span></p>
+      ${cullPlanNotice(model.cullPlan, model.now)}
       ${serverControls(user.name, model.serverState, model.xsrfToken)}
     </section>`,
   );

@@ -146,6 +146,7 @@ export function pageRoutes(services: HubServices): Router {
       serverLastActivity: services.serverRepository.get(principal.user.id)?.lastActivity ?? null,
       hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
       lastProblem: services.servers.lastProblem(principal.user.name),
+      cullPlan: services.culler.plan(principal.user.name),
       now: services.now(),
     });
   });
