@@ -4,7 +4,7 @@ import type { CullConfig } from '../config/cull-schema.ts';
 import type { UserRepository, UserRow } from '../db/users.ts';
 import type { Logger } from '../log.ts';
 import type { HubMetrics } from '../metrics.ts';
-import type { ServerManager } from '../servers/manager.ts';
+import type { Route, ServerManager } from '../servers/manager.ts';
 import type { ServerRepository } from '../servers/server-repository.ts';
 import type { UserAdmin } from '../user-admin.ts';
 import { cullingEnabled, cullLimitsFor, sweepIntervalSeconds, type CullLimits } from './limits.ts';
@@ -63,6 +63,8 @@ interface Candidate {
   readonly username: string;
   readonly serverName: string;
   readonly startedAt: number;
+  /** When it became ready (readiness counts as activity). */
+  readonly readyAt: number;
   /** The batched last_activity in the database (covers activity from before a hub restart). */
   readonly recordedActivity: number;
 }
@@ -86,11 +88,19 @@ const RECENT_CULLS = 20;
 export class IdleCuller {
   readonly #deps: CullerDeps;
   readonly #recent: CullRecord[] = [];
+  /** dryRun: servers already reported as due, with the deadline reported, so each idle spell is listed once. */
+  readonly #reportedDryRun = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<SweepResult> | undefined;
+  /** Sweeps completed since the hub started. */
+  #sweeps = 0;
 
   constructor(deps: CullerDeps) {
     this.#deps = deps;
+  }
+
+  get sweeps(): number {
+    return this.#sweeps;
   }
 
   get enabled(): boolean {
@@ -125,7 +135,7 @@ export class IdleCuller {
     const route = this.#deps.servers.route(username);
     const row = route === undefined ? undefined : this.#deps.repository.get(route.userId);
     if (route === undefined || row === undefined || !this.enabled) return undefined;
-    return this.#judge(candidateOf(route.userId, username, '', row), this.#deps.now()).plan;
+    return this.#judge(candidateOf(route, '', row), this.#deps.now()).plan;
   }
 
   /** One sweep (one at a time: a call during a sweep gets that sweep's result). */
@@ -144,7 +154,7 @@ export class IdleCuller {
     for (const route of routes) {
       const row = rows.get(route.userId);
       if (row === undefined || row.status !== 'running') continue;
-      const candidate = candidateOf(route.userId, route.username, '', row);
+      const candidate = candidateOf(route, '', row);
       if (this.#judge(candidate, now).reason !== undefined) due.push(candidate);
     }
     let culledServers = 0;
@@ -156,6 +166,7 @@ export class IdleCuller {
     );
     const culledUsers = this.#deps.config.users ? await this.#cullUsers(now) : 0;
     this.#deps.metrics.cullSweepDuration.observe((performance.now() - started) / 1000);
+    this.#sweeps += 1;
     return { servers: routes.length, culledServers, culledUsers };
   }
 
@@ -163,8 +174,14 @@ export class IdleCuller {
   async #cullServer(candidate: Candidate): Promise<boolean> {
     const verdict = this.#judge(candidate, this.#deps.now());
     if (verdict.reason === undefined || this.#deps.servers.route(candidate.username)?.userId !== candidate.userId) return false;
+    if (this.#deps.config.dryRun) {
+      const key = serverKey(candidate.username, candidate.serverName);
+      if (this.#reportedDryRun.get(key) === verdict.plan?.stopsAt) return false;
+      this.#reportedDryRun.set(key, verdict.plan?.stopsAt ?? 0);
+      this.#record('server', candidate.username, candidate.serverName, verdict.reason, verdict.explanation);
+      return true;
+    }
     this.#record('server', candidate.username, candidate.serverName, verdict.reason, verdict.explanation);
-    if (this.#deps.config.dryRun) return true;
     try {
       // TODO(named servers): stop (and with removeNamedServers, remove) the named server candidate.serverName.
       await this.#deps.servers.stop({ id: candidate.userId, name: candidate.username });
@@ -179,7 +196,7 @@ export class IdleCuller {
     const { config } = this.#deps;
     const limits = cullLimitsFor(config, this.#deps.groupsOf?.({ id: candidate.userId, name: candidate.username }) ?? [], this.#deps.profileOf?.(candidate));
     const activity = this.#deps.activity.kinds.of(serverKey(candidate.username, candidate.serverName));
-    const lastActive = Math.max(candidate.startedAt, candidate.recordedActivity, activity?.http ?? 0, activity?.websocket ?? 0, activity?.report ?? 0);
+    const lastActive = Math.max(candidate.startedAt, candidate.readyAt, candidate.recordedActivity, activity?.http ?? 0, activity?.websocket ?? 0, activity?.report ?? 0);
     const idleFor = limits.timeout > 0 && (candidate.serverName === '' || config.namedServers) ? limits.timeout * 1000 : undefined;
     const ageFor = limits.maxAge > 0 ? limits.maxAge * 1000 : undefined;
     const idleAt = idleFor === undefined ? Infinity : lastActive + idleFor;
@@ -215,8 +232,13 @@ export class IdleCuller {
     }
     await runLimited(
       due.map(({ user, reason, explanation }) => async () => {
+        if (config.dryRun) {
+          const since = Date.parse(user.lastActivity ?? user.createdAt);
+          if (this.#reportedDryRun.get(`user ${user.name}`) !== since) this.#record('user', user.name, undefined, reason, explanation);
+          this.#reportedDryRun.set(`user ${user.name}`, since);
+          return;
+        }
         this.#record('user', user.name, undefined, reason, explanation);
-        if (config.dryRun) return;
         try {
           await this.#deps.userAdmin.delete(user.name, CULLER_ACTOR);
           culled += 1;
@@ -240,8 +262,9 @@ export class IdleCuller {
   }
 }
 
-function candidateOf(userId: number, username: string, serverName: string, row: { startedAt: string; lastActivity: string | null }): Candidate {
-  return { userId, username, serverName, startedAt: Date.parse(row.startedAt), recordedActivity: row.lastActivity === null ? 0 : Date.parse(row.lastActivity) };
+function candidateOf(route: Route, serverName: string, row: { startedAt: string; lastActivity: string | null }): Candidate {
+  const recordedActivity = row.lastActivity === null ? 0 : Date.parse(row.lastActivity);
+  return { userId: route.userId, username: route.username, serverName, startedAt: Date.parse(row.startedAt), readyAt: route.readyAt, recordedActivity };
 }
 
 /** Runs `tasks` with at most `limit` in flight. */
