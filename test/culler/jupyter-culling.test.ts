@@ -134,7 +134,7 @@ describe('with cull: { timeout: 4, maxAge: 40, every: 1 }', () => {
     const record = await cullOf(hub, 'erin');
     expect(record.reason).toBe('max-age');
     expect(record.at - startedAt).toBeGreaterThanOrEqual(40_000);
-    expect(record.explanation).toMatch(/^running for \d+ s \(maxAge 12 s\)/);
+    expect(record.explanation).toMatch(/^running for \d+ s \(maxAge 40 s\)/);
   });
 });
 
