@@ -7,7 +7,7 @@ import type { HubMetrics } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
 import type { ServerRepository } from '../servers/server-repository.ts';
 import type { UserAdmin } from '../user-admin.ts';
-import { cullingEnabled, cullLimitsFor, sweepIntervalSeconds, type CullLimits } from './limits.ts';
+import { cullingEnabled, cullLimitsFor, shortestLimits, sweepIntervalSeconds, type CullLimits } from './limits.ts';
 
 /**
  * The hub's idle culler, with jupyterhub-idle-culler's meanings (config `cull`, config/cull-schema.ts):
@@ -47,7 +47,7 @@ export interface CullerDeps {
   readonly metrics: HubMetrics;
   readonly servers: Pick<ServerManager, 'routes' | 'route' | 'state' | 'stop'>;
   readonly repository: Pick<ServerRepository, 'all' | 'get'>;
-  readonly users: Pick<UserRepository, 'list'>;
+  readonly users: Pick<UserRepository, 'listInactive'>;
   readonly userAdmin: Pick<UserAdmin, 'delete'>;
   readonly activity: Pick<ActivityRecorder, 'kinds'>;
   readonly now: () => number;
@@ -218,7 +218,10 @@ export class IdleCuller {
     const { config } = this.#deps;
     let culled = 0;
     const due: Array<{ user: UserRow; reason: CullReason; explanation: string }> = [];
-    for (const user of this.#deps.users.list()) {
+    // Only users past the shortest limit anywhere can be due: the database picks them, their own limits decide.
+    const shortest = shortestLimits(config);
+    const cutoff = (seconds: number) => new Date(seconds > 0 ? now - seconds * 1000 : 0).toISOString();
+    for (const user of this.#deps.users.listInactive(cutoff(shortest.timeout), cutoff(shortest.maxAge))) {
       if (user.admin && !config.adminUsers) continue;
       if (this.#deps.servers.state(user.name) !== 'stopped') continue;
       const limits = cullLimitsFor(config, this.#deps.groupsOf?.(user) ?? [], undefined);

@@ -37,6 +37,15 @@ function limitsInUse(cull: CullConfig, keys: ReadonlyArray<keyof CullLimits>): n
   return entries.flatMap((entry) => keys.map((key) => entry[key] ?? 0)).filter((value) => value > 0);
 }
 
+/** The shortest timeout and maxAge set anywhere (0 where none is): nothing shorter can apply to anyone. */
+export function shortestLimits(cull: CullConfig): CullLimits {
+  const shortest = (key: keyof CullLimits) => {
+    const values = limitsInUse(cull, [key]);
+    return values.length === 0 ? 0 : Math.min(...values);
+  };
+  return { timeout: shortest('timeout'), maxAge: shortest('maxAge') };
+}
+
 /** Whether any limit is set anywhere: otherwise the culler does not run at all. */
 export function cullingEnabled(cull: CullConfig): boolean {
   return limitsInUse(cull, ['timeout', 'maxAge']).length > 0;
