@@ -206,6 +206,8 @@ export class IdleCuller {
     const plan = { stopsAt: Math.min(idleAt, ageAt), reason, limits };
     const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
     const lastKinds = ACTIVITY_KINDS.filter((kind) => (activity?.[kind] ?? 0) > 0).map((kind) => `${kind} ${seconds(now - (activity?.[kind] ?? 0))} ago`);
+    // After a hub restart only the recorded last_activity is known, not its kind.
+    if (lastKinds.length === 0 && candidate.recordedActivity > candidate.startedAt) lastKinds.push(`recorded ${seconds(now - candidate.recordedActivity)} ago`);
     const explanation =
       reason === 'idle'
         ? `idle for ${seconds(now - lastActive)} (timeout ${limits.timeout} s; last activity: ${lastKinds.length > 0 ? lastKinds.join(', ') : 'none since it started'})`
