@@ -4,7 +4,7 @@ import type { GatehouseConfigInput } from '@gatehouse/hub';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { closeJupyterHub, jupyterDirs, jupyterSpawnerOptions, SERVER_START_MS, serverLogTail, stopServerOf, type JupyterDirs } from '../jupyter/helpers.ts';
 import { mintToken, startServer, waitFor } from '../proxy/helpers.ts';
-import { openKernel, whileBrowsing } from './kernel-client.ts';
+import { KernelChannels, openKernel, whileBrowsing } from './kernel-client.ts';
 
 // The idle culler against real jupyterhub-singleuser servers, on the real clock: timeouts of a few
 // seconds, a sweep every second. Each test waits for the cull by polling state, or watches a server
@@ -60,7 +60,7 @@ describe('with cull: { timeout: 4, every: 1 }', () => {
     hub = await startCullingHub(dirs, [47000, 47499], { timeout: TIMEOUT_S, every: 1 });
   });
   afterAll(async () => {
-    for (const name of ['alice', 'bob', 'carol', 'dave']) if (hub !== undefined) await stopServerOf(hub, name);
+    for (const name of ['alice', 'bob', 'carol', 'gwen', 'dave']) if (hub !== undefined) await stopServerOf(hub, name);
     await closeJupyterHub(hub, dirs);
   });
 
@@ -100,6 +100,20 @@ describe('with cull: { timeout: 4, every: 1 }', () => {
     const record = await cullOf(hub, 'carol');
     expect(record.explanation).toMatch(/websocket \d+ s ago/);
     await channels.closed;
+  });
+
+  it("counts no activity for a tab that keeps reconnecting its WebSocket (Jupyter's own report still may: see the README)", { timeout: TEST_MS }, async () => {
+    const token = await runningServer(hub, 'gwen');
+    const first = await openKernel(hub.baseUrl, 'gwen', token);
+    await first.close();
+    const httpBefore = hub.services.activity.kinds.of('gwen/')?.http;
+    for (let reconnects = 0; reconnects < 6; reconnects += 1) {
+      const channels = await KernelChannels.open(hub.baseUrl, 'gwen', token, first.kernelId);
+      await waitFor('the server to answer on the channels (a kernel_info exchange)', () => channels.received > 0, 20_000);
+      await channels.close();
+    }
+    expect(hub.services.activity.kinds.of('gwen/')).toMatchObject({ http: httpBefore, websocket: 0, websocketMessages: 0 });
+    await stopServerOf(hub, 'gwen');
   });
 
   it('keeps a server whose kernel is busy with no browser attached (its own activity reports)', { timeout: TEST_MS }, async () => {

@@ -52,10 +52,13 @@ export class KernelChannels {
   readonly #socket: WebSocket;
   readonly #session = randomUUID();
   readonly #waiting = new Map<string, () => void>();
+  /** Messages received from the kernel so far. */
+  received = 0;
 
-  private constructor(socket: WebSocket) {
+  private constructor(socket: WebSocket, readonly kernelId: string) {
     this.#socket = socket;
     socket.on('message', (data) => {
+      this.received += 1;
       const message = JSON.parse(data.toString()) as KernelMessage;
       if (message.header.msg_type === 'execute_reply' && message.parent_header.msg_id !== undefined) this.#waiting.get(message.parent_header.msg_id)?.();
     });
@@ -65,7 +68,7 @@ export class KernelChannels {
   static open(baseUrl: string, username: string, token: string, kernelId: string): Promise<KernelChannels> {
     const socket = new WebSocket(wsUrl(baseUrl, `/user/${username}/api/kernels/${kernelId}/channels`), { headers: { Authorization: `token ${token}` } });
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(new KernelChannels(socket)));
+      socket.once('open', () => resolve(new KernelChannels(socket, kernelId)));
       socket.once('unexpected-response', (_req, res) => reject(new Error(`kernel channels refused: ${res.statusCode}`)));
       socket.once('error', reject);
     });
