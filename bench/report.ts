@@ -1,4 +1,5 @@
 /** The machine description, the results model, and its rendering to results.md / results.json. */
+import type { CullBenchResult } from './cull-bench.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { FlatCostResult } from './flat-cost.ts';
@@ -41,6 +42,8 @@ export interface BenchResults {
   readonly flat?: FlatCostResult;
   readonly storm?: LoginStormResult;
   readonly metrics?: MetricsOverheadResult;
+  /** One idle-culler sweep over many users and servers (hub CPU). */
+  readonly cull?: CullBenchResult;
   /** `GET /hub/auth` (nginx auth_request) with the cookie and with a token. */
   readonly auth?: readonly Measurement<HttpResult>[];
   readonly ratios: Readonly<Record<string, number>>;
@@ -263,6 +266,14 @@ function metricsSection(metrics: MetricsOverheadResult): string {
   ].join('\n\n');
 }
 
+function cullSection(cull: CullBenchResult): string {
+  const row = (label: string, figures: CullBenchResult['quiet']) => [label, figures.cpuMs.median.toFixed(1), figures.cpuMs.max.toFixed(1), figures.wallMs.median.toFixed(1), figures.wallMs.max.toFixed(1)];
+  return (
+    `### 9. Idle culler: one sweep over ${cull.users.toLocaleString('en')} users and ${cull.servers} running servers, ${cull.sweeps} sweeps each\n\n` +
+    table(['sweep', 'hub CPU ms (median)', 'hub CPU ms (max)', 'wall ms (median)', 'wall ms (max)'], [row('quiet: all active, none culled', cull.quiet), row('due: all listed (dry run), first sweep is the max', cull.due)])
+  );
+}
+
 function authSection(auth: readonly Measurement<HttpResult>[], s: Settings): string {
   return (
     `### 8. nginx auth_request: \`GET /hub/auth\` (hub alone, no nginx), wrk -t${s['wrkThreads']} -c${s['wrkConnections']}, ${s['rounds']} rounds of ${s['durationS']} s (hub CPU is in the backend column)\n\n` +
@@ -289,6 +300,7 @@ export function renderTables(results: BenchResults): string {
     results.storm === undefined ? '' : stormSection(results.storm),
     results.metrics === undefined ? '' : metricsSection(results.metrics),
     results.auth === undefined ? '' : authSection(results.auth, s),
+    results.cull === undefined ? '' : cullSection(results.cull),
   ]
     .filter((part) => part !== '')
     .join('\n\n');

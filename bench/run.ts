@@ -8,6 +8,7 @@
  *   6. Login storm: proxied p99 quiet vs during waves of 20 concurrent argon2 logins
  *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
  *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
+ *   9. Idle culler: one sweep over 10,000 users and 500 running servers (hub CPU)
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
  * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
  * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
@@ -16,6 +17,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { runAuthRequestBench } from './auth-request-bench.ts';
+import { runCullBench } from './cull-bench.ts';
 import { runFlatCostBench, type FlatCostOptions } from './flat-cost.ts';
 import { InspectorSession } from './inspector.ts';
 import { startJupyterHub } from './jupyterhub.ts';
@@ -170,6 +172,7 @@ function methodNotes(machineCpus: number, sections: SectionChoice, mainStageLeft
       'metrics',
       `Metrics overhead: two hubs identical but for \`metrics\` (true, the default / false; /hub/metrics is checked to answer 200 / not), alice logged in and her server running on each; during both measurements the bench scrapes the metrics-on hub's /hub/metrics every ${METRICS_OVERHEAD.scrapeIntervalMs / 1000} s with an admin token, as Prometheus would.`,
     ),
+    ...when('cull', 'cull: the hub runs inside the bench process (startHub, real SQLite) with 10,000 users and 500 running servers of an in-process spawner (HTTP listeners); `cull: { timeout: 3600, users: true, dryRun: true }`; 20 sweeps with everyone active (quiet), then 20 after moving the hub clock 2 h on (everything due: listed and logged once, so the first of these is the heavy one). CPU is process.cpuUsage() around each sweep.'),
     ...when('auth', 'auth_request: a separate hub with `authRequest: { cookiePaths: [\'/app/\'] }`; alice logs in through the form; wrk asks `GET /hub/auth` directly (as nginx would, with X-Original-URI) with her `gatehouse-auth` cookie, and with the admin token. Every answer must be 200.'),
     ...(mainStageLeftovers === undefined
       ? []
@@ -220,7 +223,14 @@ async function main(): Promise<void> {
   const storm = sections.runs('storm') ? await runLoginStormBench(wrk, FOLLOW_UP_SETTINGS, LOGIN_STORM) : undefined;
   const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
   const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
-  const figures = { ...measured, ...(storm === undefined ? {} : { storm }), ...(metrics === undefined ? {} : { metrics }), ...(auth === undefined ? {} : { auth }) };
+  const cull = sections.runs('cull') ? await runCullBench({ users: 10_000, servers: 500, sweeps: 20 }) : undefined;
+  const figures = {
+    ...measured,
+    ...(storm === undefined ? {} : { storm }),
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(auth === undefined ? {} : { auth }),
+    ...(cull === undefined ? {} : { cull }),
+  };
   const ratios = computeRatios(figures);
   const profile = profileWanted(ratios, sections) ? await profileHub(wrk) : undefined;
   const complete = sections.only === undefined;

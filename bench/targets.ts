@@ -14,6 +14,8 @@ export const METRICS_MIN_RATIO = 0.97;
 /** GET /hub/auth with the cookie (issue 15). */
 export const AUTH_REQUEST_MIN_RPS = 5000;
 export const AUTH_REQUEST_MAX_P99_MS = 5;
+/** One idle-culler sweep over 10,000 users and 500 servers (issue 18). */
+export const CULL_SWEEP_MAX_CPU_MS = 50;
 
 export interface TargetCheck {
   readonly target: string;
@@ -88,5 +90,12 @@ export function checkTargets(results: Figures): TargetCheck[] {
       true,
     ),
     ...check(`Metrics: proxied req/s ≥ ${METRICS_MIN_RATIO}× metrics off`, r['Metrics: proxied req/s on / off (median of paired rounds)'], METRICS_MIN_RATIO, times),
+    ...check(
+      `Idle culler: one sweep over ${results.cull?.users.toLocaleString('en') ?? '10,000'} users and ${results.cull?.servers ?? 500} servers ≤ ${CULL_SWEEP_MAX_CPU_MS} ms of hub CPU`,
+      results.cull?.quiet.cpuMs.median,
+      CULL_SWEEP_MAX_CPU_MS,
+      (value) => `${value.toFixed(1)} ms (max ${results.cull?.quiet.cpuMs.max.toFixed(1)}; everything due, first sweep: ${results.cull?.due.cpuMs.max.toFixed(1)} ms)`,
+      true,
+    ),
   ];
 }

@@ -105,6 +105,34 @@ export default defineConfig({
   serverLogMaxBytes: 1048576,
   // Stop all user servers when the hub shuts down (false: they keep running and the hub re-attaches).
   stopServersOnShutdown: false,
+  // The idle culler (jupyterhub-idle-culler's options, camelCase; all times in seconds, 0: off). Off by default.
+  //   timeout: stop a server with no activity for this long. Activity is a request through the proxy, a
+  //     message the browser sends on a proxied WebSocket (not the connection itself, nor pings), or the
+  //     server's own report (jupyterhub-singleuser reports kernel and terminal activity; the hub sets its
+  //     JUPYTERHUB_ACTIVITY_INTERVAL to a third of the shortest timeout, at most 300). See the README.
+  //   every: seconds between sweeps (0: half the shortest timeout/maxAge, 1 to 300).
+  //   maxAge: stop a server this long after it started, active or not.
+  //   users: also delete users idle for timeout (or created maxAge ago) whose servers are all stopped;
+  //     adminUsers: false spares admins from that.
+  //   namedServers: whether named servers are culled for idleness; removeNamedServers: remove them too.
+  //   concurrency: stops in flight at once. dryRun: log and count what would be culled, stop nothing.
+  //   groups / profiles: { name: { timeout, maxAge } } overrides. A server's profile override wins;
+  //     otherwise a user in several groups gets the longest of their groups' values (0 = never wins);
+  //     otherwise the top-level value. Each key separately.
+  // Each cull is logged with its reason, counted in gatehouse_culls_total, and listed on the admin page;
+  // the home page says when an idle server will be stopped.
+  cull: {
+    timeout: 0, every: 0, maxAge: 0, users: false, adminUsers: true, namedServers: true, removeNamedServers: false,
+    concurrency: 10, dryRun: false, groups: {}, profiles: {},
+  },
+  // External services (JupyterHub's `services`): programs that call the REST API with a token of their own
+  // and exactly these scopes (as for users' tokens, with !user= / !server= filters; no self, no inherit),
+  // e.g. an external culler or a dashboard with least privilege:
+  //   { name: 'culler', apiToken: { env: 'CULLER_TOKEN' }, scopes: ['read:users', 'admin:servers'] }
+  //   { name: 'alice-stopper', apiToken: { file: '/etc/gatehouse/stopper.token' }, scopes: ['admin:servers!user=alice'] }
+  // The token (≥ 32 characters; a file must be 0600) is read at start and kept only as its SHA-256.
+  // GET /hub/api/services lists them. Services use the API only; the proxy does not take their tokens.
+  services: [],
   // Client connections: seconds to send a request's headers (408 after), connections open at once (beyond it
   // the oldest one serving no request is closed, so slow clients cannot use up file descriptors), and seconds
   // a shutdown waits for requests in flight (each is answered with Connection: close; idle ones close at once).

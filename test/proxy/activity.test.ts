@@ -9,6 +9,7 @@ import {
   finishFile,
   killLeftovers,
   mintToken,
+  openWebSocket,
   portBlock,
   rawHttp,
   rawWebSocket,
@@ -17,6 +18,7 @@ import {
   startServer,
   startServerViaApi,
   waitFor,
+  wsUrl,
   writeCliConfig,
   xsrfOf,
   type HeaderLine,
@@ -71,11 +73,35 @@ describe('last_activity', () => {
     expect(await modelActivity()).toEqual({ user: at, server: at });
   });
 
-  it('is set by a WebSocket handshake', async () => {
-    const at = nextMinute();
-    expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [aliceCookie])).status).toBe(101);
+  it('is not set by a WebSocket handshake alone, nor by pings, but by each message the browser sends', async () => {
+    const before = nextMinute();
+    expect(await proxiedGet(aliceCookie)).toBe(200);
     hub.services.activity.flush();
-    expect(serverActivity()).toBe(at);
+    nextMinute();
+    expect((await rawWebSocket(hub.baseUrl, '/user/alice/ws', [aliceCookie])).status).toBe(101);
+    const { socket } = await openWebSocket(wsUrl(hub.baseUrl, '/user/alice/ws'), { Cookie: aliceCookie[1] });
+    if (socket === undefined) throw new Error('the WebSocket was refused');
+    try {
+      const pong = new Promise((resolve) => socket.once('pong', resolve));
+      socket.ping();
+      await pong; // the ping went through the proxy and back: no activity for it
+      hub.services.activity.flush();
+      expect(serverActivity()).toBe(before);
+      const kinds = () => hub.services.activity.kinds.of('alice/');
+      expect(kinds()?.websocketMessages ?? 0).toBe(0);
+
+      const at = nextMinute();
+      for (const text of ['one', 'two']) {
+        const echoed = new Promise((resolve) => socket.once('message', resolve));
+        socket.send(text);
+        await echoed;
+      }
+      hub.services.activity.flush();
+      expect(serverActivity()).toBe(at);
+      expect(kinds()).toMatchObject({ websocket: hub.clock.now, websocketMessages: 2 });
+    } finally {
+      socket.close();
+    }
   });
 
   it("is not touched by bob's refused request to alice's server", async () => {

@@ -50,8 +50,8 @@ const timer = setInterval(() => { if (fs.existsSync(${JSON.stringify(gateFile)})
 }
 
 /** A real hub whose users' servers are stopped when it closes. */
-export function startProxyHub(portRange: [number, number], overrides: Partial<GatehouseConfigInput> = {}): Promise<TestHub> {
-  return startTestHub({ stopServersOnShutdown: true, serverPollInterval: 1, spawner: suiteSpawner(portRange), ...overrides });
+export function startProxyHub(portRange: [number, number], overrides: Partial<GatehouseConfigInput> = {}, options: { realClock?: boolean } = {}): Promise<TestHub> {
+  return startTestHub({ stopServersOnShutdown: true, serverPollInterval: 1, spawner: suiteSpawner(portRange), ...overrides }, options);
 }
 
 /** Stops every server the hub knows (running or pending), then closes it. */

@@ -27,7 +27,7 @@ export interface TestHub extends RunningHub {
  * A real hub on an ephemeral port with a fresh data dir; defaults to the dummy authenticator
  * (any password) and the demo-app spawner. Close it in afterEach/afterAll.
  */
-export async function startTestHub(overrides: Partial<GatehouseConfigInput> = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Partial<GatehouseConfigInput> = {}, options: { realClock?: boolean } = {}): Promise<TestHub> {
   const dataDir = overrides.dataDir ?? tempDir('gatehouse-hub-');
   const logs = new CapturedLogs();
   const clock = {
@@ -47,7 +47,8 @@ export async function startTestHub(overrides: Partial<GatehouseConfigInput> = {}
   const hub = await startHub(config, {
     logger: createLogger('debug', logs),
     writeRuntimeFile: false,
-    now: () => clock.now,
+    // realClock: time passes by itself (the culler's tests); advance() then has no effect on the hub.
+    now: options.realClock === true ? Date.now : () => clock.now,
   });
   return { ...hub, close: hub.close, baseUrl: hub.url.replace(/\/$/, ''), dataDir, logs, clock };
 }

@@ -1,3 +1,4 @@
+import { ActivityKinds, serverKey, type ActivityKind } from './activity-kinds.ts';
 import type { UserRepository } from './db/users.ts';
 import { activityKey, type ServerRepository } from './servers/server-repository.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -18,6 +19,8 @@ export class ActivityRecorder {
   /** By activityKey(userId, serverName). */
   #byServer = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** The same activity by kind, in memory only: what the culler judges (activity-kinds.ts). */
+  readonly kinds = new ActivityKinds();
 
   constructor(users: UserRepository, servers: ServerRepository, tokens: TokenStore, now: () => number = Date.now) {
     this.#users = users;
@@ -26,9 +29,10 @@ export class ActivityRecorder {
     this.#now = now;
   }
 
-  /** A request reached one of `username`'s servers: noted for the next batch. */
-  recordServer(userId: number, username: string, serverName: string, at = this.#now()): void {
+  /** A request (or, with kind 'websocket', browser messages) reached one of `username`'s servers: noted for the next batch. */
+  recordServer(userId: number, username: string, serverName: string, at = this.#now(), kind: ActivityKind = 'http', messages = 0): void {
     note(this.#byServer, activityKey(userId, serverName), at);
+    this.kinds.note(serverKey(username, serverName), kind, at, messages);
     this.recordUser(username, at);
   }
 
@@ -43,6 +47,7 @@ export class ActivityRecorder {
   commit(userId: number, username: string, userAt: number, servers: ReadonlyMap<string, number>): void {
     const byServer = new Map([...servers].map(([serverName, at]): [string, number] => [activityKey(userId, serverName), at]));
     this.#write(new Map([[username, userAt]]), byServer);
+    for (const [serverName, at] of servers) this.kinds.note(serverKey(username, serverName), 'report', at);
   }
 
   /** Writes the pending batch; on failure it stays pending (merged with newer activity) and the error is thrown. */

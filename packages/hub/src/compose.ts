@@ -1,11 +1,15 @@
 import path from 'node:path';
 import { normaliseUsername } from '@gatehouse/authenticators';
 import { isLoopbackAddress } from '@gatehouse/plugin-types';
+import { serverKey } from './activity-kinds.ts';
 import { ActivityRecorder } from './activity.ts';
 import { FrontProxyTrust } from './auth/front-proxy-trust.ts';
 import { PrincipalCache } from './auth/principal-cache.ts';
 import { SessionBinding } from './auth/session-cookies.ts';
 import type { GatehouseConfig } from './config/schema.ts';
+import { IdleCuller } from './culler/culler.ts';
+import { activityReportIntervalSeconds } from './culler/limits.ts';
+import { ServiceRegistry } from './external-services/service-registry.ts';
 import { ensureDataDir, loadCookieSecret } from './data-dir.ts';
 import { SqliteAccountStore, SqliteThrottleStore } from './db/accounts.ts';
 import { DatabaseChangeWatch } from './db/change-watch.ts';
@@ -108,6 +112,9 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
   const serverRepository = new ServerRepository(db);
   const box = new SecretBox(secret);
   const metrics = new HubMetrics(role === 'hub' && config.metrics);
+  // A busy server's own activity reports must come well within the culler's timeout (culler/limits.ts).
+  const reportInterval = activityReportIntervalSeconds(config.cull);
+  const activityEnvironment: Record<string, string> = reportInterval === undefined ? {} : { JUPYTERHUB_ACTIVITY_INTERVAL: String(reportInterval) };
   const usernamePolicy = {
     pattern: new RegExp(config.usernamePattern, 'u'),
     maxLength: config.usernameMaxLength,
@@ -132,10 +139,29 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     userEnvironment: (user) => {
       const handler = config.authenticator.userData;
       const data = users.getUserData(user.id);
-      return handler === undefined || data === undefined ? {} : handler.environment(data);
+      return { ...activityEnvironment, ...(handler === undefined || data === undefined ? {} : handler.environment(data)) };
     },
   });
   const stopper = role === 'hub' ? servers : new RecordedServerStopper(serverRepository, config.spawner);
+  const activity = new ActivityRecorder(users, serverRepository, tokens, now);
+  servers.onRouteRemoved((route) => activity.kinds.forget(serverKey(route.username, route.serverName)));
+  const userAdmin = new UserAdmin(users, sessions, tokens, stopper, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins');
+  const culler = new IdleCuller({
+    config: config.cull,
+    logger,
+    metrics,
+    servers,
+    repository: serverRepository,
+    users,
+    userAdmin,
+    activity,
+    now,
+    groupsOf: (user) => groups.namesOf(user.id),
+    profileOf: (server) => {
+      const profile = serverRepository.get(server.userId, server.serverName)?.userOptions['profile'];
+      return typeof profile === 'string' ? profile : undefined;
+    },
+  });
   return {
     config,
     logger,
@@ -153,9 +179,11 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     oauth,
     servers,
     serverRepository,
-    activity: new ActivityRecorder(users, serverRepository, tokens, now),
+    activity,
+    culler,
+    externalServices: ServiceRegistry.fromConfig(config.services),
     metrics,
-    userAdmin: new UserAdmin(users, sessions, tokens, stopper, config.authenticator, usernamePolicy, logger, config.totp.requiredFor === 'admins'),
+    userAdmin,
     groupAdmin: new GroupAdmin(groups, users, logger),
     box,
     xsrf: new XsrfGuard(secret),

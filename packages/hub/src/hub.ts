@@ -106,6 +106,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
     const firstAdminSetupUrl = setupPath === undefined ? undefined : `${url}${setupPath.slice(1)}`;
     services.servers.startPolling();
     services.activity.start(ACTIVITY_FLUSH_MS, (error) => reportBackgroundWriteFailure(logger, 'activity batch', error));
+    services.culler.start();
     const stopHousekeeping = startHousekeeping(services, now);
     const runtimeFile =
       options.writeRuntimeFile === false
@@ -138,6 +139,7 @@ export async function startHub(config: GatehouseConfig, options: StartHubOptions
           await connections.drained(); // requests already received are answered first
           await socketClosed;
           await proxy.close();
+          await services.culler.stop();
           await services.servers.close();
           await stopped;
           stopHousekeeping();

@@ -46,6 +46,18 @@ export class HubMetrics {
     help: 'User servers currently starting',
     registers: [this.registry],
   });
+  readonly culls = new Counter({
+    name: 'gatehouse_culls_total',
+    help: 'Servers stopped and users deleted by the idle culler (dry_run="true": only logged), by what and reason',
+    labelNames: ['what', 'reason', 'dry_run'] as const,
+    registers: [this.registry],
+  });
+  readonly cullSweepDuration = new Histogram({
+    name: 'gatehouse_cull_sweep_duration_seconds',
+    help: 'Time one sweep of the idle culler took, stops included',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
   readonly logins = new Counter({
     name: 'gatehouse_logins_total',
     help: 'Login attempts by result (success, or the failure reason)',

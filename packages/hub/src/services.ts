@@ -23,6 +23,8 @@ import type { PendingLoginStore } from './totp/pending-logins.ts';
 import type { SecondFactor } from './totp/second-factor.ts';
 import type { UserAdmin } from './user-admin.ts';
 import type { GroupAdmin } from './group-admin.ts';
+import type { IdleCuller } from './culler/culler.ts';
+import type { ServiceRegistry } from './external-services/service-registry.ts';
 
 /**
  * XSRF tokens for forms and cookie-authenticated API calls: an HMAC of the session id, or before login
@@ -71,6 +73,10 @@ export interface HubServices {
   readonly servers: ServerManager;
   readonly serverRepository: ServerRepository;
   readonly activity: ActivityRecorder;
+  /** The idle culler (config `cull`); sweeps only when a limit is set. */
+  readonly culler: IdleCuller;
+  /** External services and their hashed tokens (config `services`). */
+  readonly externalServices: ServiceRegistry;
   readonly metrics: HubMetrics;
   readonly userAdmin: UserAdmin;
   readonly groupAdmin: GroupAdmin;

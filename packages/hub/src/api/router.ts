@@ -8,6 +8,7 @@ import type { HubServices } from '../services.ts';
 import { groupRoutes } from './group-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
+import { serviceModel, serviceRoutes } from './service-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { totpApiRoutes } from './totp-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -43,6 +44,11 @@ export function apiRouter(services: HubServices): Router {
   router.get('/user', (ctx) => {
     const principal = principalOf(ctx);
     if (principal === undefined) throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN');
+    const service = principal.service === undefined ? undefined : services.externalServices.get(principal.service);
+    if (service !== undefined) {
+      ctx.body = { ...serviceModel(service, true), token_id: null };
+      return;
+    }
     const model = userModelOf(services, principal.user);
     const canReadSelf = allows(principal.scopes, 'read:users', { user: principal.user.name });
     ctx.body = {
@@ -57,6 +63,7 @@ export function apiRouter(services: HubServices): Router {
   groupRoutes(router, services);
   serverRoutes(router, services);
   tokenRoutes(router, services);
+  serviceRoutes(router, services);
   totpApiRoutes(router, services);
 
   router.all('/{*rest}', (ctx) => {

@@ -11,6 +11,11 @@ export interface Principal {
   readonly scopes: readonly Scope[];
   readonly tokenId?: number;
   readonly tokenKind?: TokenKind;
+  /**
+   * Set when an external service is asking (external-services/service-registry.ts): `user` is then a
+   * row no person can be (`services/<name>`, id 0, not admin) and `scopes` are the service's own.
+   */
+  readonly service?: string;
 }
 
 /** Kinds of token accepted as `Authorization: token …` (launch tokens only work at their launch URL). */

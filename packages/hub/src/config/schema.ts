@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isAuthenticator, type Authenticator } from '@gatehouse/authenticators';
 import { isSpawner, type Spawner } from '@gatehouse/spawner';
+import { cullSchema } from './cull-schema.ts';
 import { frontProxySchema } from './front-proxy-schema.ts';
 import { groupList, profileList } from './profiles-schema.ts';
+import { servicesSchema } from './services-schema.ts';
 
 /**
  * The one configuration schema. Every option is documented in config/hub.config.ts.
@@ -109,6 +111,10 @@ export const configSchema = z.strictObject({
       cookiePaths: z.array(z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+=:@%/-]*$/, 'expected a URL path such as /app/')).default([]),
     })
     .default({ cookiePaths: [] }),
+  /** The idle culler (config/cull-schema.ts); off until timeout or maxAge is set. */
+  cull: cullSchema,
+  /** External services with API tokens of their own (config/services-schema.ts). */
+  services: servicesSchema,
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

@@ -98,6 +98,16 @@ export class UserRepository {
     return rows.map(toUser);
   }
 
+  /** Users whose last activity (or, without any, creation) is at or before `inactiveSince`, or created at or before `createdBefore` (ISO times). */
+  listInactive(inactiveSince: string, createdBefore: string): UserRow[] {
+    return this.#db
+      .prepare<[string, string], RawUser>(
+        'SELECT id, name, admin, created_at, last_activity FROM users WHERE coalesce(last_activity, created_at) <= ? OR created_at <= ? ORDER BY name',
+      )
+      .all(inactiveSince, createdBefore)
+      .map(toUser);
+  }
+
   count(query = ''): number {
     return (this.#db.prepare('SELECT count(*) AS n FROM users WHERE instr(name, ?) > 0').get(query) as { n: number }).n;
   }

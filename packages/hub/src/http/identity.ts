@@ -16,7 +16,9 @@ export type { Principal };
 export function identify(services: HubServices) {
   return async function identifyMiddleware(ctx: Context, next: Next): Promise<void> {
     const session = () => sessionPrincipal(services, sessionUsername(ctx));
-    const principal = whoIsAsking(services.principals, { authorization: ctx.get('authorization') || undefined, session }, 'hub');
+    // At the hub an external service's token (config `services`) speaks for that service as well.
+    const tokens = { tokenPrincipal: (token: string | undefined) => services.principals.tokenPrincipal(token) ?? (token === undefined ? undefined : services.externalServices.principal(token)) };
+    const principal = whoIsAsking(tokens, { authorization: ctx.get('authorization') || undefined, session }, 'hub');
     if (principal !== undefined) setPrincipal(ctx, principal);
     await next();
   };

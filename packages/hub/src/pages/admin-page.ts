@@ -1,3 +1,5 @@
+import type { CullRecord } from '../culler/culler.ts';
+import { recentCullsCard } from './cull-notices.ts';
 import type { AccountRecord } from '@gatehouse/authenticators';
 import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
@@ -40,6 +42,8 @@ export interface AdminPageModel {
   readonly isolation?: ServerIsolation | undefined;
   readonly notice?: string | undefined;
   readonly flash: AdminFlash;
+  /** The idle culler's last culls (shown when culling is on or has culled). */
+  readonly culls?: { readonly enabled: boolean; readonly recent: readonly CullRecord[] };
   /** The hub's clock, for "3 min ago". */
   readonly now: number;
 }
@@ -162,6 +166,7 @@ export function renderAdminPage(model: AdminPageModel): string {
       ${pager(model)}
       <div class="table-scroll"><table><thead><tr><th>Name</th><th>Role</th><th>Account</th><th>Server</th><th>Last activity</th><th>Actions</th></tr></thead>
         <tbody>${rows}</tbody></table></div>
-    </section>`,
+    </section>
+    ${model.culls ? recentCullsCard(model.culls.recent, model.culls.enabled, model.now) : ''}`,
   );
 }

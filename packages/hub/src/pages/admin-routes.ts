@@ -77,6 +77,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       isolation: services.config.spawner.isolation,
       notice: done?.(who),
       flash,
+      culls: { enabled: services.culler.enabled, recent: services.culler.recentCulls() },
       now: services.now(),
     });
   };

@@ -5,6 +5,8 @@ import { SERVER_NAME_RULE } from '../servers/server-names.ts';
 import { html, layout, type SafeHtml } from './html.ts';
 import { problemText, serverControls, serverPath, stateLabel } from './server-pages.ts';
 import { timeTag } from './time-tag.ts';
+import type { CullPlan } from '../culler/culler.ts';
+import { cullPlanNotice } from './cull-notices.ts';
 
 /** One named server as the home page lists it. */
 export interface NamedServerRow {
@@ -26,6 +28,8 @@ export interface HomePageModel {
   readonly lastProblem: ServerProblem | undefined;
   /** Undefined when named servers are off; else the user's named servers and how many more they may create. */
   readonly namedServers: { readonly rows: readonly NamedServerRow[]; readonly canCreate: boolean; readonly limit: number } | undefined;
+  /** When the idle culler will stop the running server if nothing happens (undefined: not at all). */
+  readonly cullPlan?: CullPlan | undefined;
   /** The hub's clock, for "3 min ago". */
   readonly now: number;
 }
@@ -46,6 +50,7 @@ export function renderHomePage(model: HomePageModel): string {
       <p>Status: <span class="status ${problem ? 'failed' : model.serverState}" id="server-status">${problem ? problemLabel(problem) : stateLabel(model.serverState)}</span></p>
       ${problem ? html`<div id="last-problem">${problemText(problem, model.now)}</div>` : ''}
       <p class="muted">Last activity: <span id="last-activity">${timeTag(model.serverLastActivity ?? user.lastActivity, model.now, 'none yet')}</span></p>
+      ${cullPlanNotice(model.cullPlan, model.now)}
       ${serverControls({ owner: user.name, serverName: '' }, model.serverState, model.xsrfToken)}
     </section>
     ${model.namedServers === undefined ? '' : namedServersSection(model, model.namedServers)}`,

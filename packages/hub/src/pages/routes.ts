@@ -147,6 +147,7 @@ export function pageRoutes(services: HubServices): Router {
       hasPassword: authenticator.accountManagement?.usesPasswords === true && services.accounts.get(principal.user.name) !== undefined,
       lastProblem: services.servers.lastProblem(principal.user.name),
       namedServers: namedServerRows(services, principal.user),
+      cullPlan: services.culler.plan(principal.user.name),
       now: services.now(),
     });
   });

@@ -19,6 +19,7 @@ import { createHeaderRules, forwardedHeaders, stripHubSetCookies, type HeaderRul
 import { ResponseRelay } from './response-relay.ts';
 import { redirect, refuseUpgrade, sendProxyError } from './responses.ts';
 import { UpstreamFailureLog } from './upstream-failures.ts';
+import { watchBrowserMessages } from './websocket-messages.ts';
 
 export interface UserProxyDeps {
   readonly sources: PrincipalSources;
@@ -72,6 +73,8 @@ export class UserProxy {
   readonly #pools = new Map<string, Pool>();
   readonly #ws = httpProxy.createProxyServer({ ws: true, xfwd: false, changeOrigin: false });
   readonly #failures: UpstreamFailureLog;
+  /** Upgrades on their way to a server: whose messages count once the server accepts (101). */
+  readonly #upgrading = new WeakMap<IncomingMessage, Route>();
 
   constructor(deps: UserProxyDeps) {
     this.#deps = deps;
@@ -79,8 +82,13 @@ export class UserProxy {
     this.#rules = createHeaderRules(deps.trustedHeaders, deps.frontProxy.secretHeader);
     deps.servers.onRouteRemoved((route) => this.#closePool(route));
     // The server's handshake response (101 or a refusal) must not set the hub's cookies either.
-    this.#ws.on('proxyReqWs', (proxyReq) => {
-      proxyReq.once('upgrade', (proxyRes) => stripHubSetCookies(proxyRes.headers));
+    this.#ws.on('proxyReqWs', (proxyReq, req, socket) => {
+      proxyReq.once('upgrade', (proxyRes) => {
+        stripHubSetCookies(proxyRes.headers);
+        // A handshake is not activity (a tab reconnecting is nobody working); the browser's messages are.
+        const route = this.#upgrading.get(req);
+        if (route !== undefined) watchBrowserMessages(socket, (count) => deps.activity.recordServer(route.userId, route.username, route.serverName, undefined, 'websocket', count));
+      });
       proxyReq.once('response', (proxyRes) => stripHubSetCookies(proxyRes.headers));
     });
     this.#ws.on('error', (error, _req, socket) => {
@@ -100,8 +108,9 @@ export class UserProxy {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const counters = this.#deps.counters;
     if (!sameOrigin(req)) return refuse(counters.forbidden, socket, 403); // cross-site WebSocket hijacking
-    const verdict = this.#authorise(req);
+    const verdict = this.#authorise(req, true);
     if (verdict.kind !== 'forward') return refuseUpgrade(socket, UPGRADE_STATUS[verdict.kind]);
+    this.#upgrading.set(req, verdict.route);
     const headers = forwardedHeaders(req, this.#rules, this.#context(req, verdict.route, true));
     req.headers = headers;
     this.#ws.ws(req, socket, head, { target: `http://${verdict.route.host}:${verdict.route.port}` });
@@ -124,7 +133,7 @@ export class UserProxy {
    * site 'app'), whether they may open the server (auth/server-access.ts), and its route. Counts the
    * outcome and records activity for a request that will be forwarded; the caller only answers.
    */
-  #authorise(req: IncomingMessage): Verdict {
+  #authorise(req: IncomingMessage, upgrade: boolean): Verdict {
     const counters = this.#deps.counters;
     const target = this.#target(req.url ?? '/');
     if (target === undefined) return { kind: 'not-found' };
@@ -149,7 +158,8 @@ export class UserProxy {
       return { kind: 'not-running', owner, serverName, principal };
     }
     counters.forwarded.inc();
-    this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
+    // A WebSocket handshake is not activity (a tab reconnecting is nobody working): its messages are, once accepted.
+    if (!upgrade) this.#deps.activity.recordServer(route.userId, route.username, route.serverName);
     return { kind: 'forward', route };
   }
 
@@ -157,7 +167,7 @@ export class UserProxy {
   #decide(req: IncomingMessage, res: ServerResponse): Decision {
     const url = req.url ?? '/';
     if (req.method === 'GET' && url.includes('token=') && serverPathOf(url) !== undefined && this.#redirectTokenLogin(res, url)) return { kind: 'handled' };
-    const verdict = this.#authorise(req);
+    const verdict = this.#authorise(req, false);
     const page = req.method === 'GET' || req.method === 'HEAD';
     switch (verdict.kind) {
       case 'forward':

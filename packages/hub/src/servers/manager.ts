@@ -23,6 +23,8 @@ export interface Route {
   readonly port: number;
   /** `token <server token>` for servers that expect the proxy to authenticate; undefined otherwise. */
   readonly authorization: string | undefined;
+  /** When the hub saw it ready (epoch ms, hub clock; after a hub restart, when it re-attached): as in JupyterHub, readiness is activity. */
+  readonly readyAt: number;
 }
 
 export type ServerState = 'stopped' | 'pending' | 'running' | 'stopping';
@@ -110,6 +112,11 @@ export class ServerManager {
   serverForPath(username: string, segment: string | undefined): string {
     if (segment === undefined || segment === '') return '';
     return this.#running.has(username, segment) || this.#pending.has(username, segment) || this.#stopping.has(username, segment) ? segment : '';
+  }
+
+  /** The routes of every running server, named ones included (what the culler sweeps). */
+  routes(): Route[] {
+    return this.#running.values().map((running) => running.route);
   }
 
   state(username: string, serverName = ''): ServerState {
@@ -232,6 +239,7 @@ export class ServerManager {
       host: handle.host,
       port: handle.port,
       authorization: handle.credential === 'token-header' && token !== undefined ? `token ${token}` : undefined,
+      readyAt: (this.#deps.now ?? Date.now)(),
     };
     const timeoutMs = this.#deps.config.serverUnresponsiveTimeout * 1000;
     return { route, handle, responsiveness: new Responsiveness(handle.host, handle.port, servicePrefix(user.name, serverName), timeoutMs) };
