@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_SERVER_NOT_RUNNING: { status: 503, message: 'The server is not running' },
   GATEHOUSE_ERR_SERVER_PENDING: { status: 409, message: 'The server is already starting or stopping' },
   GATEHOUSE_ERR_SERVER_ALREADY_RUNNING: { status: 400, message: 'The server is already running' },
+  GATEHOUSE_ERR_SERVER_LOCATION_EARLY: { status: 409, message: 'No start of this server is waiting for its location; try again shortly' },
   GATEHOUSE_ERR_SPAWN_FAILED: { status: 500, message: 'The server failed to start' },
   GATEHOUSE_ERR_SPAWN_LIMIT: { status: 429, message: 'Too many servers are starting; try again shortly' },
   GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT: { status: 429, message: 'The hub is running as many servers as it may' },

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hubAccount, systemAccount, type ServerAccount } from './account.ts';
 import { launchCommand, planIsolation, prepareWorkspace, type IsolationPlan, type Workspace } from './isolation.ts';
 import {
@@ -11,6 +10,7 @@ import { lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './lo
 import { claimPort } from './port-allocation.ts';
 import { isGroupAlive, terminateGroup, type ProcessIdentity } from './process-group.ts';
 import { isSameLiveProcess } from './process-table.ts';
+import { demoAppPath } from './server-presets.ts';
 import { waitForHttp } from './readiness.ts';
 import { describeExit, launchServerProcess, type ServerChild } from './server-process.ts';
 import {
@@ -24,8 +24,7 @@ import {
   type SpawnerHost,
 } from './types.ts';
 
-/** Absolute path of the bundled demo app, the default server (run with this Node binary). */
-export const demoAppPath = fileURLToPath(new URL('../demo/demo-app.mjs', import.meta.url));
+export { demoAppPath };
 
 /** Servers listen on loopback only; the hub's proxy is the way in. */
 const SERVER_HOST = '127.0.0.1';

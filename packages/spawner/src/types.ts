@@ -148,7 +148,38 @@ export interface Spawner {
   poll(handle: ServerHandle): Promise<'running' | 'stopped'>;
   /** Stops the server and waits until it is gone: SIGTERM (and SIGCONT), then SIGKILL after the grace period. */
   stop(handle: ServerHandle): Promise<void>;
+  /**
+   * Optional, for spawners whose servers pick their own host and port (a batch job on a compute
+   * node): the hub calls it for `POST /hub/api/users/:name/server/location`, only once it has checked
+   * that the request carries that very server's own token, with nothing but the host and port the
+   * server sent. The spawner decides whether they are acceptable (e.g. the host is its job's node).
+   */
+  acceptLocation?(report: ServerLocationReport): Promise<LocationVerdict>;
+  /**
+   * Optional: continues a start that a previous hub process left `pending` (its saved handle shows the
+   * server still exists, e.g. a queued batch job), instead of stopping it. Same promise as `start()`.
+   * Without it the hub stops such servers after a restart (see the state diagram above).
+   */
+  resume?(handle: ServerHandle, request: ResumeRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
 }
+
+/** What a server reports about where it listens; `host` and `port` are as the client sent them, unchecked. */
+export interface ServerLocationReport {
+  readonly username: string;
+  readonly serverName: string;
+  readonly host: unknown;
+  readonly port: unknown;
+}
+
+/**
+ * `accepted`: the waiting start goes on with this location. Otherwise `retry` says whether the
+ * server should try again later (no start is waiting yet, e.g. the hub is restarting) or never
+ * (the location itself is wrong); `problem` is one sentence for the server's log.
+ */
+export type LocationVerdict = { readonly accepted: true } | { readonly accepted: false; readonly retry: boolean; readonly problem: string };
+
+/** A start continued after a hub restart: the server exists already, so there is no environment to build. */
+export type ResumeRequest = Omit<SpawnRequest, 'environment'>;
 
 /** Why a start failed, in words a person can act on (JupyterHub's SpawnException with its reason). */
 export class SpawnError extends Error {

@@ -7,6 +7,7 @@ import { JUPYTERHUB_COMPAT_VERSION } from '../http/request-context.ts';
 import type { HubServices } from '../services.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
+import { serverLocationRoutes } from './server-report-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { totpApiRoutes } from './totp-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -54,6 +55,7 @@ export function apiRouter(services: HubServices): Router {
   oauthRoutes(router, services);
   userRoutes(router, services);
   serverRoutes(router, services);
+  serverLocationRoutes(router, services);
   tokenRoutes(router, services);
   totpApiRoutes(router, services);
 
