@@ -18,8 +18,9 @@
  *   The server's own command must not run before that (the local spawner holds it on a pipe, which
  *   a hub killed in between closes, so the process ends by itself). A hub that finds a saved pending
  *   handle after a restart stops that server (`stopping`, its port still claimed) and does not adopt
- *   it: whoever waited for the start went away with the old hub. A pending row without a handle had
- *   no process; the hub forgets it.
+ *   it: whoever waited for the start went away with the old hub — unless the spawner implements
+ *   `resume()` (a queued batch job is meant to outlive the hub), which the hub then calls to follow
+ *   the start again as `pending`. A pending row without a handle had no process; the hub forgets it.
  * - `running`: the hub proxies to `{host, port}`. Every few seconds it calls `poll()`; `'stopped'`
  *   removes the route at once. The hub also sends `GET <prefix>api` each round; a server that
  *   gives no HTTP answer for `serverUnresponsiveTimeout` seconds (frozen, deadlocked) is stopped.

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { boundLogFile, lastLines, readLogSince, SpawnError, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { boundLogFile, lastLines, readLogSince, SpawnError, type ProgressSink, type ResumeRequest, type ServerHandle, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -166,21 +166,12 @@ export class ServerManager {
     this.#progress.set(name, progress);
     progress.push({ progress: 0, message: 'Server requested' });
 
-    const abort = new AbortController();
-    const timeout = setTimeout(
-      () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
-      this.#spawner.startTimeout * 1000,
-    );
-    timeout.unref();
-    const started = this.#spawner.start(
-      {
-        username: name,
-        serverName: '',
-        prefix: servicePrefix(name),
-        apiToken: token,
-        logFile: this.logFileFor(name),
-        launched: (handle) => repository.recordLaunch(user.id, handle),
-        environment: (port) =>
+    const request = this.#resumeRequest(user, token);
+    this.#follow(user, token, progress, (onProgress, signal) =>
+      this.#spawner.start(
+        {
+          ...request,
+          environment: (port) =>
           serverEnvironment({
             username: name,
             apiToken: token,
@@ -189,10 +180,36 @@ export class ServerManager {
             adminAccess: this.#deps.config.adminAccess,
             extra: this.#deps.userEnvironment(user),
           }),
-      },
-      (event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }),
-      abort.signal,
+        },
+        onProgress,
+        signal,
+      ),
     );
+    return 'pending';
+  }
+
+  /** The parts of a SpawnRequest that need no environment (what `Spawner.resume` takes). */
+  #resumeRequest(user: Pick<UserRow, 'id' | 'name'>, token: string): ResumeRequest {
+    return {
+      username: user.name,
+      serverName: '',
+      prefix: servicePrefix(user.name),
+      apiToken: token,
+      logFile: this.logFileFor(user.name),
+      launched: (handle) => this.#deps.repository.recordLaunch(user.id, handle),
+    };
+  }
+
+  /** Tracks a start (new or resumed) as pending until the spawner's promise settles, bounded by startTimeout. */
+  #follow(user: Pick<UserRow, 'id' | 'name'>, token: string, progress: ProgressLog, run: (onProgress: ProgressSink, signal: AbortSignal) => Promise<ServerHandle>): void {
+    const name = user.name;
+    const abort = new AbortController();
+    const timeout = setTimeout(
+      () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
+      this.#spawner.startTimeout * 1000,
+    );
+    timeout.unref();
+    const started = run((event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }), abort.signal);
     const startedAt = performance.now();
     const settled = (outcome: 'ready' | 'failed') => this.#deps.onSpawnSettled?.(outcome, (performance.now() - startedAt) / 1000);
     const done = started.then(
@@ -208,10 +225,9 @@ export class ServerManager {
     const pending = { abort, done: done.finally(() => clearTimeout(timeout)) };
     this.#pending.set(name, pending);
     void pending.done.finally(() => this.#pending.delete(name));
-    return 'pending';
   }
 
-  #onStarted(user: UserRow, token: string, handle: ServerHandle, progress: ProgressLog): void {
+  #onStarted(user: Pick<UserRow, 'id' | 'name'>, token: string, handle: ServerHandle, progress: ProgressLog): void {
     if (this.#deps.repository.get(user.id)?.handle === undefined) {
       // Without launched(), a hub killed mid-start would not know this process after its restart.
       this.#deps.logger.warn({ username: user.name, spawner: this.#spawner.kind }, 'the spawner did not report the process through launched() before it was ready');
@@ -223,7 +239,7 @@ export class ServerManager {
     progress.push({ progress: 100, message: 'Server ready', ready: true, url: servicePrefix(user.name) });
   }
 
-  #onStartFailed(user: UserRow, error: unknown, progress: ProgressLog): void {
+  #onStartFailed(user: Pick<UserRow, 'id' | 'name'>, error: unknown, progress: ProgressLog): void {
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
     this.#forget(user.id);
     if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, 'start-failed', reason);
@@ -303,6 +319,17 @@ export class ServerManager {
         const token = row.sealedToken === null ? undefined : box.open(row.sealedToken);
         this.#running.set(row.username, this.#runningFor(user, row.handle, token));
         logger.info({ username: row.username, port: row.handle.port }, 're-attached to running server');
+        continue;
+      }
+      const resume = this.#spawner.resume?.bind(this.#spawner);
+      const token = row.sealedToken === null ? undefined : box.open(row.sealedToken);
+      if (alive && row.handle !== undefined && row.status === 'pending' && resume !== undefined && token !== undefined) {
+        // A queued batch job outlives its hub by design: follow it again (Spawner.resume).
+        const handle = row.handle;
+        const progress = new ProgressLog();
+        this.#progress.set(row.username, progress);
+        this.#follow(user, token, progress, (onProgress, signal) => resume(handle, this.#resumeRequest(user, token), onProgress, signal));
+        logger.info({ username: row.username }, 'following a pending server again after a restart');
         continue;
       }
       if (alive && row.handle !== undefined) {
