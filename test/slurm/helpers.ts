@@ -63,3 +63,41 @@ export async function waitForState(hub: TestHub, name: string, state: 'running' 
 export async function startViaApi(hub: TestHub, name: string, token: string): Promise<Response> {
   return fetch(`${hub.baseUrl}/hub/api/users/${name}/server`, { method: 'POST', headers: { authorization: `token ${token}` } });
 }
+
+/** The server token the hub gave `name`'s current server (what its job holds). */
+export function serverTokenOf(hub: TestHub, name: string): string {
+  const user = hub.services.users.get(name);
+  const sealed = user === undefined ? undefined : hub.services.serverRepository.get(user.id)?.sealedToken;
+  const token = sealed === null || sealed === undefined ? undefined : hub.services.box.open(sealed);
+  if (token === undefined) throw new Error(`${name} has no server token`);
+  return token;
+}
+
+/** The progress messages of `name`'s latest start, as the spawn page and the progress API show them. */
+export function progressMessages(hub: TestHub, name: string): string[] {
+  return hub.services.servers.progress(name)?.events.map((event) => event.message) ?? [];
+}
+
+export function reportLocation(hub: TestHub, name: string, token: string | undefined, body: unknown): Promise<Response> {
+  return fetch(`${hub.baseUrl}/hub/api/users/${name}/server/location`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `token ${token}` }) },
+    body: JSON.stringify(body),
+  });
+}
+
+export async function stopViaApi(hub: TestHub, name: string, token: string): Promise<number> {
+  return (await fetch(`${hub.baseUrl}/hub/api/users/${name}/server`, { method: 'DELETE', headers: { authorization: `token ${token}` } })).status;
+}
+
+/** `name`'s job id once it is recorded and PENDING in squeue; undefined before. */
+export function queuedJobOf(hub: TestHub, name: string): string | undefined {
+  const user = hub.services.users.get(name);
+  const jobId = user === undefined ? undefined : hub.services.serverRepository.get(user.id)?.handle?.state['jobId'];
+  return typeof jobId === 'string' && queue().get(jobId)?.state === 'PENDING' ? jobId : undefined;
+}
+
+/** Stops every server the hub knows, pending or running (each resolves once its job is gone from squeue). */
+export async function stopEveryServer(hub: TestHub): Promise<void> {
+  await Promise.all(hub.services.serverRepository.all().map((row) => hub.services.servers.stop({ id: row.userId, name: row.username })));
+}

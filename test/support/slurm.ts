@@ -25,8 +25,10 @@ export interface SlurmCluster {
   readonly node: string;
   /** Ends every job, then stops slurmd, slurmctld and munged (last), and releases the lock. */
   stop(): Promise<void>;
-  /** Stops slurmctld and starts it again (jobs keep running on the node). */
-  restartController(): Promise<void>;
+  /** Stops slurmctld (jobs keep running on the node; `squeue` cannot reach the controller). */
+  stopController(): Promise<void>;
+  /** Starts slurmctld again and waits until it answers. */
+  startController(): Promise<void>;
   /** Job ids in the queue right now, of any state. */
   jobIds(): string[];
 }
@@ -173,8 +175,8 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   return {
     node,
     stop: stopAll,
-    async restartController() {
-      await stopDaemon(PID_FILES.slurmctld);
+    stopController: () => stopDaemon(PID_FILES.slurmctld),
+    async startController() {
       startController();
       await waitFor('slurmctld answering', () => spawnSync('squeue', ['-h'], { stdio: 'ignore' }).status === 0, 30_000);
     },
