@@ -284,8 +284,9 @@ export class SlurmSpawner implements Spawner {
   }
 
   #handle(job: JobState, location: { host: string; port: number } | undefined): ServerHandle {
-    // Until the job reports, there is no location: host '' and port 0 say so.
-    return { host: location?.host ?? '', port: location?.port ?? 0, credential: this.#preset.credential, state: { jobId: job.jobId, submittedAt: job.submittedAt } };
+    // Until the job reports there is no location: host '' and a port below 0 say so. It is minus the
+    // job id because the hub keeps ports unique across servers, pending ones included.
+    return { host: location?.host ?? '', port: location?.port ?? -Number(job.jobId), credential: this.#preset.credential, state: { jobId: job.jobId, submittedAt: job.submittedAt } };
   }
 
   #throwIfAborted(signal: AbortSignal): void {
