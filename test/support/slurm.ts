@@ -91,7 +91,7 @@ function ensureHostname(node: string): void {
 }
 
 /** slurm.conf for one node on loopback with no systemd/cgroups (see docs/slurm.md). */
-export function slurmConf(node: string): string {
+export function slurmConf(node: string, cpus = SLURM_NODE_CPUS): string {
   return [
     'ClusterName=gatehouse-test',
     `SlurmctldHost=${node}(127.0.0.1)`,
@@ -113,7 +113,7 @@ export function slurmConf(node: string): string {
     'SlurmdParameters=config_overrides',
     'ReturnToService=2',
     'MpiDefault=none',
-    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${SLURM_NODE_CPUS} RealMemory=1000 State=UNKNOWN`,
+    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=1000 State=UNKNOWN`,
     `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
     '',
   ].join('\n');
@@ -150,8 +150,8 @@ function queuedJobIds(): string[] {
   return result.status === 0 ? result.stdout.split('\n').filter((line) => line !== '') : [];
 }
 
-/** Starts the cluster; call `stop()` in afterAll. */
-export async function startSlurmCluster(): Promise<SlurmCluster> {
+/** Starts the cluster (`cpus`: what its one node advertises); call `stop()` in afterAll. */
+export async function startSlurmCluster(options: { cpus?: number } = {}): Promise<SlurmCluster> {
   await acquireLock();
   const node = os.hostname().split('.')[0] as string;
   try {
@@ -162,7 +162,7 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       chownSync(dir, Number(run('id', ['-u', 'slurm']).trim()), Number(run('id', ['-g', 'slurm']).trim()));
     }
     mkdirSync('/var/spool/slurmd', { recursive: true });
-    writeFileSync(SLURM_CONF, slurmConf(node));
+    writeFileSync(SLURM_CONF, slurmConf(node, options.cpus));
     await stopDaemon(PID_FILES.slurmd);
     await stopDaemon(PID_FILES.slurmctld);
     startController();

@@ -56,7 +56,7 @@ function parse(stdout: string): Map<string, JobObservation> {
 /**
  * The one `squeue` poller of a hub: whoever wants to know about jobs (every pending start, every
  * `poll()`, every `stop()`) waits for the next round, and a round is one `squeue` call for all the
- * jobs being watched, at most one per `intervalMs`. A round younger than one interval is reused as is.
+ * jobs being watched, the next one starting at least `intervalMs` after the last one ended. A round younger than one interval is reused as is.
  */
 export class SlurmQueue {
   readonly #intervalMs: number;
@@ -95,11 +95,12 @@ export class SlurmQueue {
     // Always yields first, so that everyone asking in this turn of the event loop shares the round.
     const wait = Math.max(0, this.#lastCallAt + this.#intervalMs - performance.now());
     await new Promise((resolve) => setTimeout(resolve, wait));
-    this.#lastCallAt = performance.now();
     const asked = new Set(this.#watched);
     this.#next = undefined; // callers from now on wait for the round after this one
     this.calls++;
     const result = await this.#squeue(squeueArguments(asked));
+    // Counted from the end of a call: a slow squeue (a loaded controller) is never called again within an interval.
+    this.#lastCallAt = performance.now();
     const round = this.#roundFrom(result, asked);
     this.#latest = round;
     if (round.known) {
