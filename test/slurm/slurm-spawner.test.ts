@@ -17,6 +17,7 @@ import {
   startSlurmHub,
   startViaApi,
   stopViaApi,
+  TEST_POLL_INTERVAL,
   useSlurmCluster,
   userToken,
   waitForState,
@@ -77,7 +78,10 @@ describe.skipIf(!slurmAvailable())('SlurmSpawner on a real single-node Slurm', (
 
     // Past startTimeout (8 s), measured in queue rounds of 0.3 s: still pending, never timed out.
     const rounds = spawner.squeueCalls;
+    const roundsFrom = performance.now();
     await waitFor('30 more queue rounds', () => spawner.squeueCalls >= rounds + 30, 30_000);
+    // Two starts, the hub's poll and the test all ask about jobs: still one squeue call per 0.3 s at most.
+    expect(performance.now() - roundsFrom).toBeGreaterThanOrEqual(29 * TEST_POLL_INTERVAL * 1000);
     expect(hub.services.servers.state('bob')).toBe('pending');
     expect(queue().get(bobJob)?.reason).toBe('Resources');
 

@@ -63,7 +63,10 @@ export class SlurmQueue {
   readonly #squeue: (args: string[]) => Promise<CommandResult>;
   readonly #watched = new Set<string>();
   #latest: QueueRound | undefined;
+  /** The round that callers join now (not started yet). */
   #next: Promise<QueueRound> | undefined;
+  /** The latest round scheduled, in flight or done. */
+  #last: Promise<QueueRound> | undefined;
   #lastCallAt = -Infinity;
   /** `squeue` calls made so far (for the benchmark and tests). */
   calls = 0;
@@ -80,7 +83,11 @@ export class SlurmQueue {
   /** The next round that includes `jobId` (watching it from now on). */
   next(jobId: string): Promise<QueueRound> {
     this.watch(jobId);
-    this.#next ??= this.#scheduleRound();
+    if (this.#next === undefined) {
+      const round = this.#scheduleRound(this.#last);
+      this.#next = round;
+      this.#last = round;
+    }
     return this.#next;
   }
 
@@ -91,7 +98,8 @@ export class SlurmQueue {
     return this.next(jobId);
   }
 
-  async #scheduleRound(): Promise<QueueRound> {
+  async #scheduleRound(previous: Promise<QueueRound> | undefined): Promise<QueueRound> {
+    await previous; // one call at a time: a round asked for during a call waits for its end
     // Always yields first, so that everyone asking in this turn of the event loop shares the round.
     const wait = Math.max(0, this.#lastCallAt + this.#intervalMs - performance.now());
     await new Promise((resolve) => setTimeout(resolve, wait));
