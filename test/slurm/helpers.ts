@@ -10,12 +10,15 @@ import { mintToken } from '../proxy/helpers.ts';
 /** A queue round every 0.3 s keeps the tests quick; one squeue call per round whatever the number of jobs. */
 export const TEST_POLL_INTERVAL = 0.3;
 
-/** One real single-node cluster for the whole file, stopped (every job ended) after it. */
+/**
+ * One real single-node cluster for the whole file, stopped (every job ended) after it. Files take
+ * turns (test/support/slurm.ts holds a lock), so the wait covers other Slurm files running first.
+ */
 export function useSlurmCluster(): { readonly cluster: SlurmCluster } {
   const fixture = {} as { cluster: SlurmCluster };
   beforeAll(async () => {
     fixture.cluster = await startSlurmCluster();
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await fixture.cluster?.stop();
     cleanupTempDirs();
