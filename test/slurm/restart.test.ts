@@ -67,7 +67,7 @@ function jobsByName(): Map<string, { id: string; state: string }> {
   return new Map([...queue()].map(([id, job]) => [job.name, { id, state: job.state }]));
 }
 
-describe.skipIf(!slurmAvailable())('SlurmSpawner across a kill -9 of the hub', () => {
+describe.skipIf(!slurmAvailable())('SlurmSpawner across a restart of the hub (kill -9 or a clean stop)', () => {
   const slurm = useSlurmCluster();
   let hub: CliHub | undefined;
 
@@ -75,7 +75,7 @@ describe.skipIf(!slurmAvailable())('SlurmSpawner across a kill -9 of the hub', (
     await hub?.stop('SIGKILL');
   });
 
-  it('re-adopts running and queued jobs from their job ids, and a queued one still starts later', { timeout: 240_000 }, async () => {
+  it.each(['SIGKILL', 'SIGTERM'] as const)('re-adopts running and queued jobs from their job ids after a %s of the hub; a queued one still starts later', { timeout: 240_000 }, async (signal) => {
     const dir = tempDir('gatehouse-slurm-restart-');
     const args = ['--config', writeConfig(dir), '--data-dir', path.join(dir, 'data'), '--port', String(await freePort())];
     hub = await startCliHub(args);
@@ -95,7 +95,7 @@ describe.skipIf(!slurmAvailable())('SlurmSpawner across a kill -9 of the hub', (
     const queued = USERS.find((name) => before.get(`gatehouse-${name}`)?.state === 'PENDING')!;
     const running = USERS.filter((name) => name !== queued);
 
-    await hub.stop('SIGKILL');
+    await hub.stop(signal);
     hub = await startCliHub(args);
 
     for (const name of running) {

@@ -192,6 +192,18 @@ export class SpawnError extends Error {
   }
 }
 
+/**
+ * The abort reason of a start when the hub shuts down: not a failure of the server. A spawner that
+ * implements `resume()` leaves such a server alone (a queued job waits for the next hub), and the hub
+ * keeps its record for that next hub; other spawners clean up as for any failed start.
+ */
+export class HubShuttingDown extends SpawnError {
+  constructor() {
+    super('the hub is shutting down');
+    this.name = 'HubShuttingDown';
+  }
+}
+
 /** Thrown by a spawner constructor when its options are wrong; `key` is the full config path. */
 export class PluginOptionsError extends Error {
   readonly key: string;

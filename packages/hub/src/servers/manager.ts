@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { boundLogFile, lastLines, readLogSince, SpawnError, type ProgressSink, type ResumeRequest, type ServerHandle, type Spawner } from '@gatehouse/spawner';
+import { boundLogFile, HubShuttingDown, lastLines, readLogSince, SpawnError, type ProgressSink, type ResumeRequest, type ServerHandle, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -240,6 +240,11 @@ export class ServerManager {
   }
 
   #onStartFailed(user: Pick<UserRow, 'id' | 'name'>, error: unknown, progress: ProgressLog): void {
+    if (error instanceof HubShuttingDown && this.#spawner.resume !== undefined) {
+      // Its record stays pending, with its handle, for the next hub to resume (Spawner.resume).
+      this.#deps.logger.info({ username: user.name }, 'hub shutting down; the pending server is left for the next start of the hub');
+      return;
+    }
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
     this.#forget(user.id);
     if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, 'start-failed', reason);
@@ -413,7 +418,7 @@ export class ServerManager {
   async close(): Promise<void> {
     clearInterval(this.#pollTimer);
     for (const pending of this.#pending.values()) {
-      const shutdown = new SpawnError('the hub is shutting down');
+      const shutdown = new HubShuttingDown();
       this.#cancellations.add(shutdown);
       pending.abort.abort(shutdown);
     }

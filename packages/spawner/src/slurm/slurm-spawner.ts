@@ -5,6 +5,7 @@ import { lastLines, openLogFile, readLogSince } from '../log-file.ts';
 import { waitForHttp } from '../readiness.ts';
 import { serverPreset, type ServerPreset } from '../server-presets.ts';
 import {
+  HubShuttingDown,
   SpawnError,
   type LocationVerdict,
   type ProgressSink,
@@ -193,6 +194,7 @@ export class SlurmSpawner implements Spawner {
       follow.onProgress({ progress: 100, message: 'Server ready' });
       return handle;
     } catch (error) {
+      if (error instanceof HubShuttingDown) throw error; // the job waits for the next hub's resume()
       await this.#cancel(follow.job.jobId);
       const failure = error instanceof SpawnError ? error : new SpawnError(`Unexpected failure: ${String(error)}`, { cause: error });
       this.#host?.logger.warn({ user: follow.request.username, jobId: follow.job.jobId, reason: failure.reason.split('\n')[0] }, 'server failed to start');
