@@ -11,6 +11,7 @@ import {
   type ProgressSink,
   type ResumeRequest,
   type ServerHandle,
+  type ServerIsolation,
   type ServerLocationReport,
   type SpawnRequest,
   type Spawner,
@@ -65,6 +66,10 @@ export class SlurmSpawner implements Spawner {
   readonly description: string;
   /** The hub's bound on a whole start: the queue wait plus the start once running. */
   readonly startTimeout: number;
+  readonly isolation: ServerIsolation = {
+    level: 'shared-account',
+    summary: "Slurm jobs run as the hub's own account on the compute nodes: nothing there keeps one user's files from another's",
+  };
   readonly #options: ResolvedSlurmOptions;
   readonly #preset: ServerPreset;
   readonly #queue: SlurmQueue;
