@@ -1,5 +1,6 @@
 /** The machine description, the results model, and its rendering to results.md / results.json. */
 import type { CullBenchResult } from './cull-bench.ts';
+import type { SlurmSpawnBenchResult } from './slurm-bench.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { FlatCostResult } from './flat-cost.ts';
@@ -46,6 +47,8 @@ export interface BenchResults {
   readonly cull?: CullBenchResult;
   /** `GET /hub/auth` (nginx auth_request) with the cookie and with a token. */
   readonly auth?: readonly Measurement<HttpResult>[];
+  /** Concurrent spawns as Slurm jobs, and squeue calls per poll interval. */
+  readonly slurm?: SlurmSpawnBenchResult;
   readonly ratios: Readonly<Record<string, number>>;
   /** The performance issue's targets, each with the figure measured here. */
   readonly targets: readonly TargetCheck[];
@@ -281,6 +284,16 @@ function authSection(auth: readonly Measurement<HttpResult>[], s: Settings): str
   );
 }
 
+function slurmSection(slurm: SlurmSpawnBenchResult): string {
+  return (
+    `### 9. ${slurm.count} concurrent spawns as Slurm jobs (real single-node Slurm, SlurmSpawner pollInterval ${slurm.pollIntervalS} s)\n\n` +
+    table(
+      ['all ready', 'median ready', 'all stopped', 'squeue calls', 'most squeue calls in one poll interval'],
+      [[`${fixed(slurm.spawnWallMs / 1000, 1)} s`, `${fixed(slurm.medianReadyMs / 1000, 1)} s`, `${fixed(slurm.stopWallMs / 1000, 1)} s`, String(slurm.squeueCalls), String(slurm.maxSqueueCallsPerInterval)]],
+    )
+  );
+}
+
 function targetsSection(targets: readonly TargetCheck[]): string {
   if (targets.length === 0) return '';
   return `### Targets (the performance issue)\n\n${table(['target', 'measured', ''], targets.map((check) => [check.target, check.measured, check.met ? 'met' : '**not met**']))}`;
@@ -301,6 +314,7 @@ export function renderTables(results: BenchResults): string {
     results.metrics === undefined ? '' : metricsSection(results.metrics),
     results.auth === undefined ? '' : authSection(results.auth, s),
     results.cull === undefined ? '' : cullSection(results.cull),
+    results.slurm === undefined ? '' : slurmSection(results.slurm),
   ]
     .filter((part) => part !== '')
     .join('\n\n');

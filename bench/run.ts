@@ -9,6 +9,7 @@
  *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
  *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
  *   9. Idle culler: one sweep over 10,000 users and 500 running servers (hub CPU)
+ *  10. Slurm: 50 concurrent spawns as Slurm jobs on a real single-node Slurm; squeue calls per poll interval
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
  * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
  * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
@@ -30,7 +31,9 @@ import { summarizeCpuProfile } from './profile.ts';
 import { startChp, startMiniProxy } from './proxies.ts';
 import { busy, computeRatios, machineInfo, renderTables, writeResults, type BenchResults } from './report.ts';
 import { sectionsFromArgs, type Section, type SectionChoice } from './sections.ts';
+import { runSlurmSpawnBench, type SlurmSpawnBenchResult } from './slurm-bench.ts';
 import { runSpawnBench } from './spawn-bench.ts';
+import { slurmAvailable } from '../test/support/slurm.ts';
 import { PING_PATH, USER_MODEL_PATH, WS_PATH, apiTarget, isPong, isUserModel, prepareStage, proxiedTarget, proxiedTokenTarget, withStage, type Stage } from './stage.ts';
 import { checkTargets } from './targets.ts';
 import { ensureWrk, runWrk } from './wrk.ts';
@@ -64,6 +67,17 @@ const AUTH_REQUEST_PORT_RANGE = [43800, 43899] as const;
 const METRICS_OVERHEAD: MetricsOverheadOptions = { portRanges: { on: [43600, 43699], off: [43700, 43799] }, scrapeIntervalMs: 1000, apiRounds: 3 };
 /** Sections measured on the main stage (alice and admin on the hub, alice's server running). */
 const MAIN_STAGE_SECTIONS: readonly Section[] = ['http', 'ws', 'api', 'flat', 'spawn'];
+
+/** Section 9 needs root and Slurm's Debian packages; a full run elsewhere says so and goes on. */
+async function slurmBench(): Promise<SlurmSpawnBenchResult | undefined> {
+  if (!slurmAvailable()) {
+    report('Slurm section skipped: it needs root and the packages slurmctld, slurmd, slurm-client and munge');
+    return undefined;
+  }
+  const slurm = await runSlurmSpawnBench(SETTINGS.spawnCount);
+  report(`${slurm.count} Slurm spawns: all ready in ${slurm.spawnWallMs.toFixed(0)} ms; ${slurm.squeueCalls} squeue calls, at most ${slurm.maxSqueueCallsPerInterval} per ${slurm.pollIntervalS} s poll interval`);
+  return slurm;
+}
 
 async function proxyBenchmarks(wrk: string, stage: Stage, sections: SectionChoice): Promise<{ http?: Measurement<HttpResult>[]; ws?: Measurement<WsResult>[] }> {
   const chp = await startChp(stage.app.port);
@@ -224,12 +238,14 @@ async function main(): Promise<void> {
   const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
   const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
   const cull = sections.runs('cull') ? await runCullBench({ users: 10_000, servers: 500, sweeps: 20 }) : undefined;
+  const slurm = sections.runs('slurm') ? await slurmBench() : undefined;
   const figures = {
     ...measured,
     ...(storm === undefined ? {} : { storm }),
     ...(metrics === undefined ? {} : { metrics }),
     ...(auth === undefined ? {} : { auth }),
     ...(cull === undefined ? {} : { cull }),
+    ...(slurm === undefined ? {} : { slurm }),
   };
   const ratios = computeRatios(figures);
   const profile = profileWanted(ratios, sections) ? await profileHub(wrk) : undefined;

@@ -73,6 +73,9 @@ export default defineConfig({
   // dir nor other homes. sandbox: 'auto' (default: on when bwrap works here) | true (required) | false (off:
   // every user's code can then read every other user's files). systemUsers: true (hub as root) runs each
   // server as the system account of the same name instead — the strongest separation.
+  // On a Slurm cluster: new SlurmSpawner({ server, partition, account, qos, time, cpus, memory, gres,
+  // sbatchArgs, command, args, env, queueTimeout: 3600, startTimeout: 120, pollInterval: 2, hubUrl,
+  // nodeHostPattern, serverIp: '0.0.0.0' }) runs each server as a batch job (README: "On a Slurm cluster").
   spawner: bestAvailableSpawner({ portRange: [20000, 29999], sandbox: 'auto' }),
   // Sliding idle expiry and absolute maximum of a login session, in seconds.
   session: { idleTimeout: 24 * 60 * 60, maxAge: 14 * 24 * 60 * 60 },

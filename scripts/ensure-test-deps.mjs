@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Installs the Debian packages the test suite drives for real (a browser, nginx, Jupyter) when
+// Installs the Debian packages the test suite drives for real (a browser, nginx, Jupyter, Slurm) when
 // they are missing. Runs before `vitest run` in `pnpm test`, so one command works on a fresh
 // Debian machine. As root it uses apt-get; otherwise it names what to install and fails.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +15,10 @@ const REQUIREMENTS = [
   { command: '/usr/bin/bwrap', pkg: 'bubblewrap', why: 'the server sandbox (spawner and Jupyter isolation tests)' },
   { command: '/usr/bin/oathtool', pkg: 'oathtool', why: 'TOTP codes from an independent implementation' },
   { command: '/usr/bin/zbarimg', pkg: 'zbar-tools', why: 'reading back the enrolment QR code' },
+  { command: '/usr/sbin/slurmctld', pkg: 'slurmctld', why: 'a real single-node Slurm for the SlurmSpawner tests' },
+  { command: '/usr/sbin/slurmd', pkg: 'slurmd', why: 'a real single-node Slurm for the SlurmSpawner tests' },
+  { command: '/usr/bin/sbatch', pkg: 'slurm-client', why: 'sbatch, squeue and scancel for the SlurmSpawner' },
+  { command: '/usr/sbin/munged', pkg: 'munge', why: "Slurm's authentication daemon" },
 ];
 
 const missing = REQUIREMENTS.filter((requirement) => !existsSync(requirement.command));

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   GATEHOUSE_ERR_NAMED_SERVERS_DISABLED: { status: 400, expose: true, message: 'Named servers are not enabled on this hub' },
   GATEHOUSE_ERR_NAMED_SERVER_LIMIT: { status: 400, expose: true, message: 'The user has as many named servers as they may' },
   GATEHOUSE_ERR_INVALID_USER_OPTIONS: { status: 400, expose: true, message: 'Invalid user options' },
+  GATEHOUSE_ERR_SERVER_LOCATION_EARLY: { status: 409, expose: true, message: 'No start of this server is waiting for its location; try again shortly' },
   GATEHOUSE_ERR_SPAWN_LIMIT: { status: 429, expose: true, message: 'Too many servers are starting; try again shortly' },
   GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT: { status: 429, expose: true, message: 'The hub is running as many servers as it may' },
   GATEHOUSE_ERR_PROXY_UPSTREAM: { status: 502, expose: true, message: 'The user server did not answer' },

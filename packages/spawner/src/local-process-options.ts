@@ -67,7 +67,7 @@ export interface ResolvedLocalProcessOptions {
 }
 
 /** Config path of the spawner in `hub.config.ts`: errors name `spawner.<option>`. */
-const ROOT_KEY = 'spawner';
+export const ROOT_KEY = 'spawner';
 
 const KNOWN_KEYS = [
   'command', 'args', 'env', 'cwd', 'portRange', 'httpTimeout', 'startTimeout', 'stopGracePeriod', 'credential',
@@ -79,17 +79,17 @@ const ACCOUNT_VARIABLES = new Set(['USER', 'HOME']);
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function fail(key: string, problem: string): never {
+export function fail(key: string, problem: string): never {
   throw new PluginOptionsError(`${ROOT_KEY}.${key}`, problem);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
-function stringList(key: string, value: unknown, allowEmpty: boolean): readonly string[] {
+export function stringList(key: string, value: unknown, allowEmpty: boolean): readonly string[] {
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) {
     fail(key, allowEmpty ? 'expected an array of strings' : 'expected a non-empty array of strings');
   }
@@ -99,13 +99,13 @@ function stringList(key: string, value: unknown, allowEmpty: boolean): readonly 
   return Object.freeze([...(value as string[])]);
 }
 
-function programAndArguments(value: unknown): readonly string[] {
+export function programAndArguments(value: unknown): readonly string[] {
   const command = stringList('command', value, false);
   if (command[0] === '') fail('command[0]', 'expected the program to run');
   return command;
 }
 
-function seconds(key: string, value: unknown, fallback: number): number {
+export function seconds(key: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(key, 'expected a positive number of seconds');
@@ -125,7 +125,7 @@ function portRange(value: unknown): readonly [number, number] {
   return Object.freeze([min as number, max as number] as const);
 }
 
-function environment(value: unknown): Readonly<Record<string, string>> {
+export function environment(value: unknown): Readonly<Record<string, string>> {
   if (value === undefined) return Object.freeze({});
   if (!isPlainObject(value)) fail('env', 'expected an object of string values');
   for (const [name, item] of Object.entries(value)) {
@@ -156,15 +156,20 @@ function checkIsolationOptions(o: { [K in keyof LocalProcessSpawnerOptions]?: un
   }
 }
 
+/** An options object with only `knownKeys`; the error for an unknown key lists them. */
+export function checkKeys(options: unknown, knownKeys: readonly string[]): asserts options is Record<string, unknown> {
+  if (!isPlainObject(options)) throw new PluginOptionsError(ROOT_KEY, 'expected an options object');
+  for (const key of Object.keys(options)) {
+    if (!knownKeys.includes(key)) {
+      throw new PluginOptionsError(`${ROOT_KEY}.${key}`, `unknown key (known keys: ${knownKeys.join(', ')})`, knownKeys);
+    }
+  }
+}
+
 /** Validates once, at construction, and returns a frozen copy (Fastify-style: no later surprises). */
 export function resolveLocalProcessOptions(options: unknown): ResolvedLocalProcessOptions {
   if (options === undefined) options = {};
-  if (!isPlainObject(options)) throw new PluginOptionsError(ROOT_KEY, 'expected an options object');
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
-      throw new PluginOptionsError(`${ROOT_KEY}.${key}`, `unknown key (known keys: ${KNOWN_KEYS.join(', ')})`, KNOWN_KEYS);
-    }
-  }
+  checkKeys(options, KNOWN_KEYS);
   const o = options as { [K in keyof LocalProcessSpawnerOptions]?: unknown };
   if (o.cwd !== undefined && (typeof o.cwd !== 'string' || !path.isAbsolute(o.cwd))) {
     fail('cwd', 'expected an absolute path');

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hubAccount, systemAccount, type ServerAccount } from './account.ts';
 import { launchCommand, planIsolation, prepareWorkspace, type IsolationPlan, type Workspace } from './isolation.ts';
 import {
@@ -8,10 +7,11 @@ import {
   type ResolvedLocalProcessOptions,
   withOverrides,
 } from './local-process-options.ts';
-import { boundLogFile, lastLines, mentionsAddressInUse, openLogFile, readLogSince } from './log-file.ts';
+import { boundLogFile, lastLines, mentionsAddressInUse, openLogFile, readLogSince, serverLogFile } from './log-file.ts';
 import { claimPort, LOOPBACK } from './port-allocation.ts';
 import { isGroupAlive, terminateGroup, type ProcessIdentity } from './process-group.ts';
 import { isSameLiveProcess } from './process-table.ts';
+import { demoAppPath } from './server-presets.ts';
 import { waitForHttp } from './readiness.ts';
 import { describeExit, launchServerProcess, type ServerChild } from './server-process.ts';
 import {
@@ -26,8 +26,7 @@ import {
   type SpawnerHost,
 } from './types.ts';
 
-/** Absolute path of the bundled demo app, the default server (run with this Node binary). */
-export const demoAppPath = fileURLToPath(new URL('../demo/demo-app.mjs', import.meta.url));
+export { demoAppPath };
 
 const SERVER_HOST = LOOPBACK;
 /** SpawnerHost.serverLogMaxBytes when the host gives none. */
@@ -104,14 +103,9 @@ export class LocalProcessSpawner implements Spawner {
     return alive ? 'running' : 'stopped';
   }
 
-  /**
-   * Where a server's output goes: `<dataDir>/logs/<user>.log` for the default server,
-   * `<dataDir>/logs/<user>+<server>.log` for a named one ('+' never occurs in an encoded name).
-   * Local to this spawner: the hub reads logs through readLog() only.
-   */
+  /** Where a server's output goes (log-file.ts serverLogFile); local to this spawner. */
   logFileFor(server: ServerRef): string {
-    const name = encodeURIComponent(server.username) + (server.serverName === '' ? '' : `+${encodeURIComponent(server.serverName)}`);
-    return path.join(this.#logDir(), `${name}.log`);
+    return serverLogFile(this.#requireHost().dataDir, server);
   }
 
   #logDir(): string {

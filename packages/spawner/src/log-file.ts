@@ -92,3 +92,13 @@ export function boundLogFile(file: string, maxBytes: number): boolean {
   }
   return true;
 }
+
+/**
+ * Where a server's output goes under a hub's data dir: `<dataDir>/logs/<user>.log` for the default
+ * server, `<dataDir>/logs/<user>+<server>.log` for a named one ('+' never occurs in an encoded name).
+ * The spawners that keep logs as local (or shared) files use it; the hub reads logs through readLog() only.
+ */
+export function serverLogFile(dataDir: string, server: { readonly username: string; readonly serverName: string }): string {
+  const name = encodeURIComponent(server.username) + (server.serverName === '' ? '' : `+${encodeURIComponent(server.serverName)}`);
+  return path.join(dataDir, 'logs', `${name}.log`);
+}

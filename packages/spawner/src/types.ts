@@ -20,8 +20,9 @@
  *   The server's own command must not run before that (the local spawner holds it on a pipe, which
  *   a hub killed in between closes, so the process ends by itself). A hub that finds a saved pending
  *   handle after a restart stops that server (`stopping`, its port still claimed) and does not adopt
- *   it: whoever waited for the start went away with the old hub. A pending row without a handle had
- *   no process; the hub forgets it.
+ *   it: whoever waited for the start went away with the old hub — unless the spawner implements
+ *   `resume()` (a queued batch job is meant to outlive the hub), which the hub then calls to follow
+ *   the start again as `pending`. A pending row without a handle had no process; the hub forgets it.
  * - `running`: the hub proxies to `{host, port}`. Every few seconds it calls `poll()`; `'stopped'`
  *   removes the route at once. The hub also sends `GET <prefix>api` each round; a server that
  *   gives no HTTP answer for `serverUnresponsiveTimeout` seconds (frozen, deadlocked) is stopped.
@@ -191,7 +192,38 @@ export interface Spawner {
    * quotes it when a server exits and shows it to admins; it never reads a log any other way.
    */
   readLog(server: ServerRef, maxBytes: number): Promise<string>;
+  /**
+   * Optional, for spawners whose servers pick their own host and port (a batch job on a compute
+   * node): the hub calls it for `POST /hub/api/users/:name/server/location`, only once it has checked
+   * that the request carries that very server's own token, with nothing but the host and port the
+   * server sent. The spawner decides whether they are acceptable (e.g. the host is its job's node).
+   */
+  acceptLocation?(report: ServerLocationReport): Promise<LocationVerdict>;
+  /**
+   * Optional: continues a start that a previous hub process left `pending` (its saved handle shows the
+   * server still exists, e.g. a queued batch job), instead of stopping it. Same promise as `start()`.
+   * Without it the hub stops such servers after a restart (see the state diagram above).
+   */
+  resume?(handle: ServerHandle, request: ResumeRequest, onProgress: ProgressSink, signal: AbortSignal): Promise<ServerHandle>;
 }
+
+/** What a server reports about where it listens; `host` and `port` are as the client sent them, unchecked. */
+export interface ServerLocationReport {
+  readonly username: string;
+  readonly serverName: string;
+  readonly host: unknown;
+  readonly port: unknown;
+}
+
+/**
+ * `accepted`: the waiting start goes on with this location. Otherwise `retry` says whether the
+ * server should try again later (no start is waiting yet, e.g. the hub is restarting) or never
+ * (the location itself is wrong); `problem` is one sentence for the server's log.
+ */
+export type LocationVerdict = { readonly accepted: true } | { readonly accepted: false; readonly retry: boolean; readonly problem: string };
+
+/** A start continued after a hub restart: the server exists already, so there is no environment to build. */
+export type ResumeRequest = Omit<SpawnRequest, 'environment'>;
 
 /** Why a start failed, in words a person can act on (JupyterHub's SpawnException with its reason). */
 export class SpawnError extends Error {
@@ -200,6 +232,18 @@ export class SpawnError extends Error {
     super(reason, options);
     this.name = 'SpawnError';
     this.reason = reason;
+  }
+}
+
+/**
+ * The abort reason of a start when the hub shuts down: not a failure of the server. A spawner that
+ * implements `resume()` leaves such a server alone (a queued job waits for the next hub), and the hub
+ * keeps its record for that next hub; other spawners clean up as for any failed start.
+ */
+export class HubShuttingDown extends SpawnError {
+  constructor() {
+    super('the hub is shutting down');
+    this.name = 'HubShuttingDown';
   }
 }
 

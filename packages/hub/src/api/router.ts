@@ -9,6 +9,7 @@ import { groupRoutes } from './group-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { serverRoutes } from './server-routes.ts';
 import { serviceModel, serviceRoutes } from './service-routes.ts';
+import { serverLocationRoutes } from './server-report-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { totpApiRoutes } from './totp-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -62,6 +63,7 @@ export function apiRouter(services: HubServices): Router {
   userRoutes(router, services);
   groupRoutes(router, services);
   serverRoutes(router, services);
+  serverLocationRoutes(router, services);
   tokenRoutes(router, services);
   serviceRoutes(router, services);
   totpApiRoutes(router, services);

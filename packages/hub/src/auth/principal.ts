@@ -11,6 +11,8 @@ export interface Principal {
   readonly scopes: readonly Scope[];
   readonly tokenId?: number;
   readonly tokenKind?: TokenKind;
+  /** For a server's own token: which of the user's servers it belongs to ('' the default). */
+  readonly tokenServer?: string;
   /**
    * Set when an external service is asking (external-services/service-registry.ts): `user` is then a
    * row no person can be (`services/<name>`, id 0, not admin) and `scopes` are the service's own.
@@ -56,6 +58,13 @@ export function resolveTokenPrincipal(sources: PrincipalSources, token: string):
   if (row === undefined || !BEARER_KINDS.has(row.kind)) return undefined;
   const user = sources.users.getById(row.userId);
   if (user === undefined) return undefined;
-  const principal: Principal = { user, via: 'token', scopes: effectiveTokenScopes(row.scopes, user), tokenId: row.id, tokenKind: row.kind };
+  const principal: Principal = {
+    user,
+    via: 'token',
+    scopes: effectiveTokenScopes(row.scopes, user),
+    tokenId: row.id,
+    tokenKind: row.kind,
+    ...(row.kind === 'server' ? { tokenServer: row.serverName ?? '' } : {}),
+  };
   return { principal, expiresAt: row.expiresAt === null ? Infinity : Date.parse(row.expiresAt) };
 }

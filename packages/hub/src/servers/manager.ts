@@ -1,4 +1,4 @@
-import { lastLines, SpawnError, type ServerHandle, type SpawnOverrides, type Spawner } from '@gatehouse/spawner';
+import { HubShuttingDown, lastLines, SpawnError, type ProgressSink, type ResumeRequest, type ServerHandle, type SpawnOverrides, type Spawner } from '@gatehouse/spawner';
 import type { GatehouseConfig } from '../config/schema.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
@@ -164,34 +164,57 @@ export class ServerManager {
     this.#progress.set(name, serverName, progress);
     progress.push({ progress: 0, message: 'Server requested' });
 
+    const request = this.#resumeRequest(user, serverName, token);
+    this.#follow(user, serverName, token, progress, (onProgress, signal) =>
+      this.#spawner.start(
+        {
+          ...request,
+          ...(overrides === undefined ? {} : { overrides }),
+          environment: (port) =>
+            serverEnvironment({
+              username: name,
+              serverName,
+              apiToken: token,
+              hubApiUrl: this.#deps.hubApiUrl(),
+              port,
+              adminAccess: this.#deps.config.adminAccess,
+              extra: this.#deps.userEnvironment(user),
+            }),
+        },
+        onProgress,
+        signal,
+      ),
+    );
+    return 'pending';
+  }
+
+  /** The parts of a SpawnRequest that need no environment (what `Spawner.resume` takes). */
+  #resumeRequest(user: UserRef, serverName: string, token: string): ResumeRequest {
+    return {
+      username: user.name,
+      serverName,
+      prefix: servicePrefix(user.name, serverName),
+      apiToken: token,
+      launched: (handle) => this.#deps.repository.recordLaunch(user.id, serverName, handle),
+    };
+  }
+
+  /** Tracks a start (new or resumed) as pending until the spawner's promise settles, bounded by startTimeout. */
+  #follow(
+    user: UserRef,
+    serverName: string,
+    token: string,
+    progress: ProgressLog,
+    run: (onProgress: ProgressSink, signal: AbortSignal) => Promise<ServerHandle>,
+  ): void {
+    const name = user.name;
     const abort = new AbortController();
     const timeout = setTimeout(
       () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
       this.#spawner.startTimeout * 1000,
     );
     timeout.unref();
-    const started = this.#spawner.start(
-      {
-        username: name,
-        serverName,
-        prefix: servicePrefix(name, serverName),
-        apiToken: token,
-        launched: (handle) => this.#deps.repository.recordLaunch(user.id, serverName, handle),
-        ...(overrides === undefined ? {} : { overrides }),
-        environment: (port) =>
-          serverEnvironment({
-            username: name,
-            serverName,
-            apiToken: token,
-            hubApiUrl: this.#deps.hubApiUrl(),
-            port,
-            adminAccess: this.#deps.config.adminAccess,
-            extra: this.#deps.userEnvironment(user),
-          }),
-      },
-      (event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }),
-      abort.signal,
-    );
+    const started = run((event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }), abort.signal);
     const startedAt = performance.now();
     const settled = (outcome: 'ready' | 'failed') => this.#deps.onSpawnSettled?.(outcome, (performance.now() - startedAt) / 1000);
     const done = started.then(
@@ -207,7 +230,6 @@ export class ServerManager {
     const pending = { abort, done: done.finally(() => clearTimeout(timeout)) };
     this.#pending.set(name, serverName, pending);
     void pending.done.finally(() => this.#pending.delete(name, serverName));
-    return 'pending';
   }
 
   #onStarted(user: UserRef, serverName: string, token: string, handle: ServerHandle, progress: ProgressLog): void {
@@ -224,6 +246,11 @@ export class ServerManager {
   }
 
   #onStartFailed(user: UserRef, serverName: string, error: unknown, progress: ProgressLog): void {
+    if (error instanceof HubShuttingDown && this.#spawner.resume !== undefined) {
+      // Its record stays pending, with its handle, for the next hub to resume (Spawner.resume).
+      this.#deps.logger.info({ username: user.name, serverName }, 'hub shutting down; the pending server is left for the next start of the hub');
+      return;
+    }
     const reason = error instanceof SpawnError ? error.reason : 'the server failed to start (see the hub log)';
     this.#forget(user, serverName);
     if (!this.#cancellations.has(error as object)) this.#problems.record(user.name, serverName, 'start-failed', reason);
@@ -321,6 +348,17 @@ export class ServerManager {
         logger.info(fields, 're-attached to running server');
         continue;
       }
+      const resume = this.#spawner.resume?.bind(this.#spawner);
+      const token = row.sealedToken === null ? undefined : credentials.open(row.sealedToken);
+      if (alive && row.handle !== undefined && row.status === 'pending' && resume !== undefined && token !== undefined) {
+        // A queued batch job outlives its hub by design: follow it again (Spawner.resume).
+        const handle = row.handle;
+        const progress = new ProgressLog();
+        this.#progress.set(row.username, row.serverName, progress);
+        this.#follow(user, row.serverName, token, progress, (onProgress, signal) => resume(handle, this.#resumeRequest(user, row.serverName, token), onProgress, signal));
+        logger.info(fields, 'following a pending server again after a restart');
+        continue;
+      }
       if (alive && row.handle !== undefined) {
         logger.warn(fields, 'stopping a server the previous hub left pending or stopping');
         void this.#stopHandle(user, row.serverName, row.handle);
@@ -398,7 +436,7 @@ export class ServerManager {
     clearInterval(this.#pollTimer);
     const pending = this.#pending.values();
     for (const start of pending) {
-      const shutdown = new SpawnError('the hub is shutting down');
+      const shutdown = new HubShuttingDown();
       this.#cancellations.add(shutdown);
       start.abort.abort(shutdown);
     }
