@@ -8,6 +8,7 @@
  *   6. Login storm: proxied p99 quiet vs during waves of 20 concurrent argon2 logins
  *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
  *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
+ *   9. The first minute of a class vs JupyterHub (bench/class-main.ts; its own results-class.{md,json})
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
  * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
  * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
@@ -26,6 +27,7 @@ import { MINI_PROXY_KINDS, MINI_PROXY_LABELS } from './mini-proxy.ts';
 import { REPO_ROOT, cleanUp, installExitHandlers } from './processes.ts';
 import { summarizeCpuProfile } from './profile.ts';
 import { startChp, startMiniProxy } from './proxies.ts';
+import { runAndWriteClassBench } from './class-main.ts';
 import { busy, computeRatios, machineInfo, renderTables, writeResults, type BenchResults } from './report.ts';
 import { sectionsFromArgs, type Section, type SectionChoice } from './sections.ts';
 import { runSpawnBench } from './spawn-bench.ts';
@@ -220,6 +222,7 @@ async function main(): Promise<void> {
   const storm = sections.runs('storm') ? await runLoginStormBench(wrk, FOLLOW_UP_SETTINGS, LOGIN_STORM) : undefined;
   const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
   const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
+  if (sections.runs('class')) await runAndWriteClassBench(process.argv.slice(2));
   const figures = { ...measured, ...(storm === undefined ? {} : { storm }), ...(metrics === undefined ? {} : { metrics }), ...(auth === undefined ? {} : { auth }) };
   const ratios = computeRatios(figures);
   const profile = profileWanted(ratios, sections) ? await profileHub(wrk) : undefined;

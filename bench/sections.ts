@@ -3,7 +3,7 @@
  * `--only a,b` (or `--only=a,b`). A partial run never overwrites bench/results.{md,json}.
  */
 
-export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'auth', 'profile'] as const;
+export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'auth', 'class', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_HELP: Readonly<Record<Section, string>> = {
@@ -15,6 +15,7 @@ export const SECTION_HELP: Readonly<Record<Section, string>> = {
   storm: 'proxied p99 during a storm of argon2 logins',
   metrics: 'metrics on (scraped) vs metrics: false',
   auth: 'GET /hub/auth (nginx auth_request) with the opt-in cookie and with a token',
+  class: 'the first minute of a class: 300 sign-ins and starts at once, vs JupyterHub (bench/results-class.md)',
   profile: 'CPU profile of the hub (in a full run only when below 3× CHP, or with --profile)',
 };
 
