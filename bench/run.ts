@@ -10,6 +10,7 @@
  *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
  *   9. Idle culler: one sweep over 10,000 users and 500 running servers (hub CPU)
  *  10. Slurm: 50 concurrent spawns as Slurm jobs on a real single-node Slurm; squeue calls per poll interval
+ *  11. The first minute of a class vs JupyterHub (bench/class-main.ts; its own results-class.{md,json})
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
  * Writes bench/results.{md,json}. `pnpm bench --only flat,storm,metrics` runs only those sections
  * (names in bench/sections.ts) and writes bench/results-partial.{md,json} instead.
@@ -29,6 +30,7 @@ import { MINI_PROXY_KINDS, MINI_PROXY_LABELS } from './mini-proxy.ts';
 import { REPO_ROOT, cleanUp, installExitHandlers } from './processes.ts';
 import { summarizeCpuProfile } from './profile.ts';
 import { startChp, startMiniProxy } from './proxies.ts';
+import { runAndWriteClassBench } from './class-main.ts';
 import { busy, computeRatios, machineInfo, renderTables, writeResults, type BenchResults } from './report.ts';
 import { sectionsFromArgs, type Section, type SectionChoice } from './sections.ts';
 import { runSlurmSpawnBench, type SlurmSpawnBenchResult } from './slurm-bench.ts';
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
   const storm = sections.runs('storm') ? await runLoginStormBench(wrk, FOLLOW_UP_SETTINGS, LOGIN_STORM) : undefined;
   const metrics = sections.runs('metrics') ? await runMetricsOverheadBench(wrk, METRICS_SETTINGS, METRICS_OVERHEAD) : undefined;
   const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
+  if (sections.runs('class')) await runAndWriteClassBench(process.argv.slice(2));
   const cull = sections.runs('cull') ? await runCullBench({ users: 10_000, servers: 500, sweeps: 20 }) : undefined;
   const slurm = sections.runs('slurm') ? await slurmBench() : undefined;
   const figures = {

@@ -17,6 +17,7 @@ export const SECTION_HELP: Readonly<Record<Section, string>> = {
   auth: 'GET /hub/auth (nginx auth_request) with the opt-in cookie and with a token',
   cull: 'one idle-culler sweep over 10,000 users and 500 running servers (hub CPU)',
   slurm: '50 concurrent spawns as Slurm jobs on a real single-node Slurm (root, Debian slurm packages)',
+  class: 'the first minute of a class: 300 sign-ins and starts at once, vs JupyterHub (bench/results-class.md)',
   profile: 'CPU profile of the hub (in a full run only when below 3× CHP, or with --profile)',
 };
 

@@ -2,6 +2,7 @@
  * A small HTTP client that behaves like a browser with respect to cookies (path-scoped jar,
  * expiry by empty value/past date) and never follows redirects, so tests see every hop.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 export interface StoredCookie {
   readonly name: string;
   readonly value: string;
@@ -30,14 +31,29 @@ export function parseSetCookie(line: string): StoredCookie {
   return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), path, attributes };
 }
 
+export interface BrowserLikeClientOptions {
+  /**
+   * Connect from this local address (any 127.x.y.z on Linux), as a person on another machine would
+   * arrive from an address of their own; the client then keeps its own connection pool (`close()`).
+   */
+  readonly localAddress?: string;
+}
+
 export class BrowserLikeClient {
   readonly #base: string;
   readonly #cookies = new Map<string, StoredCookie>();
+  readonly #agent: Agent | undefined;
   /** Extra headers sent with every request (e.g. a spoofed identity header). */
   defaultHeaders: Record<string, string> = {};
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, options: BrowserLikeClientOptions = {}) {
     this.#base = baseUrl.replace(/\/$/, '');
+    this.#agent = options.localAddress === undefined ? undefined : new Agent({ connect: { localAddress: options.localAddress } });
+  }
+
+  /** Closes the client's own connections (only a client with a `localAddress` has any). */
+  async close(): Promise<void> {
+    await this.#agent?.close();
   }
 
   cookies(): StoredCookie[] {
@@ -76,7 +92,9 @@ export class BrowserLikeClient {
       body = JSON.stringify(options.json);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(`${this.#base}${path}`, { method, headers, body, redirect: 'manual' });
+    const init = { method, headers, body, redirect: 'manual' } as const;
+    const url = `${this.#base}${path}`;
+    const response = this.#agent === undefined ? await fetch(url, init) : await undiciFetch(url, { ...init, dispatcher: this.#agent });
     const text = await response.text();
     const setCookies = response.headers.getSetCookie();
     for (const line of setCookies) this.#store(parseSetCookie(line));

@@ -1,0 +1,52 @@
+/**
+ * `pnpm bench:class`: the class-arrival section alone (also part of `pnpm bench`, or `--only class`).
+ * `--case burst,spread` plays only the named cases. Writes bench/results-class.{md,json}; every
+ * process and temp dir it starts is removed at the end, also on failure or Ctrl-C.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLASS_CASES, runClassBench, type ClassCase } from './class-arrival.ts';
+import { writeClassResults } from './class-report.ts';
+import { report } from './measure.ts';
+import { REPO_ROOT, cleanUp, installExitHandlers } from './processes.ts';
+
+/** Cases named by `--case a,b`, or all. */
+export function classCasesFromArgs(argv: readonly string[]): readonly ClassCase[] {
+  const index = argv.findIndex((arg) => arg === '--case' || arg.startsWith('--case='));
+  if (index === -1) return CLASS_CASES;
+  const flag = argv[index] as string;
+  const names = (flag.startsWith('--case=') ? flag.slice('--case='.length) : (argv[index + 1] ?? '')).split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !CLASS_CASES.some((c) => c.id === name));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`--case expects some of ${CLASS_CASES.map((c) => c.id).join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  return CLASS_CASES.filter((c) => names.includes(c.id));
+}
+
+/** Runs the chosen cases and writes bench/results-class.{md,json}; returns the markdown. */
+export async function runAndWriteClassBench(argv: readonly string[]): Promise<string> {
+  const loadStart = os.loadavg()[0] ?? 0;
+  const results = await runClassBench(classCasesFromArgs(argv));
+  const notes = [
+    `${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; load average ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end.`,
+    'Each case starts a fresh hub of each kind, Gatehouse first. Arrival times are seeded (the same in every run and for both hubs), uniform at random within the window.',
+    'Every person is a client of its own connecting from its own loopback address (127.20.x.y), keeping cookies and following no redirects by itself, as bench/class-people.ts describes step by step. A 429 is waited out for Retry-After and counted as a retry; anything else unexpected is an error.',
+    'Gatehouse: LocalAuthenticator (argon2id, each account added through the REST API beforehand), LocalProcessSpawner with the bundled demo app (or JupyterhubSingleuserSpawner), default concurrentSpawnLimit. JupyterHub 3.0 (Debian) with configurable-http-proxy 5.3: DummyAuthenticator (no password hashing), SimpleLocalProcessSpawner running bench/class-server.mjs (or jupyterhub-singleuser), default concurrent_spawn_limit. Both with 300 s start and HTTP timeouts.',
+    '20 working users start their servers before the class arrives and then send one request to their server every 200 ms each; their p99 over a 5 s quiet window is the baseline, and over the arrivals (first arrival until the last person is through) the figure during.',
+    'Peak RSS is the hub process\'s own high-water mark (VmHWM) at the end of the case: for Gatehouse the Node process (the argon2 hashing child is separate), for JupyterHub the Python process (configurable-http-proxy is separate).',
+  ];
+  const markdown = writeClassResults(results, notes, path.join(REPO_ROOT, 'bench/results-class.md'), path.join(REPO_ROOT, 'bench/results-class.json'));
+  report('wrote bench/results-class.md and bench/results-class.json');
+  return markdown;
+}
+
+if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
+  installExitHandlers();
+  try {
+    process.stdout.write(`${await runAndWriteClassBench(process.argv.slice(2))}\n`);
+  } catch (error) {
+    process.stderr.write(`class bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cleanUp();
+  }
+}
