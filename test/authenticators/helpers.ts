@@ -10,7 +10,8 @@ import {
   type UsernamePolicy,
 } from '@gatehouse/authenticators';
 import { SqliteAccountStore, SqliteThrottleStore } from '../../packages/hub/src/db/accounts.ts';
-import { openDatabase, type Database } from '../../packages/hub/src/db/database.ts';
+import { type Database } from '../../packages/hub/src/db/database.ts';
+import { openDatabase } from '../../packages/hub/src/db/open.ts';
 
 export interface LogEntry {
   readonly level: 'debug' | 'info' | 'warn' | 'error';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openDatabase, type Database } from '@gatehouse/hub';
-import { isDatabaseBusy } from '../../packages/hub/src/db/database.ts';
+import { isDatabaseBusy } from '../../packages/hub/src/db/open.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
 
 /**

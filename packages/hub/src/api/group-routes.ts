@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { allows } from '../auth/scopes.ts';
+import { allows } from '../scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requirePrincipal, requireScope } from '../http/identity.ts';

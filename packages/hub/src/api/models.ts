@@ -1,6 +1,6 @@
 import type { UserRow } from '../db/users.ts';
 import type { HubServices } from '../services.ts';
-import { formatScope, type Scope } from '../auth/scopes.ts';
+import { formatScope, type Scope } from '../scopes.ts';
 import type { ServerManager, ServerState } from '../servers/manager.ts';
 import { progressUrl, servicePrefix } from '../servers/environment.ts';
 import type { ServerRepository } from '../servers/server-repository.ts';

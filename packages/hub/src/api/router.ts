@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { allows } from '../auth/scopes.ts';
+import { allows } from '../scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { principalOf, requirePrincipal } from '../http/identity.ts';
 import { JUPYTERHUB_COMPAT_VERSION } from '../http/request-context.ts';

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { allows, formatScope } from '../auth/scopes.ts';
+import { allows, formatScope } from '../scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { requirePrincipal, type Principal } from '../http/identity.ts';
 import type { ExternalService } from '../external-services/service-registry.ts';

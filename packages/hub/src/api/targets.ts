@@ -1,4 +1,4 @@
-import type { ScopeTarget } from '../auth/scopes.ts';
+import type { ScopeTarget } from '../scopes.ts';
 import type { HubServices } from '../services.ts';
 
 /** A user (or one server of theirs) as a scope target, with their groups so `!group=` filters apply. */

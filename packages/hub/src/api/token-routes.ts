@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { coversAll, expandScopeString, formatScope, intersectScopes, isValidScopeString, ownerScopes, parseScope, scopesBeyond } from '../auth/scopes.ts';
+import { coversAll, expandScopeString, formatScope, intersectScopes, isValidScopeString, ownerScopes, parseScope, scopesBeyond } from '../scopes.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';

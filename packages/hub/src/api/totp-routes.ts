@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { actsAsOwner } from '../auth/principal.ts';
-import { allows } from '../auth/scopes.ts';
+import { allows } from '../scopes.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { requirePrincipal, type Principal } from '../http/identity.ts';

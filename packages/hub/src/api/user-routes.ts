@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { allows, type Scope } from '../auth/scopes.ts';
+import { allows, type Scope } from '../scopes.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError } from '../errors.ts';
 import { readJson } from '../http/body.ts';

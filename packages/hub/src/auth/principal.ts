@@ -1,7 +1,7 @@
 import type { SessionStore } from '../db/sessions.ts';
 import type { UserRepository, UserRow } from '../db/users.ts';
 import type { TokenKind, TokenStore } from '../tokens/token-store.ts';
-import { coversAll, effectiveTokenScopes, ownerScopes, type Scope } from './scopes.ts';
+import { coversAll, effectiveTokenScopes, ownerScopes, type Scope } from '../scopes.ts';
 
 /** Who is making a request, how they proved it, and what they may do. */
 export interface Principal {

@@ -1,5 +1,5 @@
 import type { Principal } from './principal.ts';
-import { allows } from './scopes.ts';
+import { allows } from '../scopes.ts';
 
 /** The hub-wide rule for opening other users' servers (config `adminAccess`). */
 export interface ServerAccessPolicy {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidScopeString } from '../auth/scopes.ts';
+import { isValidScopeString } from '../scopes.ts';
 
 /**
  * `services`: programs outside the hub (an external culler, a dashboard) that call the REST API with

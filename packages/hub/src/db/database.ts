@@ -1,4 +1,3 @@
-import { isSqliteBusy, openSqliteDatabase, type OpenSqliteOptions } from './sqlite.ts';
 
 /**
  * The database as the hub's stores and services see it: prepared statements, transactions, and the
@@ -48,19 +47,3 @@ export interface Statement<P extends unknown[] | {} = unknown[], R = unknown> {
 }
 
 export const DATABASE_FILE = 'gatehouse.sqlite';
-
-export type OpenDatabaseOptions = OpenSqliteOptions;
-
-/** Opens (creating if needed) the hub database in `dataDir`, migrated to the latest version. */
-export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Database {
-  return openSqliteDatabase(dataDir, DATABASE_FILE, options);
-}
-
-export function schemaVersion(db: Database): number {
-  return db.schemaVersion();
-}
-
-/** Whether `error` is the database refusing because another process holds its write lock. */
-export function isDatabaseBusy(error: unknown): boolean {
-  return isSqliteBusy(error);
-}

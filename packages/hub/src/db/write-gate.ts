@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gatehouseError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { isDatabaseBusy, type Database } from './database.ts';
+import type { Database } from './database.ts';
+import { isDatabaseBusy } from './open.ts';
 
 export { isDatabaseBusy };
 

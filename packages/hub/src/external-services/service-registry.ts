@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Principal } from '../auth/principal.ts';
-import { parseScope, type Scope } from '../auth/scopes.ts';
+import { parseScope, type Scope } from '../scopes.ts';
 import type { ServiceConfig } from '../config/services-schema.ts';
 import { assertPrivateFile } from '../data-dir.ts';
 import { gatehouseError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import { sessionPrincipal, type Principal } from '../auth/principal.ts';
-import { allows, type ScopeName, type ScopeTarget } from '../auth/scopes.ts';
+import { allows, type ScopeName, type ScopeTarget } from '../scopes.ts';
 import { whoIsAsking } from '../auth/who-is-asking.ts';
 import { gatehouseError } from '../errors.ts';
 import type { HubServices } from '../services.ts';

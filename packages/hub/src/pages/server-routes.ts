@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { allows } from '../auth/scopes.ts';
+import { allows } from '../scopes.ts';
 import { mayOpenServer } from '../auth/server-access.ts';
 import type { UserRow } from '../db/users.ts';
 import { gatehouseError, isGatehouseError } from '../errors.ts';

@@ -1,5 +1,8 @@
 import type { UserRow } from '../db/users.ts';
-import type { HubServices } from '../services.ts';
+import type { GatehouseConfig } from '../config/schema.ts';
+import type { GroupRepository } from '../db/groups.ts';
+import type { SpawnChoiceStore } from '../db/spawn-choices.ts';
+import type { ServerManager } from './manager.ts';
 import { resolveUserOptions } from './user-options.ts';
 
 /**
@@ -10,7 +13,12 @@ import { resolveUserOptions } from './user-options.ts';
  * those it began with).
  */
 export function startWithUserOptions(
-  services: Pick<HubServices, 'config' | 'groups' | 'servers' | 'spawnChoices'>,
+  services: {
+    readonly config: Pick<GatehouseConfig, 'profiles'>;
+    readonly groups: Pick<GroupRepository, 'namesOf'>;
+    readonly servers: Pick<ServerManager, 'state' | 'start'>;
+    readonly spawnChoices: Pick<SpawnChoiceStore, 'set'>;
+  },
   owner: UserRow,
   userOptions: unknown,
   serverName = '',
