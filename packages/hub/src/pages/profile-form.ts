@@ -75,7 +75,8 @@ export function formToUserOptions(form: Readonly<Record<string, string>>): Recor
   const slug = form['profile'];
   if (slug !== undefined) options['profile'] = slug;
   for (const [name, value] of Object.entries(form)) {
-    if (name === '_xsrf' || name === 'profile') continue;
+    // The page's own fields: the XSRF token, and the home page's name for a new named server.
+    if (name === '_xsrf' || name === 'profile' || name === 'server_name') continue;
     if (!name.startsWith(FIELD_PREFIX)) {
       options[name] = value;
       continue;
