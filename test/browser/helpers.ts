@@ -159,6 +159,8 @@ export function useLocalHub(options: LocalAuthenticatorOptions = {}, config: Par
 export async function stopAllServers(hub: TestHub): Promise<void> {
   const users = hub.services.users.list({ query: '', offset: 0, limit: 10_000 });
   await Promise.all(users.filter((user) => hub.services.servers.state(user.name) !== 'stopped').map((user) => hub.services.servers.stop(user)));
+  // Named servers too.
+  await Promise.all(hub.services.servers.routes().map((route) => hub.services.servers.stop({ id: route.userId, name: route.username }, route.serverName)));
 }
 
 /**

@@ -77,7 +77,7 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       serverName: row.serverName,
       profile: profileLabel(row.userOptions),
       state: services.servers.state(row.user.name, row.serverName),
-      lastActivity: row.lastActivity,
+      lastActivity: row.lastActivity ?? readyAt(row.user.name, row.serverName),
       account: accounts.get(row.user.name),
       secondFactor: services.secondFactor.isActive(row.user),
       mayOpen: mayOpenServer(principal, row.user.name, row.serverName, services.config),
@@ -90,6 +90,12 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
       now: services.now(),
     };
+  };
+
+  /** A running server not used yet: its start is its activity, as the idle culler counts it. */
+  const readyAt = (username: string, serverName: string): string | null => {
+    const route = services.servers.route(username, serverName);
+    return route === undefined ? null : new Date(route.readyAt).toISOString();
   };
 
   /** A profile's name as people see it, from the options a server was started with. */
