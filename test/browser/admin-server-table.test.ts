@@ -139,8 +139,13 @@ describe('admin page: one row per server', () => {
     expect(hub.hub.services.servers.state('vera')).toBe('running');
     await screenshot(admin, 'admin-table-3-stopped-all');
     // Start all for the same search starts them again, with the profile they had.
+    admin.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.accept();
+    });
     await admin.getByRole('button', { name: 'Start all' }).click();
     await expectText(admin.getByRole('status'), /Starting 3 servers\./);
+    expect(questions.at(-1)).toBe('Start every stopped server matching “tarja”?');
     await expect.poll(() => hub.hub.services.servers.state('tarja', 'lab'), { timeout: STEP_TIMEOUT }).toBe('running');
     expect(hub.hub.services.serverRepository.get(user('tarja').id, 'lab')?.userOptions['profile']).toBe('small');
   });

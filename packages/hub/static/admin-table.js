@@ -27,8 +27,11 @@
     });
     const scope = document.querySelector('[data-bulk-scope]');
     if (scope) scope.textContent = q === '' ? 'every server' : 'every server matching “' + q + '”';
-    const stopAll = document.querySelector('form[action="/hub/admin/servers/stop-all"]');
-    if (stopAll) stopAll.dataset.confirm = q === '' ? 'Stop every running server?' : 'Stop every running server matching “' + q + '”?';
+    [['start-all', 'Start', 'stopped'], ['stop-all', 'Stop', 'running']].forEach(function (bulk) {
+      const form = document.querySelector('form[action="/hub/admin/servers/' + bulk[0] + '"]');
+      const which = bulk[1] + ' every ' + bulk[2] + ' server';
+      if (form) form.dataset.confirm = q === '' ? which + '?' : which + ' matching “' + q + '”?';
+    });
   }
 
   function load(url) {

@@ -59,8 +59,10 @@ function sortFields(listing: AdminListing): SafeHtml | string {
   return html`<input type="hidden" name="sort" value="${listing.sort}"><input type="hidden" name="dir" value="${listing.direction}">`;
 }
 
-export function stopAllQuestion(search: string): string {
-  return search === '' ? 'Stop every running server?' : `Stop every running server matching “${search}”?`;
+/** The question before a bulk action (admin-table.js asks the same as the search changes). */
+function bulkQuestion(verb: 'Start' | 'Stop', search: string): string {
+  const which = verb === 'Start' ? 'stopped' : 'running';
+  return search === '' ? `${verb} every ${which} server?` : `${verb} every ${which} server matching “${search}”?`;
 }
 
 /** Start all / stop all, for the rows the search matches (admin-table.js keeps `q` in step with the search box). */
@@ -68,10 +70,10 @@ function bulkActions(model: AdminPageModel): SafeHtml {
   const search = model.table.listing.search;
   const which = search === '' ? 'every server' : html`every server matching “${search}”`;
   return html`<div class="bulk-actions" id="bulk-actions"><p class="muted">For <span data-bulk-scope>${which}</span>:</p>
-    <form method="post" action="/hub/admin/servers/start-all" class="inline">${hidden(model.xsrfToken)}
+    <form method="post" action="/hub/admin/servers/start-all" class="inline" data-confirm="${bulkQuestion('Start', search)}">${hidden(model.xsrfToken)}
       <input type="hidden" name="q" value="${search}" data-bulk-query>
       <button type="submit" class="secondary">Start all</button></form>
-    <form method="post" action="/hub/admin/servers/stop-all" class="inline" data-confirm="${stopAllQuestion(search)}">${hidden(model.xsrfToken)}
+    <form method="post" action="/hub/admin/servers/stop-all" class="inline" data-confirm="${bulkQuestion('Stop', search)}">${hidden(model.xsrfToken)}
       <input type="hidden" name="q" value="${search}" data-bulk-query>
       <button type="submit" class="danger">Stop all</button></form></div>`;
 }

@@ -64,7 +64,7 @@ function sortHeader(listing: AdminListing, sort: ServerListingSort, label: strin
   const current = listing.sort === sort;
   const direction: SortDirection = current && listing.direction === 'asc' ? 'desc' : 'asc';
   const ariaSort = current ? (listing.direction === 'asc' ? 'ascending' : 'descending') : 'none';
-  const arrow = current ? (listing.direction === 'asc' ? ' ▲' : ' ▼') : '';
+  const arrow = current ? (listing.direction === 'asc' ? '\u00a0▲' : '\u00a0▼') : '';
   return html`<th aria-sort="${ariaSort}"><a href="${listingQuery(listing, { sort, direction, offset: 0 })}" data-sort="${sort}">${label}${arrow}</a></th>`;
 }
 
