@@ -120,6 +120,10 @@ describe('admin page: one row per server', () => {
     const admin = await adminPage();
     await admin.getByLabel('Search by name').pressSequentially('tarja', { delay: 30 });
     await expect.poll(async () => (await tableRows(admin)).length, { timeout: STEP_TIMEOUT }).toBe(3);
+    // Without the form's XSRF token the hub refuses, even with the admin's session.
+    const forged = await admin.request.post(hub.url('/hub/admin/servers/stop-all'), { form: { q: 'vera' }, maxRedirects: 0 });
+    expect(forged.status()).toBe(403);
+    expect(hub.hub.services.servers.state('vera')).toBe('running');
     // Dismissed: nothing stops.
     const questions: string[] = [];
     admin.once('dialog', (dialog) => {

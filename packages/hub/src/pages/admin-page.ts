@@ -4,7 +4,7 @@ import type { AccountRecord } from '@gatehouse/authenticators';
 import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
 import { html, layout, type SafeHtml } from './html.ts';
-import { renderServersTable, type AdminListing, type AdminTableModel } from './admin-servers-table.ts';
+import { hidden, renderServersTable, type AdminListing, type AdminTableModel } from './admin-servers-table.ts';
 import { timeTag } from './time-tag.ts';
 
 /** What an action left for the next view of the page (post/redirect/get). */
@@ -38,10 +38,6 @@ export interface AdminPageModel {
 
 function plural(count: number, one: string, many: string): string {
   return count === 1 ? one : many;
-}
-
-function hidden(xsrfToken: string): SafeHtml {
-  return html`<input type="hidden" name="_xsrf" value="${xsrfToken}">`;
 }
 
 /** Said on every visit while servers share one OS account without a sandbox: an admin must not miss it. */

@@ -86,7 +86,8 @@ function pager(model: AdminTableModel): SafeHtml {
     ${last < listing.total ? html`<a href="${listingQuery(listing, { offset: (current + 1) * listing.pageSize })}">Next →</a>` : ''}</p></nav>`;
 }
 
-function hidden(xsrfToken: string): SafeHtml {
+/** The XSRF field every admin form carries. */
+export function hidden(xsrfToken: string): SafeHtml {
   return html`<input type="hidden" name="_xsrf" value="${xsrfToken}">`;
 }
 
