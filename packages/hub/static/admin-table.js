@@ -40,7 +40,8 @@
     inFlight = controller;
     return fetch('/hub/admin/servers-table' + url.search, { signal: controller.signal, headers: { Accept: 'text/html' } })
       .then(function (response) {
-        if (!response.ok) throw new Error('table refresh: ' + response.status);
+        // Signed out meanwhile (redirected to the login page): keep the table as it is.
+        if (!response.ok || response.redirected) throw new Error('table refresh: ' + response.status);
         return response.text();
       })
       .then(function (markup) {
@@ -52,7 +53,7 @@
         const holder = document.createElement('div');
         holder.innerHTML = markup;
         const fresh = holder.firstElementChild;
-        if (!fresh) return;
+        if (!fresh || fresh.id !== 'server-table') return;
         fresh.querySelectorAll('details').forEach(function (details) {
           if (open.includes(details.dataset.row)) details.open = true;
         });
