@@ -165,6 +165,8 @@ describe('admin page: one row per server', () => {
     const response = await fetch(hub.url('/hub/api/users/vera/server'), { method: 'DELETE', headers: { Authorization: `token ${token}` } });
     expect(response.status).toBeLessThan(300);
     await expect.poll(() => cell(admin, 'vera', '', 5), { timeout: STEP_TIMEOUT }).toBe('stopped');
+    const { running: left } = hub.hub.services.servers.counts();
+    await expectText(admin.locator('#counts'), new RegExp(` · ${left} servers? running · 0 starting$`));
     expect(await admin.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // The admin page's servers table (pages/admin-servers-table.ts): the search re-fetches the table as
 // it is typed (debounced), and the table is re-fetched every few seconds so server states follow by
-// themselves. Open "Manage" panels stay open; no refresh while a field in the table has focus (typing a password).
+// themselves (the counts above it too). Open "Manage" panels stay open; no refresh while a field in the table has focus (typing a password).
 (function () {
   const REFRESH_MS = 3000;
   const TYPING_MS = 250;
@@ -58,6 +58,9 @@
           if (open.includes(details.dataset.row)) details.open = true;
         });
         current.replaceWith(fresh);
+        const counts = document.getElementById('counts');
+        const freshCounts = fresh.querySelector('template[data-counts]');
+        if (counts && freshCounts) counts.replaceChildren(freshCounts.content.cloneNode(true));
         inFlight = null;
       })
       .catch(function (error) {

@@ -4,7 +4,7 @@ import type { AccountRecord } from '@gatehouse/authenticators';
 import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
 import { html, layout, type SafeHtml } from './html.ts';
-import { hidden, renderServersTable, type AdminListing, type AdminTableModel } from './admin-servers-table.ts';
+import { countsLine, hidden, renderServersTable, type AdminCounts, type AdminListing, type AdminTableModel } from './admin-servers-table.ts';
 import { timeTag } from './time-tag.ts';
 
 /** What an action left for the next view of the page (post/redirect/get). */
@@ -24,7 +24,7 @@ export interface AdminPageModel {
   /** The servers table (admin-servers-table.ts). */
   readonly table: AdminTableModel;
   readonly pendingSignups: readonly AccountRecord[];
-  readonly counts: { users: number; running: number; pending: number };
+  readonly counts: AdminCounts;
   readonly usesPasswords: boolean;
   /** How the spawner keeps servers apart (undefined: a spawner that does not say). */
   readonly isolation?: ServerIsolation | undefined;
@@ -36,9 +36,6 @@ export interface AdminPageModel {
   readonly now: number;
 }
 
-function plural(count: number, one: string, many: string): string {
-  return count === 1 ? one : many;
-}
 
 /** Said on every visit while servers share one OS account without a sandbox: an admin must not miss it. */
 function isolationNotice(isolation: ServerIsolation | undefined): SafeHtml | string {
@@ -89,8 +86,7 @@ export function renderAdminPage(model: AdminPageModel): string {
     html`<section class="card">
       <h1>Administration</h1>
       <p><a href="/hub/admin/groups">Groups</a></p>
-      <p id="counts"><strong>${model.counts.users}</strong> ${plural(model.counts.users, 'user', 'users')} · <strong>${model.counts.running}</strong> ${plural(model.counts.running, 'server', 'servers')} running ·
-        <strong>${model.counts.pending}</strong> starting</p>
+      <p id="counts">${countsLine(model.counts)}</p>
       ${isolationNotice(model.isolation)}
       ${model.notice ?? flash.notice ? html`<p class="notice" role="status">${model.notice ?? flash.notice}</p>` : ''}
       ${flash.error ? html`<p class="error" role="alert">${flash.error}</p>` : ''}

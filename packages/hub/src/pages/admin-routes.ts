@@ -10,7 +10,7 @@ import { startWithUserOptions } from '../servers/start-options.ts';
 import type { HubServices } from '../services.ts';
 import { throttleKeys } from '@gatehouse/authenticators';
 import { renderAdminPage, type AdminFlash } from './admin-page.ts';
-import { renderServersTable, type AdminTableModel } from './admin-servers-table.ts';
+import { renderServersTable, type AdminCounts, type AdminTableModel } from './admin-servers-table.ts';
 import { html, layout } from './html.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { mintSetupLink } from './setup-routes.ts';
@@ -87,10 +87,13 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
       xsrfToken: xsrfTokenFor(ctx, services),
       rows,
       listing: { search, sort, direction, offset, pageSize: PAGE_SIZE, total: listing.count(search) },
+      counts: counts(),
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
       now: services.now(),
     };
   };
+
+  const counts = (): AdminCounts => ({ users: services.users.count(), ...services.servers.counts() });
 
   /** A running server not used yet: its start is its activity, as the idle culler counts it. */
   const readyAt = (username: string, serverName: string): string | null => {
@@ -110,14 +113,13 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
     const accounts = services.accounts;
     const done = typeof ctx.query['done'] === 'string' ? NOTICES[ctx.query['done']] : undefined;
     const who = typeof ctx.query['user'] === 'string' ? ctx.query['user'] : '';
-    const { running, pending } = services.servers.counts();
     ctx.type = 'html';
     ctx.body = renderAdminPage({
       viewer,
       xsrfToken: xsrfTokenFor(ctx, services),
       table: table(ctx),
       pendingSignups: accounts.list().filter((account) => account.status === 'pending'),
-      counts: { users: services.users.count(), running, pending },
+      counts: counts(),
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
       isolation: services.config.spawner.isolation,
       notice: done?.(who),

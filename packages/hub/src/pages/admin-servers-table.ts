@@ -37,11 +37,29 @@ export interface AdminListing {
   readonly total: number;
 }
 
+export interface AdminCounts {
+  readonly users: number;
+  readonly running: number;
+  readonly pending: number;
+}
+
+function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
+}
+
+/** "3 users · 2 servers running · 0 starting": the page's #counts, refreshed with the table. */
+export function countsLine(counts: AdminCounts): SafeHtml {
+  return html`<strong>${counts.users}</strong> ${plural(counts.users, 'user', 'users')} · <strong>${counts.running}</strong> ${plural(counts.running, 'server', 'servers')} running ·
+        <strong>${counts.pending}</strong> starting`;
+}
+
 export interface AdminTableModel {
   readonly viewer: UserRow;
   readonly xsrfToken: string;
   readonly rows: readonly AdminServerRow[];
   readonly listing: AdminListing;
+  /** The hub's counts when the table was made (admin-table.js copies them into #counts). */
+  readonly counts: AdminCounts;
   readonly usesPasswords: boolean;
   readonly now: number;
 }
@@ -145,6 +163,7 @@ export function renderServersTable(model: AdminTableModel): SafeHtml {
     </tr>`,
   );
   return html`<div id="server-table">
+    <template data-counts>${countsLine(model.counts)}</template>
     ${pager(model)}
     <div class="table-scroll"><table><thead><tr>${sortHeader(listing, 'user', 'User')}<th>Role</th><th>Account</th>${sortHeader(listing, 'server', 'Server')}<th>Profile</th>${sortHeader(listing, 'status', 'Status')}${sortHeader(listing, 'activity', 'Last activity')}<th>Actions</th></tr></thead>
       <tbody>${rows}</tbody></table></div>
