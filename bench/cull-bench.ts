@@ -36,8 +36,8 @@ export interface CullBenchResult {
   readonly due: SweepFigures;
 }
 
-/** Servers that are HTTP listeners in this process: start, poll and stop without child processes. */
-class ListenerSpawner implements Spawner {
+/** Servers that are HTTP listeners in this process: start, poll and stop without child processes (also the admin bench's). */
+export class ListenerSpawner implements Spawner {
   readonly kind = 'bench-listener';
   readonly startTimeout = 30;
   readonly #servers = new Map<number, http.Server>();

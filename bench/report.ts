@@ -1,4 +1,5 @@
 /** The machine description, the results model, and its rendering to results.md / results.json. */
+import type { AdminBenchResult } from './admin-bench.ts';
 import type { CullBenchResult } from './cull-bench.ts';
 import type { SlurmSpawnBenchResult } from './slurm-bench.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ export interface BenchResults {
   readonly metrics?: MetricsOverheadResult;
   /** One idle-culler sweep over many users and servers (hub CPU). */
   readonly cull?: CullBenchResult;
+  /** GET /hub/admin on a big hub (answer time). */
+  readonly admin?: AdminBenchResult;
   /** `GET /hub/auth` (nginx auth_request) with the cookie and with a token. */
   readonly auth?: readonly Measurement<HttpResult>[];
   /** Concurrent spawns as Slurm jobs, and squeue calls per poll interval. */
@@ -277,6 +280,13 @@ function cullSection(cull: CullBenchResult): string {
   );
 }
 
+function adminSection(admin: AdminBenchResult): string {
+  return (
+    `### 9b. Admin page: GET /hub/admin with ${admin.users.toLocaleString('en')} users and ${admin.servers} servers, ${admin.requests} requests each (budget ${admin.budgetMs} ms)\n\n` +
+    table(['page', 'path', 'rows', 'median ms', 'p95 ms'], admin.cases.map((c) => [c.name, `\`${c.path}\``, String(c.rows), c.medianMs.toFixed(1), c.p95Ms.toFixed(1)]))
+  );
+}
+
 function authSection(auth: readonly Measurement<HttpResult>[], s: Settings): string {
   return (
     `### 8. nginx auth_request: \`GET /hub/auth\` (hub alone, no nginx), wrk -t${s['wrkThreads']} -c${s['wrkConnections']}, ${s['rounds']} rounds of ${s['durationS']} s (hub CPU is in the backend column)\n\n` +
@@ -314,6 +324,7 @@ export function renderTables(results: BenchResults): string {
     results.metrics === undefined ? '' : metricsSection(results.metrics),
     results.auth === undefined ? '' : authSection(results.auth, s),
     results.cull === undefined ? '' : cullSection(results.cull),
+    results.admin === undefined ? '' : adminSection(results.admin),
     results.slurm === undefined ? '' : slurmSection(results.slurm),
   ]
     .filter((part) => part !== '')

@@ -9,6 +9,7 @@
  *   7. Metrics overhead: metrics on (scraped every second) vs `metrics: false`
  *   8. nginx auth_request: `GET /hub/auth` with the opt-in cookie and with a token
  *   9. Idle culler: one sweep over 10,000 users and 500 running servers (hub CPU)
+ *   9b. Admin page: GET /hub/admin with 10,000 users and 500 servers (median and p95 answer time)
  *  10. Slurm: 50 concurrent spawns as Slurm jobs on a real single-node Slurm; squeue calls per poll interval
  *  11. The first minute of a class vs JupyterHub (bench/class-main.ts; its own results-class.{md,json})
  * then a CPU profile of the hub when it is below 3× CHP (`pnpm bench --profile` / `--no-profile` force it).
@@ -19,6 +20,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { runAuthRequestBench } from './auth-request-bench.ts';
+import { runAdminBench } from './admin-bench.ts';
 import { runCullBench } from './cull-bench.ts';
 import { runFlatCostBench, type FlatCostOptions } from './flat-cost.ts';
 import { InspectorSession } from './inspector.ts';
@@ -189,6 +191,7 @@ function methodNotes(machineCpus: number, sections: SectionChoice, mainStageLeft
       `Metrics overhead: two hubs identical but for \`metrics\` (true, the default / false; /hub/metrics is checked to answer 200 / not), alice logged in and her server running on each; during both measurements the bench scrapes the metrics-on hub's /hub/metrics every ${METRICS_OVERHEAD.scrapeIntervalMs / 1000} s with an admin token, as Prometheus would.`,
     ),
     ...when('cull', 'cull: the hub runs inside the bench process (startHub, real SQLite) with 10,000 users and 500 running servers of an in-process spawner (HTTP listeners); `cull: { timeout: 3600, users: true, dryRun: true }`; 20 sweeps with everyone active (quiet), then 20 after moving the hub clock 2 h on (everything due: listed and logged once, so the first of these is the heavy one). CPU is process.cpuUsage() around each sweep.'),
+    ...when('admin', 'admin: the hub runs inside the bench process (startHub, real SQLite) with 10,000 users and 500 running servers of the cull section\'s in-process spawner (one in ten a named server `lab`), half the users with activity over the last day; the admin logs in through the form and GETs each page 21 times over real HTTP, one after the other; the first is a warm-up, the median and p95 are of the other 20 full answers.'),
     ...when('auth', 'auth_request: a separate hub with `authRequest: { cookiePaths: [\'/app/\'] }`; alice logs in through the form; wrk asks `GET /hub/auth` directly (as nginx would, with X-Original-URI) with her `gatehouse-auth` cookie, and with the admin token. Every answer must be 200.'),
     ...(mainStageLeftovers === undefined
       ? []
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
   const auth = sections.runs('auth') ? await runAuthRequestBench(wrk, SETTINGS, { portRange: AUTH_REQUEST_PORT_RANGE }) : undefined;
   if (sections.runs('class')) await runAndWriteClassBench(process.argv.slice(2));
   const cull = sections.runs('cull') ? await runCullBench({ users: 10_000, servers: 500, sweeps: 20 }) : undefined;
+  const admin = sections.runs('admin') ? await runAdminBench({ users: 10_000, servers: 500, requests: 20 }) : undefined;
   const slurm = sections.runs('slurm') ? await slurmBench() : undefined;
   const figures = {
     ...measured,
@@ -248,6 +252,7 @@ async function main(): Promise<void> {
     ...(metrics === undefined ? {} : { metrics }),
     ...(auth === undefined ? {} : { auth }),
     ...(cull === undefined ? {} : { cull }),
+    ...(admin === undefined ? {} : { admin }),
     ...(slurm === undefined ? {} : { slurm }),
   };
   const ratios = computeRatios(figures);

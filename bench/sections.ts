@@ -3,7 +3,7 @@
  * `--only a,b` (or `--only=a,b`). A partial run never overwrites bench/results.{md,json}.
  */
 
-export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'auth', 'cull', 'slurm', 'class', 'profile'] as const;
+export const SECTIONS = ['http', 'ws', 'api', 'spawn', 'flat', 'storm', 'metrics', 'auth', 'cull', 'admin', 'slurm', 'class', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_HELP: Readonly<Record<Section, string>> = {
@@ -16,6 +16,7 @@ export const SECTION_HELP: Readonly<Record<Section, string>> = {
   metrics: 'metrics on (scraped) vs metrics: false',
   auth: 'GET /hub/auth (nginx auth_request) with the opt-in cookie and with a token',
   cull: 'one idle-culler sweep over 10,000 users and 500 running servers (hub CPU)',
+  admin: 'GET /hub/admin (median and p95) with 10,000 users and 500 servers: first page, search, sorts, a deep page',
   slurm: '50 concurrent spawns as Slurm jobs on a real single-node Slurm (root, Debian slurm packages)',
   class: 'the first minute of a class: 300 sign-ins and starts at once, vs JupyterHub (bench/results-class.md)',
   profile: 'CPU profile of the hub (in a full run only when below 3× CHP, or with --profile)',

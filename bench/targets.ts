@@ -97,5 +97,12 @@ export function checkTargets(results: Figures): TargetCheck[] {
       (value) => `${value.toFixed(1)} ms (max ${results.cull?.quiet.cpuMs.max.toFixed(1)}; everything due, first sweep: ${results.cull?.due.cpuMs.max.toFixed(1)} ms)`,
       true,
     ),
+    ...check(
+      `Admin page: slowest p95 with ${results.admin?.users.toLocaleString('en') ?? '10,000'} users and ${results.admin?.servers ?? 500} servers ≤ ${results.admin?.budgetMs ?? 200} ms`,
+      results.admin === undefined ? undefined : Math.max(...results.admin.cases.map((c) => c.p95Ms)),
+      results.admin?.budgetMs ?? 200,
+      (ms) => `${ms.toFixed(1)} ms (${results.admin?.cases.find((c) => c.p95Ms === ms)?.name})`,
+      true,
+    ),
   ];
 }

@@ -15,7 +15,7 @@ function ensureUser(name: string): void {
 }
 
 function serverState(page: Page, name: string): Promise<string | null> {
-  return userRow(page, name).locator('td').nth(3).textContent();
+  return userRow(page, name).locator('td').nth(5).textContent();
 }
 
 async function startFromAdmin(page: Page, name: string): Promise<void> {

@@ -159,6 +159,8 @@ export function useLocalHub(options: LocalAuthenticatorOptions = {}, config: Par
 export async function stopAllServers(hub: TestHub): Promise<void> {
   const users = hub.services.users.list({ query: '', offset: 0, limit: 10_000 });
   await Promise.all(users.filter((user) => hub.services.servers.state(user.name) !== 'stopped').map((user) => hub.services.servers.stop(user)));
+  // Named servers too.
+  await Promise.all(hub.services.servers.routes().map((route) => hub.services.servers.stop({ id: route.userId, name: route.username }, route.serverName)));
 }
 
 /**
@@ -283,14 +285,14 @@ export async function tabTo(page: Page, target: Locator, maxSteps = 25): Promise
   throw new Error(`Tab never reached the target; focus went through: ${steps.map((s) => s.element).join(' → ')}`);
 }
 
-/** The admin table's row of `name`. */
-export function userRow(page: Page, name: string): Locator {
-  return page.locator('tbody tr').filter({ has: page.locator('td:first-child strong').getByText(name, { exact: true }) });
+/** The admin table's row of `name`'s server `server` ('' the default server, whose row has the user's own actions). */
+export function userRow(page: Page, name: string, server = ''): Locator {
+  return page.locator(`#server-table tbody tr[data-server="${server}"]`).filter({ has: page.locator('td:first-child strong').getByText(name, { exact: true }) });
 }
 
 /** Opens the row's "Manage" disclosure and returns the row. */
-export async function manage(page: Page, name: string): Promise<Locator> {
-  const row = userRow(page, name);
+export async function manage(page: Page, name: string, server = ''): Promise<Locator> {
+  const row = userRow(page, name, server);
   await row.locator('summary', { hasText: 'Manage' }).click();
   return row;
 }

@@ -3,40 +3,28 @@ import { recentCullsCard } from './cull-notices.ts';
 import type { AccountRecord } from '@gatehouse/authenticators';
 import type { ServerIsolation } from '@gatehouse/spawner';
 import type { UserRow } from '../db/users.ts';
-import type { ServerState } from '../servers/manager.ts';
 import { html, layout, type SafeHtml } from './html.ts';
-import { serverControls, stateLabel } from './server-pages.ts';
+import { countsLine, hidden, renderServersTable, type AdminCounts, type AdminListing, type AdminTableModel } from './admin-servers-table.ts';
 import { timeTag } from './time-tag.ts';
 
 /** What an action left for the next view of the page (post/redirect/get). */
 export interface AdminFlash {
   readonly error?: string;
+  /** What a bulk action did ("Stopping 3 servers."). */
+  readonly notice?: string;
   /** A refused add: what was typed, and why, shown beside the field. */
   readonly addUser?: { readonly username: string; readonly admin: boolean; readonly error: string };
   /** A one-time setup link just made: shown once. */
   readonly setupLink?: { readonly user: string; readonly url: string };
 }
 
-export interface AdminUserRow {
-  readonly user: UserRow;
-  readonly account: AccountRecord | undefined;
-  readonly serverState: ServerState;
-  /** The user has an active TOTP second factor. */
-  readonly secondFactor: boolean;
-  /** The viewer may open this user's server (auth/server-access.ts): else no link to it is shown. */
-  readonly mayOpen: boolean;
-}
-
 export interface AdminPageModel {
   readonly viewer: UserRow;
   readonly xsrfToken: string;
-  readonly rows: readonly AdminUserRow[];
+  /** The servers table (admin-servers-table.ts). */
+  readonly table: AdminTableModel;
   readonly pendingSignups: readonly AccountRecord[];
-  readonly query: string;
-  readonly offset: number;
-  readonly pageSize: number;
-  readonly total: number;
-  readonly counts: { users: number; running: number; pending: number };
+  readonly counts: AdminCounts;
   readonly usesPasswords: boolean;
   /** How the spawner keeps servers apart (undefined: a spawner that does not say). */
   readonly isolation?: ServerIsolation | undefined;
@@ -48,44 +36,6 @@ export interface AdminPageModel {
   readonly now: number;
 }
 
-function plural(count: number, one: string, many: string): string {
-  return count === 1 ? one : many;
-}
-
-function hidden(xsrfToken: string): SafeHtml {
-  return html`<input type="hidden" name="_xsrf" value="${xsrfToken}">`;
-}
-
-function userActions(model: AdminPageModel, row: AdminUserRow): SafeHtml {
-  const name = row.user.name;
-  const enc = encodeURIComponent(name);
-  const self = name === model.viewer.name;
-  return html`<details><summary>Manage <span class="visually-hidden">${name}</span></summary>
-    ${serverControls({ owner: name, serverName: '' }, row.serverState, model.xsrfToken, row.mayOpen)}
-    <p><a href="/hub/admin/users/${enc}/log">Recent server log</a></p>
-    ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/admin" class="inline">${hidden(model.xsrfToken)}
-        <input type="hidden" name="admin" value="${row.user.admin ? '0' : '1'}">
-        <button type="submit" class="secondary">${row.user.admin ? 'Remove admin' : 'Make admin'}</button></form>`}
-    <form method="post" action="/hub/admin/users/${enc}/revoke" class="inline">${hidden(model.xsrfToken)}
-      <button type="submit" class="secondary">Revoke sessions and tokens</button></form>
-    ${model.usesPasswords && row.account !== undefined
-      ? html`<form method="post" action="/hub/admin/users/${enc}/password">${hidden(model.xsrfToken)}
-          <label for="reset-${enc}">New password for ${name}</label>
-          <input id="reset-${enc}" name="password" type="password" autocomplete="new-password" required>
-          <button type="submit" class="secondary">Reset password</button></form>
-        <form method="post" action="/hub/admin/users/${enc}/setup-link" class="inline">${hidden(model.xsrfToken)}
-          <button type="submit" class="secondary">New setup link</button></form>
-        <form method="post" action="/hub/admin/users/${enc}/unlock" class="inline">${hidden(model.xsrfToken)}
-          <button type="submit" class="secondary">Lift login lock</button></form>`
-      : ''}
-    ${row.secondFactor
-      ? html`<form method="post" action="/hub/admin/users/${enc}/totp-reset" class="inline">${hidden(model.xsrfToken)}
-          <button type="submit" class="secondary">Reset second factor</button></form>`
-      : ''}
-    ${self ? '' : html`<form method="post" action="/hub/admin/users/${enc}/delete" class="inline" data-confirm="Delete ${name}, their account, sessions and tokens? This cannot be undone.">${hidden(model.xsrfToken)}
-        <button type="submit" class="danger">Delete ${name}</button></form>`}
-  </details>`;
-}
 
 /** Said on every visit while servers share one OS account without a sandbox: an admin must not miss it. */
 function isolationNotice(isolation: ServerIsolation | undefined): SafeHtml | string {
@@ -96,25 +46,32 @@ function isolationNotice(isolation: ServerIsolation | undefined): SafeHtml | str
   return html`<p id="server-isolation" class="muted">${isolation.summary}</p>`;
 }
 
-function pager(model: AdminPageModel): SafeHtml {
-  const q = encodeURIComponent(model.query);
-  const prev = model.offset > 0 ? html`<a href="/hub/admin?q=${q}&offset=${Math.max(0, model.offset - model.pageSize)}">← Previous</a>` : '';
-  const next = model.offset + model.rows.length < model.total ? html`<a href="/hub/admin?q=${q}&offset=${model.offset + model.pageSize}">Next →</a>` : '';
-  const last = model.offset + model.rows.length;
-  return html`<p class="muted">Showing ${model.total === 0 ? 0 : model.offset + 1}–${last} of ${model.total}. ${prev} ${next}</p>`;
+/** The search keeps the chosen order. */
+function sortFields(listing: AdminListing): SafeHtml | string {
+  if (listing.sort === 'user' && listing.direction === 'asc') return '';
+  return html`<input type="hidden" name="sort" value="${listing.sort}"><input type="hidden" name="dir" value="${listing.direction}">`;
+}
+
+/** The question before a bulk action (admin-table.js asks the same as the search changes). */
+function bulkQuestion(verb: 'Start' | 'Stop', search: string): string {
+  const which = verb === 'Start' ? 'stopped' : 'running';
+  return search === '' ? `${verb} every ${which} server?` : `${verb} every ${which} server matching “${search}”?`;
+}
+
+/** Start all / stop all, for the rows the search matches (admin-table.js keeps `q` in step with the search box). */
+function bulkActions(model: AdminPageModel): SafeHtml {
+  const search = model.table.listing.search;
+  const which = search === '' ? 'every server' : html`every server matching “${search}”`;
+  return html`<div class="bulk-actions" id="bulk-actions"><p class="muted">For <span data-bulk-scope>${which}</span>:</p>
+    <form method="post" action="/hub/admin/servers/start-all" class="inline" data-confirm="${bulkQuestion('Start', search)}">${hidden(model.xsrfToken)}
+      <input type="hidden" name="q" value="${search}" data-bulk-query>
+      <button type="submit" class="secondary">Start all</button></form>
+    <form method="post" action="/hub/admin/servers/stop-all" class="inline" data-confirm="${bulkQuestion('Stop', search)}">${hidden(model.xsrfToken)}
+      <input type="hidden" name="q" value="${search}" data-bulk-query>
+      <button type="submit" class="danger">Stop all</button></form></div>`;
 }
 
 export function renderAdminPage(model: AdminPageModel): string {
-  const rows = model.rows.map(
-    (row) => html`<tr>
-      <td><strong>${row.user.name}</strong></td>
-      <td>${row.user.admin ? 'admin' : 'user'}</td>
-      <td>${row.account ? row.account.status : '—'}</td>
-      <td><span class="status ${row.serverState}">${stateLabel(row.serverState)}</span></td>
-      <td>${timeTag(row.user.lastActivity, model.now, 'never')}</td>
-      <td>${userActions(model, row)}</td>
-    </tr>`,
-  );
   const signups = model.pendingSignups.map(
     (account) => html`<li><strong>${account.username}</strong> (signed up ${timeTag(account.createdAt, model.now, '')})
       <form method="post" action="/hub/admin/users/${encodeURIComponent(account.username)}/approve" class="inline">${hidden(model.xsrfToken)}
@@ -125,14 +82,13 @@ export function renderAdminPage(model: AdminPageModel): string {
   const { flash } = model;
   const addError = flash.addUser?.error;
   return layout(
-    { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['confirm.js'] },
+    { title: 'Admin', user: model.viewer, xsrfToken: model.xsrfToken, scripts: ['confirm.js', 'admin-table.js'] },
     html`<section class="card">
       <h1>Administration</h1>
       <p><a href="/hub/admin/groups">Groups</a></p>
-      <p id="counts"><strong>${model.counts.users}</strong> ${plural(model.counts.users, 'user', 'users')} · <strong>${model.counts.running}</strong> ${plural(model.counts.running, 'server', 'servers')} running ·
-        <strong>${model.counts.pending}</strong> starting</p>
+      <p id="counts">${countsLine(model.counts)}</p>
       ${isolationNotice(model.isolation)}
-      ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ''}
+      ${model.notice ?? flash.notice ? html`<p class="notice" role="status">${model.notice ?? flash.notice}</p>` : ''}
       ${flash.error ? html`<p class="error" role="alert">${flash.error}</p>` : ''}
       ${flash.setupLink
         ? html`<div class="notice" role="status"><p>Send ${flash.setupLink.user} this one-time link to choose their password
@@ -156,16 +112,16 @@ export function renderAdminPage(model: AdminPageModel): string {
         <button type="submit">Add user</button>
       </form>
     </section>
-    <section class="card">
-      <h2>Users</h2>
-      <form method="get" action="/hub/admin" role="search">
+    <section class="card" aria-labelledby="servers-heading">
+      <h2 id="servers-heading">Users and servers</h2>
+      <form method="get" action="/hub/admin" role="search" id="server-search">
         <label for="q">Search by name</label>
-        <input id="q" name="q" type="search" value="${model.query}">
+        <input id="q" name="q" type="search" value="${model.table.listing.search}" autocomplete="off">
+        ${sortFields(model.table.listing)}
         <button type="submit" class="secondary">Search</button>
       </form>
-      ${pager(model)}
-      <div class="table-scroll"><table><thead><tr><th>Name</th><th>Role</th><th>Account</th><th>Server</th><th>Last activity</th><th>Actions</th></tr></thead>
-        <tbody>${rows}</tbody></table></div>
+      ${bulkActions(model)}
+      ${renderServersTable(model.table)}
     </section>
     ${model.culls ? recentCullsCard(model.culls.recent, model.culls.enabled, model.now) : ''}`,
   );

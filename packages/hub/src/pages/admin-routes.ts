@@ -4,15 +4,30 @@ import { mayOpenServer } from '../auth/server-access.ts';
 import { gatehouseError, isGatehouseError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import { requireAdmin } from '../http/identity.ts';
+import { ServerListing, type ServerListingSort, type SortDirection } from '../db/server-listing.ts';
 import { serverLabel } from '../servers/server-names.ts';
+import { startWithUserOptions } from '../servers/start-options.ts';
 import type { HubServices } from '../services.ts';
 import { throttleKeys } from '@gatehouse/authenticators';
 import { renderAdminPage, type AdminFlash } from './admin-page.ts';
+import { renderServersTable, type AdminCounts, type AdminTableModel } from './admin-servers-table.ts';
 import { html, layout } from './html.ts';
 import { pagePrincipal, xsrfTokenFor } from './page-helpers.ts';
 import { mintSetupLink } from './setup-routes.ts';
 
 const PAGE_SIZE = 50;
+const SORTS: readonly ServerListingSort[] = ['user', 'server', 'status', 'activity'];
+const DIRECTIONS: readonly SortDirection[] = ['asc', 'desc'];
+
+/** A query parameter that must be one of `allowed` (anything else: the default). */
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.find((candidate) => candidate === value) ?? fallback;
+}
+
+/** The search as the listing takes it: trimmed, lower case. */
+function searchOf(value: unknown): string {
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
+}
 const LOG_TAIL_BYTES = 64 * 1024;
 
 /** Fixed notices (never echoing arbitrary query text into the page). */
@@ -47,32 +62,64 @@ function takeFlash(ctx: Context, services: HubServices): AdminFlash {
 }
 
 export function adminPageRoutes(router: Router, services: HubServices): void {
-  const render = (ctx: Context, flash: AdminFlash) => {
+  const listing = new ServerListing(services.db);
+
+  /** The table's rows for this request's query string (?q, ?sort, ?dir, ?offset). */
+  const table = (ctx: Context): AdminTableModel => {
     const principal = requireAdmin(ctx);
-    const viewer = principal.user;
-    const query = typeof ctx.query['q'] === 'string' ? ctx.query['q'].trim().toLowerCase() : '';
+    const search = searchOf(ctx.query['q']);
+    const sort = oneOf(ctx.query['sort'], SORTS, 'user');
+    const direction = oneOf(ctx.query['dir'], DIRECTIONS, 'asc');
     const offset = Math.max(0, Number.parseInt(String(ctx.query['offset'] ?? '0'), 10) || 0);
+    const accounts = services.accounts;
+    const rows = listing.page({ search, sort, direction, offset, limit: PAGE_SIZE }).map((row) => ({
+      user: row.user,
+      serverName: row.serverName,
+      profile: profileLabel(row.userOptions),
+      state: services.servers.state(row.user.name, row.serverName),
+      lastActivity: row.lastActivity ?? readyAt(row.user.name, row.serverName),
+      account: accounts.get(row.user.name),
+      secondFactor: services.secondFactor.isActive(row.user),
+      mayOpen: mayOpenServer(principal, row.user.name, row.serverName, services.config),
+    }));
+    return {
+      viewer: principal.user,
+      xsrfToken: xsrfTokenFor(ctx, services),
+      rows,
+      listing: { search, sort, direction, offset, pageSize: PAGE_SIZE, total: listing.count(search) },
+      counts: counts(),
+      usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
+      now: services.now(),
+    };
+  };
+
+  const counts = (): AdminCounts => ({ users: services.users.count(), ...services.servers.counts() });
+
+  /** A running server not used yet: its start is its activity, as the idle culler counts it. */
+  const readyAt = (username: string, serverName: string): string | null => {
+    const route = services.servers.route(username, serverName);
+    return route === undefined ? null : new Date(route.readyAt).toISOString();
+  };
+
+  /** A profile's name as people see it, from the options a server was started with. */
+  const profileLabel = (userOptions: Readonly<Record<string, unknown>>): string => {
+    const slug = userOptions['profile'];
+    if (typeof slug !== 'string') return '';
+    return services.config.profiles.find((profile) => profile.slug === slug)?.displayName ?? slug;
+  };
+
+  const render = (ctx: Context, flash: AdminFlash) => {
+    const viewer = requireAdmin(ctx).user;
     const accounts = services.accounts;
     const done = typeof ctx.query['done'] === 'string' ? NOTICES[ctx.query['done']] : undefined;
     const who = typeof ctx.query['user'] === 'string' ? ctx.query['user'] : '';
-    const { running, pending } = services.servers.counts();
     ctx.type = 'html';
     ctx.body = renderAdminPage({
       viewer,
       xsrfToken: xsrfTokenFor(ctx, services),
-      rows: services.users.list({ query, offset, limit: PAGE_SIZE }).map((user) => ({
-        user,
-        account: accounts.get(user.name),
-        serverState: services.servers.state(user.name),
-        secondFactor: services.secondFactor.isActive(user),
-        mayOpen: mayOpenServer(principal, user.name, '', services.config),
-      })),
+      table: table(ctx),
       pendingSignups: accounts.list().filter((account) => account.status === 'pending'),
-      query,
-      offset,
-      pageSize: PAGE_SIZE,
-      total: services.users.count(query),
-      counts: { users: services.users.count(), running, pending },
+      counts: counts(),
       usesPasswords: services.config.authenticator.accountManagement?.usesPasswords === true,
       isolation: services.config.spawner.isolation,
       notice: done?.(who),
@@ -110,6 +157,51 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
 
   router.get('/hub/admin', (ctx) => {
     if (pagePrincipal(ctx) !== undefined) render(ctx, takeFlash(ctx, services));
+  });
+
+  // The table alone, for admin-table.js: a search as it is typed, and the states every few seconds.
+  router.get('/hub/admin/servers-table', (ctx) => {
+    if (pagePrincipal(ctx) === undefined) return;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+    ctx.body = renderServersTable(table(ctx)).toString();
+  });
+
+  /** Start all / stop all: every server the search matches, then back to the same search. */
+  const bulk = (path: string, work: (search: string, actor: string) => Promise<AdminFlash>) => {
+    router.post(path, async (ctx) => {
+      const actor = requireAdmin(ctx).user.name;
+      const form = await readForm(ctx);
+      services.xsrf.verify(ctx, form['_xsrf']);
+      const search = searchOf(form['q']);
+      setFlash(ctx, services, await work(search, actor));
+      ctx.status = 303;
+      ctx.redirect(search === '' ? '/hub/admin' : `/hub/admin?q=${encodeURIComponent(search)}`);
+    });
+  };
+  bulk('/hub/admin/servers/start-all', async (search, actor) => {
+    let started = 0;
+    for (const row of listing.matching(search, ['stopped'])) {
+      const owner = row.user;
+      // A server starts as it last did: its recorded options, or for a default server without a record the owner's remembered ones.
+      const options = row.serverName === '' && Object.keys(row.userOptions).length === 0 ? (services.spawnChoices.get(owner.id) ?? {}) : row.userOptions;
+      try {
+        startWithUserOptions(services, owner, options, row.serverName);
+        started += 1;
+      } catch (error) {
+        if (!isGatehouseError(error) || error.status >= 500) throw error;
+        services.logger.info({ actor, started }, 'start all stopped early');
+        return { notice: `Starting ${started} ${started === 1 ? 'server' : 'servers'}.`, error: `${serverLabel(owner.name, row.serverName)}: ${error.message}` };
+      }
+    }
+    services.logger.info({ actor, search, started }, 'start all');
+    return { notice: `Starting ${started} ${started === 1 ? 'server' : 'servers'}.` };
+  });
+  bulk('/hub/admin/servers/stop-all', async (search, actor) => {
+    const rows = listing.matching(search, ['pending', 'running']);
+    await Promise.all(rows.map((row) => services.servers.stop(row.user, row.serverName)));
+    services.logger.info({ actor, search, stopped: rows.length }, 'stop all');
+    return { notice: `Stopped ${rows.length} ${rows.length === 1 ? 'server' : 'servers'}.` };
   });
 
   action('/hub/admin/users', async (ctx, form, actor) => {
