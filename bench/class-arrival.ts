@@ -1,6 +1,6 @@
 /**
  * The first minute of a class, Gatehouse against JupyterHub 3.0 in one run (`pnpm bench --only class`,
- * or alone: `pnpm bench:class [--quick]`).
+ * or alone: `pnpm bench:class [--case …] [--hub …]`, see class-main.ts).
  *
  * Each case starts a fresh hub of each kind. 20 working users sign in and start their servers first
  * and then keep sending one request to their server every 200 ms, measured end to end; a quiet window
@@ -13,7 +13,11 @@
  */
 import { CLASS_ADDRESS_BLOCK, WORKING_ADDRESS_BLOCK, makePeople, peakRssMB, startGatehouseForClass, startJupyterHubForClass, type HubUnderTest, type ServerKind } from './class-hubs.ts';
 import { playPerson, signInWithRunningServer, startWorkingLoad, type Person, type PersonOutcome } from './class-people.ts';
+import type { ConfigValue } from './gatehouse.ts';
+import { CpuSampler, describeCpu, type CpuByPart, type PartOf } from './cpu-by-part.ts';
+import { InspectorSession } from './inspector.ts';
 import { report } from './measure.ts';
+import { summarizeCpuProfile, type ProfileSummary } from './profile.ts';
 
 export interface ClassCase {
   readonly id: string;
@@ -50,6 +54,10 @@ export interface HubCaseResult {
   readonly workingDuringP99Ms: number;
   readonly workingErrors: number;
   readonly peakRssMB: number;
+  /** CPU seconds per part of the hub (and the bench's own clients) from the first arrival until the last person was through. */
+  readonly cpu: CpuByPart;
+  /** The hub's V8 CPU profile over the same stretch, when the run asked for one (`--profile`). */
+  readonly profile?: ProfileSummary;
 }
 
 export interface ClassCaseResult {
@@ -87,6 +95,12 @@ interface Cast {
   readonly working: readonly Person[];
 }
 
+/** The hub's helpers by command line; every other process under the hub is a server. */
+const HELPERS: Record<HubUnderTest['kind'], PartOf> = {
+  gatehouse: (commandLine) => (commandLine.includes('password-hasher-child') ? 'password hasher' : undefined),
+  jupyterhub: (commandLine) => (commandLine.includes('configurable-http-proxy') ? 'proxy (CHP)' : undefined),
+};
+
 async function playCase(hub: HubUnderTest, classCase: ClassCase, { people, working }: Cast): Promise<HubCaseResult> {
   const clients = await Promise.all(working.map(async (person) => ({ name: person.name, client: await signInWithRunningServer(hub.kind, hub.baseUrl, person, hub.probe) })));
   const load = startWorkingLoad(clients, hub.probe, WORKING_INTERVAL_MS);
@@ -95,7 +109,13 @@ async function playCase(hub: HubUnderTest, classCase: ClassCase, { people, worki
     const quiet = load.take();
     const arrivals = arrivalTimesMs(classCase.people, classCase.windowS, SEED);
     const caseStart = performance.now();
+    const sampler = new CpuSampler(hub.pid, HELPERS[hub.kind]);
+    const inspector = hub.inspectorUrl === undefined ? undefined : await InspectorSession.connect(hub.inspectorUrl);
+    await inspector?.startProfiling();
     const outcomes: PersonOutcome[] = await Promise.all(people.map((person, i) => playPerson(hub.kind, hub.baseUrl, person, hub.probe, caseStart, arrivals[i] ?? 0)));
+    const cpu = sampler.stop();
+    const profile = inspector === undefined ? undefined : summarizeCpuProfile(await inspector.stopProfiling(), 25);
+    inspector?.close();
     const during = load.take();
     const firstArrival = Math.min(...outcomes.map((o) => o.arrivalMs));
     // Undefined (NaN) when anyone never got a server: there is no "last ready" then, only errors.
@@ -117,6 +137,8 @@ async function playCase(hub: HubUnderTest, classCase: ClassCase, { people, worki
       workingDuringP99Ms: percentile(during.latenciesMs, 99),
       workingErrors: quiet.errors + during.errors,
       peakRssMB: peakRssMB(hub.pid),
+      cpu,
+      ...(profile === undefined ? {} : { profile }),
     };
   } finally {
     await load.stop();
@@ -128,7 +150,8 @@ function describe(result: HubCaseResult): string {
   return (
     `last ready ${result.lastReadyS.toFixed(1)} s, login p50/p99 ${result.loginP50Ms.toFixed(0)}/${result.loginP99Ms.toFixed(0)} ms, ` +
     `ready p50/p99 ${result.readyP50S.toFixed(2)}/${result.readyP99S.toFixed(2)} s, ${result.retries} retries, ${result.errors} errors, ` +
-    `working p99 ${result.workingQuietP99Ms.toFixed(1)} → ${result.workingDuringP99Ms.toFixed(1)} ms, peak RSS ${result.peakRssMB.toFixed(0)} MB`
+    `working p99 ${result.workingQuietP99Ms.toFixed(1)} → ${result.workingDuringP99Ms.toFixed(1)} ms, peak RSS ${result.peakRssMB.toFixed(0)} MB; ` +
+    `CPU: ${describeCpu(result.cpu)}`
   );
 }
 
@@ -138,26 +161,45 @@ async function runOnHub(start: () => Promise<HubUnderTest>, classCase: ClassCase
     const result = await playCase(hub, classCase, cast);
     report(`class ${classCase.id}, ${hub.label}: ${describe(result)}`);
     for (const sample of result.errorSamples) report(`  error: ${sample}`);
+    for (const entry of [...(result.profile?.topModules ?? []), ...(result.profile?.topFunctions ?? [])]) report(`  profile: ${entry.percent.toFixed(1)}% ${entry.selfMs.toFixed(0)} ms ${entry.name}`);
     return result;
   } finally {
     await hub.stop();
   }
 }
 
-/** Runs `cases` (default all) on both hubs, one hub at a time. */
-export async function runClassBench(cases: readonly ClassCase[] = CLASS_CASES): Promise<ClassCaseResult[]> {
+/** Which hubs a run plays: both (the comparison), or one alone while working on it (no ratios then). */
+export type HubChoice = 'both' | 'gatehouse' | 'jupyterhub';
+
+export interface ClassRunOptions {
+  readonly hubs?: HubChoice;
+  /** Profile Gatehouse's hub process during the arrivals (V8's CPU profiler over the inspector). */
+  readonly profile?: boolean;
+  /** Gatehouse config beside the bench's own, to try a setting (e.g. `{ concurrentSpawnLimit: 8 }`). */
+  readonly gatehouseConfig?: Readonly<Record<string, ConfigValue>>;
+}
+
+async function runOnJupyterHub(classCase: ClassCase, cast: Cast): Promise<ClassCaseResult['jupyterhub']> {
+  try {
+    return await runOnHub(() => startJupyterHubForClass(classCase.servers), classCase, cast);
+  } catch (error) {
+    const unavailable = error instanceof Error ? error.message : String(error);
+    report(`class ${classCase.id}, JupyterHub unavailable: ${unavailable}`);
+    return { unavailable };
+  }
+}
+
+/**
+ * Runs `cases` (default all) on both hubs, one hub at a time, or on the one `hubs` names. Results
+ * hold the cases Gatehouse played; a JupyterHub-only run is reported line by line only.
+ */
+export async function runClassBench(cases: readonly ClassCase[] = CLASS_CASES, { hubs = 'both', profile = false, gatehouseConfig = {} }: ClassRunOptions = {}): Promise<ClassCaseResult[]> {
   const results: ClassCaseResult[] = [];
   for (const classCase of cases) {
     const cast: Cast = { people: makePeople('student', classCase.people, CLASS_ADDRESS_BLOCK), working: makePeople('work', WORKING_USERS, WORKING_ADDRESS_BLOCK) };
-    const gatehouse = await runOnHub(() => startGatehouseForClass(classCase.servers, [...cast.people, ...cast.working], PORT_RANGE), classCase, cast);
-    let jupyterhub: ClassCaseResult['jupyterhub'];
-    try {
-      jupyterhub = await runOnHub(() => startJupyterHubForClass(classCase.servers), classCase, cast);
-    } catch (error) {
-      jupyterhub = { unavailable: error instanceof Error ? error.message : String(error) };
-      report(`class ${classCase.id}, JupyterHub unavailable: ${jupyterhub.unavailable}`);
-    }
-    results.push({ case: classCase, gatehouse, jupyterhub });
+    const gatehouse = hubs === 'jupyterhub' ? undefined : await runOnHub(() => startGatehouseForClass(classCase.servers, [...cast.people, ...cast.working], PORT_RANGE, { inspect: profile, extraConfig: gatehouseConfig }), classCase, cast);
+    const jupyterhub = hubs === 'gatehouse' ? { unavailable: 'not played in this run (--hub gatehouse)' } : await runOnJupyterHub(classCase, cast);
+    if (gatehouse !== undefined) results.push({ case: classCase, gatehouse, jupyterhub });
   }
   return results;
 }

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { addAccount, mintAdminToken, randomPassword, startGatehouse } from './gatehouse.ts';
+import { addAccount, mintAdminToken, randomPassword, startGatehouse, type ConfigValue } from './gatehouse.ts';
 import { startJupyterHub } from './jupyterhub.ts';
 import { CLASS_SERVER_PROBE, DEMO_APP_PROBE, JUPYTER_PROBE, personAddress, type HubKind, type Person, type ServerProbe } from './class-people.ts';
 import { REPO_ROOT, registerFinalCheck } from './processes.ts';
@@ -23,6 +23,8 @@ export interface HubUnderTest {
   /** The hub's own process, whose peak RSS is reported. */
   readonly pid: number;
   readonly probe: ServerProbe;
+  /** The hub's inspector URL when started to be profiled (Gatehouse only). */
+  readonly inspectorUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -47,9 +49,23 @@ export function peakRssMB(pid: number): number {
   }
 }
 
-export async function startGatehouseForClass(servers: ServerKind, people: readonly Person[], portRange: readonly [number, number]): Promise<HubUnderTest> {
+export interface GatehouseClassOptions {
+  /** Started with the inspector on, to be profiled. */
+  readonly inspect?: boolean;
+  /** Top-level config beside the bench's own (e.g. `{ concurrentSpawnLimit: 8 }`). */
+  readonly extraConfig?: Readonly<Record<string, ConfigValue>>;
+}
+
+export async function startGatehouseForClass(
+  servers: ServerKind,
+  people: readonly Person[],
+  portRange: readonly [number, number],
+  { inspect = false, extraConfig = {} }: GatehouseClassOptions = {},
+): Promise<HubUnderTest> {
   const hub = await startGatehouse({
     portRange,
+    inspect,
+    extraConfig,
     authenticator: 'local',
     name: 'gatehouse (class)',
     spawnerClass: servers === 'demo' ? 'LocalProcessSpawner' : 'JupyterhubSingleuserSpawner',
@@ -70,6 +86,7 @@ export async function startGatehouseForClass(servers: ServerKind, people: readon
     baseUrl: hub.baseUrl,
     pid: hub.child.pid,
     probe: servers === 'demo' ? DEMO_APP_PROBE : JUPYTER_PROBE,
+    inspectorUrl: hub.inspectorUrl,
     async stop() {
       await hub.stop();
     },

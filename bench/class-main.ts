@@ -1,12 +1,18 @@
 /**
  * `pnpm bench:class`: the class-arrival section alone (also part of `pnpm bench`, or `--only class`).
- * `--case burst,spread` plays only the named cases. Writes bench/results-class.{md,json}; every
- * process and temp dir it starts is removed at the end, also on failure or Ctrl-C.
+ * `--case burst,spread` plays only the named cases; `--hub gatehouse` (or `jupyterhub`) plays one hub
+ * alone, for working on it: such a run prints its figures and leaves the results files alone;
+ * `--profile` adds Gatehouse's CPU profile over the arrivals to what is printed;
+ * `--gatehouse-config '{"concurrentSpawnLimit":8}'` tries a setting (then the results files are left
+ * alone too: they hold the defaults). A run of
+ * both writes bench/results-class.{md,json}. Every process and temp dir it starts is removed at the
+ * end, also on failure or Ctrl-C.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLASS_CASES, runClassBench, type ClassCase } from './class-arrival.ts';
+import type { ConfigValue } from './gatehouse.ts';
+import { CLASS_CASES, runClassBench, type ClassCase, type HubChoice } from './class-arrival.ts';
 import { writeClassResults } from './class-report.ts';
 import { report } from './measure.ts';
 import { REPO_ROOT, cleanUp, installExitHandlers } from './processes.ts';
@@ -22,10 +28,34 @@ export function classCasesFromArgs(argv: readonly string[]): readonly ClassCase[
   return CLASS_CASES.filter((c) => names.includes(c.id));
 }
 
+/** `--hub gatehouse|jupyterhub|both` (default both). */
+export function hubChoiceFromArgs(argv: readonly string[]): HubChoice {
+  const index = argv.findIndex((arg) => arg === '--hub' || arg.startsWith('--hub='));
+  if (index === -1) return 'both';
+  const flag = argv[index] as string;
+  const value = flag.startsWith('--hub=') ? flag.slice('--hub='.length) : (argv[index + 1] ?? '');
+  if (value !== 'both' && value !== 'gatehouse' && value !== 'jupyterhub') throw new Error(`--hub expects gatehouse, jupyterhub or both (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** `--gatehouse-config '{"concurrentSpawnLimit":8}'`: top-level Gatehouse config to try (default none). */
+export function gatehouseConfigFromArgs(argv: readonly string[]): Record<string, ConfigValue> {
+  const index = argv.findIndex((arg) => arg === '--gatehouse-config' || arg.startsWith('--gatehouse-config='));
+  if (index === -1) return {};
+  const flag = argv[index] as string;
+  const text = flag.startsWith('--gatehouse-config=') ? flag.slice('--gatehouse-config='.length) : (argv[index + 1] ?? '');
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('--gatehouse-config expects a JSON object of top-level config keys');
+  return value as Record<string, ConfigValue>;
+}
+
 /** Runs the chosen cases and writes bench/results-class.{md,json}; returns the markdown. */
 export async function runAndWriteClassBench(argv: readonly string[]): Promise<string> {
   const loadStart = os.loadavg()[0] ?? 0;
-  const results = await runClassBench(classCasesFromArgs(argv));
+  const hubs = hubChoiceFromArgs(argv);
+  const gatehouseConfig = gatehouseConfigFromArgs(argv);
+  const results = await runClassBench(classCasesFromArgs(argv), { hubs, profile: argv.includes('--profile'), gatehouseConfig });
+  if (hubs !== 'both' || Object.keys(gatehouseConfig).length > 0) return 'a partial or configured run: results files left as they were';
   const notes = [
     `${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; load average ${loadStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end.`,
     'Each case starts a fresh hub of each kind, Gatehouse first. Arrival times are seeded (the same in every run and for both hubs), uniform at random within the window.',

@@ -83,8 +83,12 @@ export default defineConfig({
   cookieSecure: 'auto',
   // Whether admins may open other users' servers.
   adminAccess: false,
-  // How many servers may be starting at once (429 with Retry-After beyond), and running at once (0: no limit).
+  // How many servers may be starting at once; more starts wait in line, first come first served, each
+  // person's progress telling their place (startTimeout counts from their turn); spawnQueueLimit: how many
+  // may wait (0: none) — beyond, 429 with Retry-After. activeServerLimit: servers starting, waiting or
+  // running at once (0: no limit).
   concurrentSpawnLimit: 100,
+  spawnQueueLimit: 1000,
   activeServerLimit: 0,
   // JupyterHub's named servers: besides the default server at /user/<name>/, each user may create servers
   // with a name, each at /user/<name>/<server>/ with its own process, token and log (API:

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { availableParallelism, getPriority } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LocalAuthenticator, hashPassword, runLoginPipeline, verifyPassword } from '@gatehouse/authenticators';
@@ -72,7 +72,19 @@ describe('the password hasher process', () => {
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('password-hasher-child.mjs');
   });
 
-  it.runIf(process.platform === 'linux')('runs every thread, the hashing ones included, at the lower priority', async () => {
+  it.runIf(process.platform === 'linux')('runs in a session of its own (its own scheduling group beside the hub\'s), and one hash fewer than the cores at once', async () => {
+    await hashPassword(GOOD);
+    const pid = passwordHasher.pid as number;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [, , , session] = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp session
+    expect(Number(session)).toBe(pid);
+    const hash = await hashPassword(GOOD);
+    const verifies = Array.from({ length: 6 }, () => verifyPassword(hash, GOOD));
+    await Promise.all(verifies);
+    expect((await passwordHasher.stats()).peak).toBe(Math.max(1, availableParallelism() - 1));
+  });
+
+  it.runIf(process.platform === 'linux')('runs every thread, the hashing ones included, at the hasher\'s nice value', async () => {
     const hash = await hashPassword(GOOD);
     const verifies = await verifiesInProgress(passwordHasher, hash, 8);
     const pid = passwordHasher.pid as number;

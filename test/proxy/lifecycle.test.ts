@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { xsrfFromPage, type BrowserLikeClient } from '../support/browser-like-client.ts';
@@ -167,25 +167,34 @@ describe('twenty users at once', () => {
   }, 120_000);
 });
 
-describe('spawn limits', () => {
+describe('the line of starts', () => {
   let limited: TestHub;
   let gate: string;
   let rootToken: string;
 
   beforeAll(async () => {
     gate = path.join(tempDir('gatehouse-gate-'), 'open');
-    const ports = portBlock(5);
+    const ports = portBlock(6);
     limited = await startProxyHub(ports, {
       adminUsers: ['root'],
       concurrentSpawnLimit: 1,
-      activeServerLimit: 2,
-      spawner: suiteSpawner(ports, { command: gatedDemoCommand(gate) }),
+      spawnQueueLimit: 2,
+      activeServerLimit: 3,
+      spawner: suiteSpawner(ports, { command: gatedDemoCommand(gate), startTimeout: 4 }),
     });
     rootToken = mintToken(limited, 'root').token;
-    for (const name of ['u1', 'u2', 'u3']) ensureUser(limited, name);
+    for (const name of ['u1', 'u2', 'u3', 'u4']) ensureUser(limited, name);
+  });
+
+  afterEach(async () => {
+    await stopAllServers(limited);
+    rmSync(gate, { force: true });
   });
 
   afterAll(async () => closeHub(limited));
+
+  const start = (name: string) => api(limited.baseUrl, 'POST', `/users/${name}/server`, rootToken);
+  const messages = (name: string) => (limited.services.servers.progress(name)?.events ?? []).map((event) => event.message);
 
   function expectTooMany(response: Awaited<ReturnType<typeof api>>, code: string): void {
     expect(response.status, response.body).toBe(429);
@@ -193,21 +202,64 @@ describe('spawn limits', () => {
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
   }
 
-  it('answers 429 with Retry-After while the concurrent spawn limit is reached, then the active server limit', async () => {
-    expect((await api(limited.baseUrl, 'POST', '/users/u1/server', rootToken)).status).toBe(202);
-    expect(limited.services.servers.state('u1')).toBe('pending'); // held by the closed gate
-    expectTooMany(await api(limited.baseUrl, 'POST', '/users/u2/server', rootToken), 'GATEHOUSE_ERR_SPAWN_LIMIT');
-    expect(limited.services.servers.state('u2')).toBe('stopped');
+  it('lets starts beyond concurrentSpawnLimit wait in line, first come first served, each told its place', async () => {
+    expect((await start('u1')).status).toBe(202);
+    expect((await start('u2')).status).toBe(202);
+    expect((await start('u3')).status).toBe(202);
+    expect(limited.services.servers.counts()).toMatchObject({ pending: 3, starting: 1, waiting: 2 });
+    // Waiting is pending, as in JupyterHub's models: the person's page follows the progress stream.
+    expect(limited.services.servers.state('u3')).toBe('pending');
+    expect(messages('u2')).toContain('Waiting to start: you are next');
+    expect(messages('u3')).toContain('Waiting to start: 1 start is ahead of you');
+    // Only u1 runs its command: the others have not been launched at all.
+    expect(limited.services.servers.progress('u2')?.events.some((event) => event.progress > 0)).toBe(false);
 
     writeFileSync(gate, '');
-    expect(await limited.services.servers.settled('u1')).toBe('running');
-    expect((await api(limited.baseUrl, 'POST', '/users/u2/server', rootToken)).status).toBe(202);
-    expect(await limited.services.servers.settled('u2')).toBe('running');
-    expectTooMany(await api(limited.baseUrl, 'POST', '/users/u3/server', rootToken), 'GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT');
-    expect(limited.services.servers.state('u3')).toBe('stopped');
+    const order: string[] = [];
+    await Promise.all(['u1', 'u2', 'u3'].map(async (name) => {
+      expect(await limited.services.servers.settled(name)).toBe('running');
+      order.push(name);
+    }));
+    expect(order).toEqual(['u1', 'u2', 'u3']);
+    // u3's place was told again as u2 went ahead of it.
+    expect(messages('u3')).toContain('Waiting to start: you are next');
+    const progress = await readProgress(limited.baseUrl, 'u3', { Authorization: `token ${rootToken}` });
+    expect(progress.at(-1)).toMatchObject({ ready: true });
+  });
+
+  it('answers 429 with Retry-After when the line is full (spawnQueueLimit), and at the active server limit', async () => {
+    for (const name of ['u1', 'u2', 'u3']) expect((await start(name)).status).toBe(202);
+    expectTooMany(await start('u4'), 'GATEHOUSE_ERR_SPAWN_LIMIT');
+    expect(limited.services.servers.state('u4')).toBe('stopped');
+
+    writeFileSync(gate, '');
+    for (const name of ['u1', 'u2', 'u3']) expect(await limited.services.servers.settled(name)).toBe('running');
+    expectTooMany(await start('u4'), 'GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT');
+    expect(limited.services.servers.state('u4')).toBe('stopped');
 
     expect((await api(limited.baseUrl, 'DELETE', '/users/u1/server', rootToken)).status).toBe(204);
-    expect((await api(limited.baseUrl, 'POST', '/users/u3/server', rootToken)).status).toBe(202);
-    expect(await limited.services.servers.settled('u3')).toBe('running');
+    expect((await start('u4')).status).toBe(202);
+    expect(await limited.services.servers.settled('u4')).toBe('running');
   });
+
+  it('lets a person leave the line (Stop), and the ones behind move up', async () => {
+    for (const name of ['u1', 'u2', 'u3']) expect((await start(name)).status).toBe(202);
+    expect((await api(limited.baseUrl, 'DELETE', '/users/u2/server', rootToken)).status).toBe(204);
+    expect(limited.services.servers.state('u2')).toBe('stopped');
+    expect(limited.services.servers.counts()).toMatchObject({ starting: 1, waiting: 1 });
+    writeFileSync(gate, '');
+    expect(await limited.services.servers.settled('u1')).toBe('running');
+    expect(await limited.services.servers.settled('u3')).toBe('running');
+    expect(limited.services.servers.progress('u2')?.events.at(-1)).toMatchObject({ failed: true });
+  });
+
+  it('counts startTimeout from a start\'s turn, not from when it joined the line', async () => {
+    expect((await start('u1')).status).toBe(202);
+    expect((await start('u2')).status).toBe(202);
+    // u1 stays held at the gate until its own 4 s run out; u2 has then waited in line as long.
+    expect(await limited.services.servers.settled('u1')).toBe('stopped');
+    expect(limited.services.servers.lastProblem('u1')?.reason).toMatch(/did not start within 4 seconds/);
+    writeFileSync(gate, '');
+    expect(await limited.services.servers.settled('u2')).toBe('running');
+  }, 30_000);
 });

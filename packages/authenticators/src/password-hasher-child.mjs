@@ -1,6 +1,6 @@
-// The password hasher: a child process, forked by password-hasher.ts, that runs argon2 at a lower
-// CPU priority and a bounded concurrency, so a storm of logins neither starves the hub's event loop
-// nor grows the hub's memory. Plain JavaScript, so it starts without a TypeScript loader.
+// The password hasher: a child process, forked by password-hasher.ts, that runs argon2 at the nice
+// value it is given and a bounded concurrency, so a storm of logins neither starves the hub's event
+// loop nor grows the hub's memory. Plain JavaScript, so it starts without a TypeScript loader.
 //
 // argv: NICE CONCURRENCY. Requests and replies are JSON over the IPC channel:
 //   { id, op: 'hash', password, options } → { id, value: encoded hash }

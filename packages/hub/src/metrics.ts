@@ -43,7 +43,12 @@ export class HubMetrics {
   });
   readonly pendingServers = new Gauge({
     name: 'gatehouse_pending_servers',
-    help: 'User servers currently starting',
+    help: 'User servers currently starting, those waiting in line for their turn included',
+    registers: [this.registry],
+  });
+  readonly waitingServers = new Gauge({
+    name: 'gatehouse_waiting_servers',
+    help: 'Server starts waiting in line for their turn (beyond concurrentSpawnLimit)',
     registers: [this.registry],
   });
   readonly culls = new Counter({

@@ -68,6 +68,8 @@ export const configSchema = z.strictObject({
   cookieSecure: z.union([z.literal('auto'), z.boolean()]).default('auto'),
   adminAccess: z.boolean().default(false),
   concurrentSpawnLimit: z.number().int().min(1).default(100),
+  /** Starts waiting in line for one of concurrentSpawnLimit's slots (first come, first served); beyond: 429. 0: none wait. */
+  spawnQueueLimit: z.number().int('expected an integer').min(0, 'expected 0 (no line: 429 at once) or more').default(1000),
   activeServerLimit: z.number().int().min(0).default(0),
   /** JupyterHub's named servers (allow_named_servers, named_server_limit_per_user; 0: no limit). */
   namedServers: z

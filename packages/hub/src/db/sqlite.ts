@@ -17,6 +17,13 @@ export interface OpenSqliteOptions {
   readonly onBackup?: (backupPath: string, fromVersion: number, toVersion: number) => void;
 }
 
+/**
+ * Prepared statements kept per SQL text: stores prepare their SQL at each call, and compiling it again
+ * every time cost a measurable share of the hub's CPU in a class-arrival burst. Bounded (least
+ * recently used goes) in case some SQL is built per request.
+ */
+const STATEMENT_CACHE_SIZE = 256;
+
 /** How long a statement waits for another process's lock until the hub serves (WriteGate.serve lowers it). */
 const OPENING_BUSY_TIMEOUT_MS = 5000;
 
@@ -49,6 +56,7 @@ class SqliteDatabase implements Database {
   readonly #begin;
   readonly #rollback;
   readonly #changes;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
@@ -62,8 +70,17 @@ class SqliteDatabase implements Database {
     return this.#db.open;
   }
 
+  /** The same compiled statement for the same SQL (safe to share: `Statement` only runs it; nothing changes its mode). */
   prepare<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): Statement<P, R> {
-    return this.#db.prepare(sql) as unknown as Statement<P, R>;
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value as string);
+    } else {
+      this.#statements.delete(sql); // re-inserted below: the most recently used is last
+    }
+    this.#statements.set(sql, statement);
+    return statement as unknown as Statement<P, R>;
   }
 
   transaction<T>(work: () => T): T {

@@ -25,9 +25,10 @@ export function metricsRoute(router: Router, services: HubServices): void {
       if (principal === undefined) throw gatehouseError('GATEHOUSE_ERR_UNAUTHENTICATED', 'metrics need an admin session or token (or metricsPublic: true)');
       if (!principal.user.admin) throw gatehouseError('GATEHOUSE_ERR_FORBIDDEN', 'metrics are for admins');
     }
-    const { running, pending } = services.servers.counts();
+    const { running, pending, waiting } = services.servers.counts();
     services.metrics.runningServers.set(running);
     services.metrics.pendingServers.set(pending);
+    services.metrics.waitingServers.set(waiting);
     ctx.type = services.metrics.registry.contentType;
     ctx.body = await services.metrics.registry.metrics();
   });

@@ -41,16 +41,19 @@ export interface AdminCounts {
   readonly users: number;
   readonly running: number;
   readonly pending: number;
+  /** Of the pending, those waiting in line for their turn to start. */
+  readonly waiting: number;
 }
 
 function plural(count: number, one: string, many: string): string {
   return count === 1 ? one : many;
 }
 
-/** "3 users · 2 servers running · 0 starting": the page's #counts, refreshed with the table. */
+/** "3 users · 2 servers running · 5 starting (4 waiting in line)": the page's #counts, refreshed with the table. */
 export function countsLine(counts: AdminCounts): SafeHtml {
+  const line = counts.waiting > 0 ? html` (<strong>${counts.waiting}</strong> waiting in line)` : html``;
   return html`<strong>${counts.users}</strong> ${plural(counts.users, 'user', 'users')} · <strong>${counts.running}</strong> ${plural(counts.running, 'server', 'servers')} running ·
-        <strong>${counts.pending}</strong> starting`;
+        <strong>${counts.pending}</strong> starting${line}`;
 }
 
 export interface AdminTableModel {

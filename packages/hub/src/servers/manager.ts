@@ -9,6 +9,7 @@ import { ProgressLog } from './progress.ts';
 import { Responsiveness } from './responsiveness.ts';
 import type { ServerCredentials } from './server-credentials.ts';
 import { ServerMap } from './server-map.ts';
+import { StartLine } from './start-line.ts';
 import { requireNamedServerAllowed, requireRoomToStart } from './start-limits.ts';
 import { serverLabel } from './server-names.ts';
 import type { ServerRepository, UserOptions } from './server-repository.ts';
@@ -58,6 +59,12 @@ interface PendingStart {
   readonly done: Promise<void>;
 }
 
+/** What a start waiting in line tells its person. */
+function placeInLine(ahead: number): string {
+  if (ahead === 0) return 'Waiting to start: you are next';
+  return `Waiting to start: ${ahead} ${ahead === 1 ? 'start is' : 'starts are'} ahead of you`;
+}
+
 /** Lines of a server's output quoted when it exits by itself. */
 const EXIT_OUTPUT_LINES = 10;
 const EXIT_OUTPUT_BYTES = 8192;
@@ -77,6 +84,8 @@ export class ServerManager {
   readonly #progress = new ServerMap<ProgressLog>();
   readonly #routeRemovedListeners: Array<(route: Route) => void> = [];
   readonly #problems: ServerProblems;
+  /** New starts beyond concurrentSpawnLimit wait here, first come first served (resumed ones do not). */
+  readonly #line: StartLine;
   /** Aborts that a person asked for (Cancel, Stop, shutdown): not a failure to report. */
   readonly #cancellations = new WeakSet<object>();
   #pollTimer: NodeJS.Timeout | undefined;
@@ -86,6 +95,7 @@ export class ServerManager {
     this.#deps = deps;
     this.#spawner = deps.config.spawner;
     this.#problems = new ServerProblems(deps.now ?? Date.now);
+    this.#line = new StartLine(() => deps.config.concurrentSpawnLimit);
   }
 
   /** Called whenever a route goes away (stop, exit), so the proxy can close its connection pool. */
@@ -125,8 +135,9 @@ export class ServerManager {
     return this.#running.has(username, serverName) ? 'running' : 'stopped';
   }
 
-  counts(): { running: number; pending: number } {
-    return { running: this.#running.size, pending: this.#pending.size };
+  /** Servers running, and pending: starting (launched) plus waiting in line to start. */
+  counts(): { running: number; pending: number; starting: number; waiting: number } {
+    return { running: this.#running.size, pending: this.#pending.size, starting: this.#line.running, waiting: this.#line.waiting };
   }
 
   /** The last failed start or unexpected exit since the server's last successful start (undefined: none). */
@@ -145,8 +156,10 @@ export class ServerManager {
   }
 
   /**
-   * Begins starting a server and returns at once ('pending'); progress() follows it. Starting a
-   * server that is already starting is not an error: it returns the same 'pending'. A named server
+   * Begins starting a server and returns at once ('pending'); progress() follows it. Beyond
+   * concurrentSpawnLimit starts at once it waits in line (first come, first served; its progress
+   * tells its place) and startTimeout counts from its turn; a full line (spawnQueueLimit) is a 429.
+   * Starting a server that is already starting is not an error: it returns the same 'pending'. A named server
    * (`serverName` not '') needs namedServers.enabled and a valid name; creating one more than
    * namedServers.limitPerUser is refused. `userOptions` (stored with the server) and `overrides`
    * (the chosen profile's changes for the spawner) were checked by resolveUserOptions.
@@ -157,7 +170,7 @@ export class ServerManager {
     if (serverName !== '') requireNamedServerAllowed(this.#deps.config.namedServers, this.#deps.repository, user, serverName);
     if (this.#stopping.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
     if (this.#running.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${serverLabel(name, serverName)} is already running`);
-    requireRoomToStart(this.#deps.config, { pending: this.#pending.size, running: this.#running.size });
+    requireRoomToStart(this.#deps.config, { ...this.counts() });
     const { token, sealedToken } = this.#deps.credentials.issue(user, serverName);
     this.#deps.repository.insertPending(user.id, serverName, sealedToken, userOptions);
     const progress = new ProgressLog();
@@ -165,7 +178,7 @@ export class ServerManager {
     progress.push({ progress: 0, message: 'Server requested' });
 
     const request = this.#resumeRequest(user, serverName, token);
-    this.#follow(user, serverName, token, progress, (onProgress, signal) =>
+    this.#follow(user, serverName, token, progress, { waitInLine: true }, (onProgress, signal) =>
       this.#spawner.start(
         {
           ...request,
@@ -199,22 +212,35 @@ export class ServerManager {
     };
   }
 
-  /** Tracks a start (new or resumed) as pending until the spawner's promise settles, bounded by startTimeout. */
+  /**
+   * Tracks a start (new or resumed) as pending until the spawner's promise settles, bounded by
+   * startTimeout from the moment it runs; a new start first waits for its turn in the line.
+   */
   #follow(
     user: UserRef,
     serverName: string,
     token: string,
     progress: ProgressLog,
+    { waitInLine }: { readonly waitInLine: boolean },
     run: (onProgress: ProgressSink, signal: AbortSignal) => Promise<ServerHandle>,
   ): void {
     const name = user.name;
     const abort = new AbortController();
-    const timeout = setTimeout(
-      () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
-      this.#spawner.startTimeout * 1000,
-    );
-    timeout.unref();
-    const started = run((event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }), abort.signal);
+    let timeout: NodeJS.Timeout | undefined;
+    const launch = async (): Promise<ServerHandle> => {
+      const leaveLine = waitInLine ? await this.#line.enter(abort.signal, (ahead) => progress.push({ progress: 0, message: placeInLine(ahead) })) : undefined;
+      timeout = setTimeout(
+        () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
+        this.#spawner.startTimeout * 1000,
+      );
+      timeout.unref();
+      try {
+        return await run((event) => progress.push({ progress: Math.min(event.progress, 99), message: event.message }), abort.signal);
+      } finally {
+        leaveLine?.();
+      }
+    };
+    const started = launch();
     const startedAt = performance.now();
     const settled = (outcome: 'ready' | 'failed') => this.#deps.onSpawnSettled?.(outcome, (performance.now() - startedAt) / 1000);
     const done = started.then(
@@ -355,7 +381,7 @@ export class ServerManager {
         const handle = row.handle;
         const progress = new ProgressLog();
         this.#progress.set(row.username, row.serverName, progress);
-        this.#follow(user, row.serverName, token, progress, (onProgress, signal) => resume(handle, this.#resumeRequest(user, row.serverName, token), onProgress, signal));
+        this.#follow(user, row.serverName, token, progress, { waitInLine: false }, (onProgress, signal) => resume(handle, this.#resumeRequest(user, row.serverName, token), onProgress, signal));
         logger.info(fields, 'following a pending server again after a restart');
         continue;
       }

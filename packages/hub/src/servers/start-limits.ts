@@ -27,9 +27,16 @@ export function requireNamedServerAllowed(
   }
 }
 
-/** The hub-wide limits: concurrentSpawnLimit servers starting, activeServerLimit servers starting or running. */
-export function requireRoomToStart(config: Pick<GatehouseConfig, 'concurrentSpawnLimit' | 'activeServerLimit'>, counts: { pending: number; running: number }): void {
-  if (counts.pending >= config.concurrentSpawnLimit) {
+/**
+ * The hub-wide limits: concurrentSpawnLimit servers starting at once, spawnQueueLimit more waiting in
+ * line for their turn, activeServerLimit servers starting, waiting or running. Beyond them: 429.
+ */
+export function requireRoomToStart(
+  config: Pick<GatehouseConfig, 'concurrentSpawnLimit' | 'spawnQueueLimit' | 'activeServerLimit'>,
+  counts: { readonly starting: number; readonly waiting: number; readonly pending: number; readonly running: number },
+): void {
+  const slotFree = counts.waiting === 0 && counts.starting < config.concurrentSpawnLimit;
+  if (!slotFree && counts.waiting >= config.spawnQueueLimit) {
     throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
   }
   if (config.activeServerLimit > 0 && counts.running + counts.pending >= config.activeServerLimit) {
