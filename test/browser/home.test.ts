@@ -28,7 +28,12 @@ const hub = useHub(() => ({ spawner: new LocalProcessSpawner({ portRange: [32000
 const failing = useHub(() => ({
   spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: [process.execPath, '-e', 'console.error("no notebook here"); process.exit(3)'] }),
 }));
-const browser = useBrowser([hub, failing]);
+// One start at a time: the second person waits in line.
+const lined = useHub(() => ({
+  concurrentSpawnLimit: 1,
+  spawner: new LocalProcessSpawner({ portRange: [32000, 39999], command: gatedDemoApp(), stopGracePeriod: 2, sandbox: false }),
+}));
+const browser = useBrowser([hub, failing, lined]);
 
 /** Progress bar values as spawn-pending.js sets them (the page's own script stays untouched). */
 async function recordProgressValues(page: Page): Promise<() => Promise<number[]>> {
@@ -50,6 +55,31 @@ async function startFromHome(page: Page, user: string): Promise<void> {
 }
 
 describe('home and spawn-pending', () => {
+  it('tells a person waiting in line their place, and opens their server in their turn', async () => {
+    const first = await browser.newPage();
+    await signIn(first, lined, 'cat');
+    await first.getByRole('button', { name: 'Start server' }).click();
+    await first.waitForURL(lined.url('/hub/spawn-pending/cat'));
+    await expectText(first.locator('#progress-message'), /^Process started$/); // cat holds the one slot, at its gate
+
+    const second = await browser.newPage();
+    await signIn(second, lined, 'dan');
+    openGate('dan'); // dan's server would start at once: only the line holds it
+    await second.getByRole('button', { name: 'Start server' }).click();
+    await second.waitForURL(lined.url('/hub/spawn-pending/dan'));
+    await expectText(second.locator('#progress-message'), 'Waiting to start: you are next');
+    // While it waits, the page offers Cancel only: Retry and Back belong to a failed start.
+    expect(await second.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(true);
+    expect(await second.getByRole('button', { name: 'Retry' }).isVisible()).toBe(false);
+    expect(await second.getByRole('link', { name: 'Back to home' }).isVisible()).toBe(false);
+    await screenshot(second, 'home-6-waiting-in-line');
+
+    openGate('cat');
+    await first.waitForURL(lined.url('/user/cat/'));
+    await second.waitForURL(lined.url('/user/dan/'));
+    await expectText(second.locator('#user'), 'dan');
+  });
+
   it('starts the server with live progress, then opens it for its user', async () => {
     const page = await browser.newPage();
     await signIn(page, hub, 'ann');

@@ -40,7 +40,10 @@
     }
     const text = forPeople(data.message || '');
     message.textContent = text;
-    const item = document.createElement('li');
+    // A new place in line replaces the last one: the log keeps one line for the wait.
+    const last = log.lastElementChild;
+    const inLine = /^Waiting to start:/;
+    const item = last && inLine.test(last.textContent) && inLine.test(text) ? last : document.createElement('li');
     item.textContent = text;
     log.appendChild(item);
     if (data.ready) {

@@ -77,8 +77,9 @@ export function renderSpawnPendingPage(model: SpawnPendingModel): string {
   const at = serverPath(server);
   const name = server.serverName === '' ? `${server.owner}'s server` : `${server.owner}'s server ${server.serverName}`;
   const failedTitle = `${name} failed to start`;
-  const failureActions = html`<p id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(server, model.xsrfToken, 'Retry', true)}
-      <a class="button secondary" href="/hub/home">Back to home</a></p>`;
+  // A div, not a p: a <form> inside a <p> closes the p, which would leave Retry and Back outside the hidden element.
+  const failureActions = html`<div id="failure-actions" ${model.failure ? '' : 'hidden'}>${startForm(server, model.xsrfToken, 'Retry', true)}
+      <a class="button secondary" href="/hub/home">Back to home</a></div>`;
   if (model.failure !== undefined) {
     return layout(
       { title: 'Start failed', user: model.viewer, xsrfToken: model.xsrfToken },
