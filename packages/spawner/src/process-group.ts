@@ -78,10 +78,16 @@ export async function isGroupAlive(identity: ProcessIdentity): Promise<boolean> 
 
 /**
  * `isReaped` is given for a child of this process: Node must also have reaped it (no zombie left).
- * `sweep` sees the live members found, to signal them.
+ * `sweep` sees the live members found, to signal them. A group whose members cannot be seen right
+ * now (/proc unreadable: the hub is out of file descriptors) is not gone: the caller looks again.
  */
 async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | undefined, sweep?: (members: readonly number[]) => void): Promise<boolean> {
-  const members = await liveGroupMembers(identity.pgid);
+  let members: number[];
+  try {
+    members = await liveGroupMembers(identity.pgid);
+  } catch {
+    return false;
+  }
   sweep?.(members);
   return members.length === 0 && (isReaped === undefined || isReaped());
 }
