@@ -61,22 +61,26 @@ async function serverStates(baseUrl: string, names: readonly string[]): Promise<
 }
 
 /**
- * Starts SERVERS servers at once, SIGTERMs the hub once `ready(states)` holds, waits for it to exit,
- * and returns what is left of its servers (nothing, when all is well) and the hub's exit.
+ * Starts half of SERVERS servers and waits until they run, then starts the other half at once and
+ * SIGTERMs the hub as soon as their processes exist (so that they are still starting), waits for it
+ * to exit, and returns what is left of its servers (nothing, when all is well).
  */
-async function sigtermDuringStarts(options: CliHubOptions, ready: (states: readonly string[]) => boolean): Promise<{ left: string[]; exit: unknown[]; states: string[] }> {
+async function sigtermWhileStarting(options: CliHubOptions): Promise<{ left: string[]; exit: unknown[]; states: string[] }> {
   const marker = `GATEHOUSE_SHUTDOWN_TEST=${randomUUID()}`;
   const [name, value] = marker.split('=') as [string, string];
   const spawner = options.spawner ?? { className: 'LocalProcessSpawner' };
   const hub = await startHub(PORTS, { ...options, spawner: { ...spawner, options: { ...spawner.options, env: { [name]: value } } } });
   try {
     const names = Array.from({ length: SERVERS }, (_, i) => `class${i}`);
+    const [running, starting] = [names.slice(0, SERVERS / 2), names.slice(SERVERS / 2)];
     for (const user of names) expect((await adminApi(hub.baseUrl, 'POST', `/users/${user}`)).status).toBe(201);
-    await Promise.all(names.map(async (user) => expect((await adminApi(hub.baseUrl, 'POST', `/users/${user}/server`)).status).toBe(202)));
-    const states = await waitFor('the servers to reach the state the test stops in', async () => {
-      const now = await serverStates(hub.baseUrl, names);
-      return ready(now) && now;
-    }, 120_000);
+    const start = (users: readonly string[]) => Promise.all(users.map(async (user) => expect((await adminApi(hub.baseUrl, 'POST', `/users/${user}/server`)).status).toBe(202)));
+    await start(running);
+    await waitFor('the first servers to run', async () => (await serverStates(hub.baseUrl, running)).every((state) => state === 'running'), 60_000);
+    const processesOfRunning = markedProcesses(marker).length;
+    await start(starting);
+    await waitFor('processes of the servers now starting', () => markedProcesses(marker).length > processesOfRunning, 60_000);
+    const states = await serverStates(hub.baseUrl, names);
     const exited = once(hub.process, 'exit');
     hub.process.kill('SIGTERM');
     const exit = await exited;
@@ -91,7 +95,7 @@ async function sigtermDuringStarts(options: CliHubOptions, ready: (states: reado
 describe('SIGTERM with stopServersOnShutdown', () => {
   it('leaves no sandboxed server process behind when /proc cannot be read all at once', async () => {
     const sandboxed: CliHubOptions = { spawner: { className: 'LocalProcessSpawner', options: { sandbox: true } }, launcher: ['prlimit', `--nofile=${HUB_OPEN_FILES}:${HUB_OPEN_FILES}`] };
-    const { left, exit, states } = await sigtermDuringStarts(sandboxed, (now) => now.filter((state) => state === 'running').length >= SERVERS / 2);
+    const { left, exit, states } = await sigtermWhileStarting(sandboxed);
     console.info(`SIGTERM with servers ${states.join(', ')}`);
     expect(exit).toEqual([0, null]);
     expect(left).toEqual([]);

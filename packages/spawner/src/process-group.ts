@@ -96,7 +96,8 @@ async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | 
  * SIGTERM (and SIGCONT) to the whole group — to all but a launcher leader — up to `graceMs` for it
  * to leave, then SIGKILL; resolves once no live process of the group remains (and, for a child of
  * this process, once it is reaped). Works for processes started by an earlier hub process too: it
- * only uses the pgid and /proc.
+ * only uses the pgid and /proc. While /proc cannot be read the group counts as alive, so the SIGKILL
+ * to the whole group still comes after the grace period.
  */
 export async function terminateGroup(identity: ProcessIdentity, graceMs: number, isReaped?: () => boolean): Promise<void> {
   const launcher = identity.launcherLeads === true;
