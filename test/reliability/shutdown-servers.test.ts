@@ -13,10 +13,10 @@ import { adminApi, useCliHubs, type CliHubOptions } from './helpers.ts';
  * searched for it afterwards.
  *
  * The hub finds a sandboxed server's processes by reading /proc. With many servers stopping at once
- * (the class-arrival bench: 70) those reads once ran out of file descriptors, and a process that
- * could not be read counted as gone: the bwrap launcher was killed alone and the server inside,
- * never signalled, outlived the hub. Here a small descriptor limit (prlimit) makes the same happen
- * with ten servers.
+ * (the class-arrival bench: 70) every stop used to scan /proc on its own, which can run the hub out of
+ * file descriptors; an unreadable /proc then ended the stop as failed (and the hub forgot the server)
+ * or a process that could not be read counted as gone. Here a small descriptor limit (prlimit) makes
+ * the same happen with ten servers: before the fix most of their sandboxes outlived the hub.
  */
 
 const PORTS = portBlock(23);
