@@ -75,19 +75,34 @@ export async function sendAndHangUp(baseUrl: string, bytes: string): Promise<voi
 /** GATEHOUSE_TOKEN of the CLI hubs this suite starts: an `inherit` token of their admin `admin`. */
 export const CLI_ADMIN_TOKEN = 'reliability-suite-admin-token-0123456789abcdef';
 
+/** Which spawner class of @gatehouse/spawner a CLI hub runs, with options beside its port range. */
+export interface CliSpawner {
+  readonly className: 'LocalProcessSpawner' | 'JupyterhubSingleuserSpawner';
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** How a CLI hub of this suite is set up beyond its port range. */
+export interface CliHubOptions {
+  /** Config keys as TypeScript source, e.g. `logLevel: 'debug'`. */
+  readonly extra?: string;
+  readonly spawner?: CliSpawner;
+  /** A command that execs the hub in its own place, e.g. `['prlimit', '--nofile=256:256']`. */
+  readonly launcher?: readonly string[];
+}
+
 /**
- * A hub.config.ts for `gatehouse start`: the dummy authenticator, `admin` as admin, the demo app on
- * `portRange`, plus `extra` (config keys as TypeScript source, e.g. `logLevel: 'debug'`).
+ * A hub.config.ts for `gatehouse start`: the dummy authenticator, `admin` as admin, the demo app
+ * (or `spawner`) on `portRange`, plus `extra` (config keys as TypeScript source, e.g. `logLevel: 'debug'`).
  */
-export function writeReliabilityConfig(dir: string, portRange: [number, number], extra = ''): string {
+export function writeReliabilityConfig(dir: string, portRange: [number, number], extra = '', spawner: CliSpawner = { className: 'LocalProcessSpawner' }): string {
   const file = path.join(dir, 'hub.config.ts');
-  const spawner = { portRange, stopGracePeriod: 2 };
+  const spawnerOptions = { portRange, stopGracePeriod: 2, ...spawner.options };
   const options = { adminUsers: ['admin'], stopServersOnShutdown: true, serverPollInterval: 1 };
   const source = [
     "import { defineConfig } from '@gatehouse/hub';",
     "import { DummyAuthenticator } from '@gatehouse/authenticators';",
-    "import { LocalProcessSpawner } from '@gatehouse/spawner';",
-    `export default defineConfig({ authenticator: new DummyAuthenticator(), spawner: new LocalProcessSpawner(${JSON.stringify(spawner)}), ...${JSON.stringify(options)}, ${extra} });`,
+    `import { ${spawner.className} } from '@gatehouse/spawner';`,
+    `export default defineConfig({ authenticator: new DummyAuthenticator(), spawner: new ${spawner.className}(${JSON.stringify(spawnerOptions)}), ...${JSON.stringify(options)}, ${extra} });`,
   ];
   writeFileSync(file, source.join('\n'));
   return file;
@@ -96,11 +111,14 @@ export function writeReliabilityConfig(dir: string, portRange: [number, number],
 export type ReliabilityCliHub = CliHub & { readonly dataDir: string; readonly configFile: string; readonly baseUrl: string };
 
 /** `gatehouse start` in a fresh data dir with the config above, holding CLI_ADMIN_TOKEN. */
-export async function startReliabilityCliHub(portRange: [number, number], extra = ''): Promise<ReliabilityCliHub> {
+export async function startReliabilityCliHub(portRange: [number, number], options: CliHubOptions = {}): Promise<ReliabilityCliHub> {
   const dir = tempDir('gatehouse-reliability-');
   const dataDir = path.join(dir, 'data');
-  const configFile = writeReliabilityConfig(dir, portRange, extra);
-  const hub = await startCliHub(['--config', configFile, '--data-dir', dataDir, '--port', '0'], { env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN } });
+  const configFile = writeReliabilityConfig(dir, portRange, options.extra, options.spawner);
+  const hub = await startCliHub(['--config', configFile, '--data-dir', dataDir, '--port', '0'], {
+    env: { GATEHOUSE_TOKEN: CLI_ADMIN_TOKEN },
+    ...(options.launcher === undefined ? {} : { launcher: options.launcher }),
+  });
   return { ...hub, dataDir, configFile, baseUrl: hub.url.replace(/\/$/, '') };
 }
 
@@ -126,7 +144,7 @@ function killRecordedServers(dataDir: string): void {
 }
 
 /** For the calling test file: starts CLI hubs; after the file stops them and every server they recorded. */
-export function useCliHubs(): (portRange: [number, number], extra?: string) => Promise<ReliabilityCliHub> {
+export function useCliHubs(): (portRange: [number, number], options?: string | CliHubOptions) => Promise<ReliabilityCliHub> {
   const started: ReliabilityCliHub[] = [];
   afterAll(async () => {
     for (const hub of started.splice(0)) {
@@ -135,8 +153,8 @@ export function useCliHubs(): (portRange: [number, number], extra?: string) => P
     }
     cleanupTempDirs();
   });
-  return async (portRange, extra) => {
-    const hub = await startReliabilityCliHub(portRange, extra);
+  return async (portRange, options) => {
+    const hub = await startReliabilityCliHub(portRange, typeof options === 'string' ? { extra: options } : options);
     started.push(hub);
     return hub;
   };

@@ -35,9 +35,13 @@ export interface CliHub {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `gatehouse start …` and resolves once it prints its URL (fails if it exits first). */
-export async function startCliHub(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliHub> {
-  const child = spawn(process.execPath, [GATEHOUSE_BIN, 'start', ...args], {
+/**
+ * Starts `gatehouse start …` and resolves once it prints its URL (fails if it exits first).
+ * `launcher`: a command that execs the hub in its own place (same pid), e.g. `prlimit --nofile=…`.
+ */
+export async function startCliHub(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; launcher?: readonly string[] } = {}): Promise<CliHub> {
+  const [command, ...launcherArgs] = [...(options.launcher ?? []), process.execPath];
+  const child = spawn(command as string, [...launcherArgs, GATEHOUSE_BIN, 'start', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

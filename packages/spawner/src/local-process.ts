@@ -181,8 +181,11 @@ export class LocalProcessSpawner implements Spawner {
     });
     let child: ServerChild;
     try {
+      const argv = await launchCommand(this.#requirePlan(), workspace, [...(options.command ?? [process.execPath, demoAppPath]), ...options.args]);
+      // Aborted while the log and the sandbox were prepared: start nothing only to kill it again.
+      this.#throwIfAborted(signals.signal, signals.startSignal);
       child = await launchServerProcess({
-        argv: await launchCommand(this.#requirePlan(), workspace, [...(options.command ?? [process.execPath, demoAppPath]), ...options.args]),
+        argv,
         env: this.#environment(request, options.env, port, account, workspace.home),
         cwd: workspace.cwd,
         ...(account.uid === undefined ? {} : { uid: account.uid, gid: account.gid }),

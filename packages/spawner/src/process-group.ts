@@ -78,10 +78,16 @@ export async function isGroupAlive(identity: ProcessIdentity): Promise<boolean> 
 
 /**
  * `isReaped` is given for a child of this process: Node must also have reaped it (no zombie left).
- * `sweep` sees the live members found, to signal them.
+ * `sweep` sees the live members found, to signal them. A group whose members cannot be seen right
+ * now (/proc unreadable: the hub is out of file descriptors) is not gone: the caller looks again.
  */
 async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | undefined, sweep?: (members: readonly number[]) => void): Promise<boolean> {
-  const members = await liveGroupMembers(identity.pgid);
+  let members: number[];
+  try {
+    members = await liveGroupMembers(identity.pgid);
+  } catch {
+    return false;
+  }
   sweep?.(members);
   return members.length === 0 && (isReaped === undefined || isReaped());
 }
@@ -90,7 +96,8 @@ async function groupGone(identity: ProcessIdentity, isReaped: (() => boolean) | 
  * SIGTERM (and SIGCONT) to the whole group — to all but a launcher leader — up to `graceMs` for it
  * to leave, then SIGKILL; resolves once no live process of the group remains (and, for a child of
  * this process, once it is reaped). Works for processes started by an earlier hub process too: it
- * only uses the pgid and /proc.
+ * only uses the pgid and /proc. While /proc cannot be read the group counts as alive, so the SIGKILL
+ * to the whole group still comes after the grace period.
  */
 export async function terminateGroup(identity: ProcessIdentity, graceMs: number, isReaped?: () => boolean): Promise<void> {
   const launcher = identity.launcherLeads === true;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** The fields of `/proc/<pid>/stat` a spawner needs to recognise its own process. */
 export interface ProcessStat {
@@ -22,10 +23,47 @@ function parseProcessStat(pid: number, text: string): ProcessStat | undefined {
   return { pid, state, pgrp, startTime };
 }
 
-/** Reads `/proc/<pid>/stat`; undefined when no such process exists. */
-export async function readProcessStat(pid: number): Promise<ProcessStat | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : parseProcessStat(pid, text);
+/**
+ * Errors that say nothing about the process: this hub ran short of file descriptors or memory for a
+ * moment. Such a read is retried, never taken to mean "no such process" — a stop that concluded so
+ * would leave the server running.
+ */
+const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EINTR']);
+/** How long a read of /proc keeps retrying a transient error before it gives up with it. */
+const TRANSIENT_RETRY_MS = 5_000;
+/** /proc entries read at once by one scan: a scan must not itself exhaust the hub's descriptors. */
+const SCAN_CONCURRENCY = 16;
+
+function isTransient(error: unknown): boolean {
+  return TRANSIENT_CODES.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/** `read()`, again after a pause while it fails transiently, up to TRANSIENT_RETRY_MS. */
+async function retryTransient<T>(read: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + TRANSIENT_RETRY_MS;
+  for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isTransient(error) || Date.now() + pause > deadline) throw error;
+      await delay(pause);
+    }
+  }
+}
+
+/** One read of `/proc/<pid>/stat`: undefined when the process does not exist (or is not ours to see). */
+async function readStatOnce(pid: number): Promise<ProcessStat | undefined> {
+  try {
+    return parseProcessStat(pid, await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    return undefined; // ENOENT/ESRCH: exited and reaped; EACCES: hidden from this account
+  }
+}
+
+/** Reads `/proc/<pid>/stat`; undefined when no such process exists. Throws only after retrying a transient error. */
+export function readProcessStat(pid: number): Promise<ProcessStat | undefined> {
+  return retryTransient(() => readStatOnce(pid));
 }
 
 /**
@@ -53,7 +91,45 @@ export async function isSameLiveProcess(pid: number, startTime: number): Promise
   return stat !== undefined && !isDead(stat) && stat.startTime === startTime;
 }
 
-/** Live (non-zombie) processes of a process group, found by scanning /proc. */
+/** Every process in /proc once, SCAN_CONCURRENCY entries at a time; throws on a transient error. */
+async function scanOnce(): Promise<ProcessStat[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  const stats: ProcessStat[] = [];
+  for (let i = 0; i < pids.length; i += SCAN_CONCURRENCY) {
+    const batch = await Promise.all(pids.slice(i, i + SCAN_CONCURRENCY).map(readStatOnce));
+    for (const stat of batch) if (stat !== undefined) stats.push(stat);
+  }
+  return stats;
+}
+
+let scanning: Promise<ProcessStat[]> | undefined;
+let queued: Promise<ProcessStat[]> | undefined;
+
+/**
+ * The process table, read after this call began. One scan runs at a time: every caller that asks
+ * while one runs shares the next one, so a hub stopping seventy servers at once reads /proc once per
+ * round instead of seventy times over (seventy scans of ~300 entries at once exceed 20,000 open files).
+ */
+function processTable(): Promise<ProcessStat[]> {
+  if (scanning === undefined) {
+    scanning = retryTransient(scanOnce).finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  }
+  queued ??= scanning
+    .catch(() => undefined)
+    .then(() => {
+      queued = undefined;
+      return processTable();
+    });
+  return queued;
+}
+
+/**
+ * Live (non-zombie) processes of a process group, found by scanning /proc. Throws (after retrying)
+ * when /proc cannot be read: never an empty list for a group whose members could not be seen.
+ */
 export async function liveGroupMembers(pgid: number): Promise<number[]> {
   try {
     // Cheap first answer: no process at all in the group.
@@ -61,7 +137,6 @@ export async function liveGroupMembers(pgid: number): Promise<number[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return [];
   }
-  const entries = await readdir('/proc');
-  const stats = await Promise.all(entries.filter((name) => /^\d+$/.test(name)).map((name) => readProcessStat(Number(name))));
-  return stats.filter((stat) => stat !== undefined && stat.pgrp === pgid && !isDead(stat)).map((stat) => stat!.pid);
+  const table = await processTable();
+  return table.filter((stat) => stat.pgrp === pgid && !isDead(stat)).map((stat) => stat.pid);
 }
