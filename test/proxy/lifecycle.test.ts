@@ -174,7 +174,7 @@ describe('the line of starts', () => {
 
   beforeAll(async () => {
     gate = path.join(tempDir('gatehouse-gate-'), 'open');
-    const ports = portBlock(6);
+    const ports = portBlock(5);
     limited = await startProxyHub(ports, {
       adminUsers: ['root'],
       concurrentSpawnLimit: 1,

@@ -466,10 +466,15 @@ export class ServerManager {
       this.#cancellations.add(shutdown);
       start.abort.abort(shutdown);
     }
-    await Promise.all(pending.map((start) => start.done));
-    await Promise.all(this.#stopping.values());
-    if (this.#deps.config.stopServersOnShutdown) {
-      await Promise.all(this.#running.values().map(({ route }) => this.stop({ id: route.userId, name: route.username }, route.serverName)));
-    }
+    // Running servers get their SIGTERM now, alongside the cancelled starts, not after them.
+    const stopRunning = () =>
+      this.#deps.config.stopServersOnShutdown
+        ? Promise.allSettled(this.#running.values().map(({ route }) => this.stop({ id: route.userId, name: route.username }, route.serverName)))
+        : Promise.resolve([]);
+    // allSettled: one start whose bookkeeping failed must not leave every other server running.
+    await Promise.allSettled([...pending.map((start) => start.done), stopRunning()]);
+    await Promise.allSettled(this.#stopping.values());
+    // A start that answered just before its cancellation landed is running now: stop it too.
+    await stopRunning();
   }
 }
