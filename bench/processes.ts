@@ -83,7 +83,11 @@ export async function startChild(
       stopping = true;
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+        const timer = setTimeout(() => {
+          // Said aloud: a hub killed mid-stop may leave the servers it was stopping behind.
+          process.stderr.write(`bench: ${name} did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it\n`);
+          proc.kill('SIGKILL');
+        }, STOP_GRACE_MS);
         await exited;
         clearTimeout(timer);
       }
