@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/hub.ts';
+import { startWithUserOptions } from '../../packages/hub/src/servers/start-options.ts';
 import { loginWithForm } from '../support/login.ts';
 import { ensureUser, finishFile, portBlock, startProxyHub, startServer, waitFor } from '../proxy/helpers.ts';
 
@@ -42,6 +43,28 @@ describe('the pages', () => {
     await startServer(hub, 'alice');
     expect((await (await loginWithForm(hub.baseUrl, 'alice')).get('/hub/home')).body).not.toContain('cull-notice');
     expect((await (await loginWithForm(hub.baseUrl, 'root')).get('/hub/admin')).body).not.toContain('Idle culler');
+  });
+});
+
+describe('per-profile limits', () => {
+  it("stops a server by the limit of the profile it was started with, and others by the top-level one", async () => {
+    const profiles = [
+      { slug: 'quick', displayName: 'Quick' },
+      { slug: 'steady', displayName: 'Steady' },
+    ];
+    const hub = await hubWith({ profiles, cull: { timeout: 3600, profiles: { quick: { timeout: 60 } } } });
+    for (const [name, profile] of [['alice', 'quick'], ['bob', 'steady']] as const) {
+      startWithUserOptions(hub.services, ensureUser(hub, name), { profile });
+      expect(await hub.services.servers.settled(name)).toBe('running');
+    }
+    expect(hub.services.culler.plan('alice')?.limits).toEqual({ timeout: 60, maxAge: 0 });
+    expect(hub.services.culler.plan('bob')?.limits).toEqual({ timeout: 3600, maxAge: 0 });
+
+    hub.clock.advance(61_000);
+    expect(await hub.services.culler.sweep()).toMatchObject({ servers: 2, culledServers: 1 });
+    expect(hub.services.servers.state('alice')).toBe('stopped');
+    expect(hub.services.servers.state('bob')).toBe('running');
+    expect(hub.services.culler.recentCulls()).toEqual([expect.objectContaining({ username: 'alice', explanation: expect.stringContaining('(timeout 60 s;') })]);
   });
 });
 
