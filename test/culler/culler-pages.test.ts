@@ -69,6 +69,16 @@ describe('per-profile limits', () => {
 });
 
 describe('users: true', () => {
+  it('asks the database only for the users past the shortest limit (their own limits then decide)', async () => {
+    const hub = await hubWith({ cull: { timeout: 3600, users: true } });
+    const now = Date.now();
+    ensureUser(hub, 'idle');
+    ensureUser(hub, 'busy');
+    hub.services.users.recordActivity(new Map([['idle', now - 7200_000], ['busy', now]]));
+    const inactive = hub.services.users.listInactive(new Date(now - 3600_000).toISOString(), new Date(0).toISOString());
+    expect(inactive.map((user) => user.name)).toEqual(['idle']);
+  });
+
   it('with adminUsers: false deletes idle users with no server, never admins', async () => {
     const hub = await hubWith({ adminUsers: ['root'], cull: { timeout: 2, every: 1, users: true, adminUsers: false } }, true);
     ensureUser(hub, 'gina');
