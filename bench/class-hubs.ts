@@ -35,6 +35,17 @@ const ACCOUNT_BATCH = 8;
 export const CLASS_ADDRESS_BLOCK = 20;
 export const WORKING_ADDRESS_BLOCK = 30;
 
+/** Each hub's name in the report, and the probe of its demo servers (Jupyter servers answer alike under both). */
+const HUBS: Readonly<Record<HubKind, { readonly label: string; readonly demoProbe: ServerProbe }>> = {
+  gatehouse: { label: 'Gatehouse', demoProbe: DEMO_APP_PROBE },
+  jupyterhub: { label: 'JupyterHub 3.0', demoProbe: CLASS_SERVER_PROBE },
+};
+
+function underTest(kind: HubKind, servers: ServerKind, baseUrl: string, pid: number, stop: () => Promise<void>): HubUnderTest {
+  const { label, demoProbe } = HUBS[kind];
+  return { kind, label, baseUrl, pid, probe: servers === 'demo' ? demoProbe : JUPYTER_PROBE, stop };
+}
+
 export function makePeople(prefix: string, count: number, block: number): Person[] {
   return Array.from({ length: count }, (_, i) => ({ name: `${prefix}${String(i).padStart(3, '0')}`, password: randomPassword(), localAddress: personAddress(block, i) }));
 }
@@ -81,15 +92,10 @@ export async function startGatehouseForClass(
     throw error;
   }
   return {
-    kind: 'gatehouse',
-    label: 'Gatehouse',
-    baseUrl: hub.baseUrl,
-    pid: hub.child.pid,
-    probe: servers === 'demo' ? DEMO_APP_PROBE : JUPYTER_PROBE,
-    inspectorUrl: hub.inspectorUrl,
-    async stop() {
+    ...underTest('gatehouse', servers, hub.baseUrl, hub.child.pid, async () => {
       await hub.stop();
-    },
+    }),
+    inspectorUrl: hub.inspectorUrl,
   };
 }
 
@@ -106,7 +112,6 @@ function killMarkedProcesses(marker: string): void {
 }
 
 export async function startJupyterHubForClass(servers: ServerKind): Promise<HubUnderTest> {
-  const py = (value: string) => JSON.stringify(value);
   let marker = '';
   const jupyterhub = await startJupyterHub({
     extraConfig: (dir) => {
@@ -119,22 +124,15 @@ export async function startJupyterHubForClass(servers: ServerKind): Promise<HubU
         "c.JupyterHub.spawner_class = 'simple'",
         `c.Spawner.cmd = ${JSON.stringify(command)}`,
         `c.Spawner.environment = ${JSON.stringify(environment)}`,
-        `c.SimpleLocalProcessSpawner.home_dir_template = ${py(path.join(dir, 'homes/{username}'))}`,
+        `c.SimpleLocalProcessSpawner.home_dir_template = ${JSON.stringify(path.join(dir, 'homes/{username}'))}`,
         `c.Spawner.start_timeout = ${START_TIMEOUT_S}`,
         `c.Spawner.http_timeout = ${START_TIMEOUT_S}`,
       ];
     },
   });
   registerFinalCheck(() => killMarkedProcesses(marker));
-  return {
-    kind: 'jupyterhub',
-    label: 'JupyterHub 3.0',
-    baseUrl: jupyterhub.publicUrl,
-    pid: jupyterhub.child.pid,
-    probe: servers === 'demo' ? CLASS_SERVER_PROBE : JUPYTER_PROBE,
-    async stop() {
-      await jupyterhub.child.stop();
-      killMarkedProcesses(marker);
-    },
-  };
+  return underTest('jupyterhub', servers, jupyterhub.publicUrl, jupyterhub.child.pid, async () => {
+    await jupyterhub.child.stop();
+    killMarkedProcesses(marker);
+  });
 }

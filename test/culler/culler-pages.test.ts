@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/hub.ts';
+import { startWithUserOptions } from '../../packages/hub/src/servers/start-options.ts';
 import { loginWithForm } from '../support/login.ts';
 import { ensureUser, finishFile, portBlock, startProxyHub, startServer, waitFor } from '../proxy/helpers.ts';
 
@@ -45,7 +46,39 @@ describe('the pages', () => {
   });
 });
 
+describe('per-profile limits', () => {
+  it("stops a server by the limit of the profile it was started with, and others by the top-level one", async () => {
+    const profiles = [
+      { slug: 'quick', displayName: 'Quick' },
+      { slug: 'steady', displayName: 'Steady' },
+    ];
+    const hub = await hubWith({ profiles, cull: { timeout: 3600, profiles: { quick: { timeout: 60 } } } });
+    for (const [name, profile] of [['alice', 'quick'], ['bob', 'steady']] as const) {
+      startWithUserOptions(hub.services, ensureUser(hub, name), { profile });
+      expect(await hub.services.servers.settled(name)).toBe('running');
+    }
+    expect(hub.services.culler.plan('alice')?.limits).toEqual({ timeout: 60, maxAge: 0 });
+    expect(hub.services.culler.plan('bob')?.limits).toEqual({ timeout: 3600, maxAge: 0 });
+
+    hub.clock.advance(61_000);
+    expect(await hub.services.culler.sweep()).toMatchObject({ servers: 2, culledServers: 1 });
+    expect(hub.services.servers.state('alice')).toBe('stopped');
+    expect(hub.services.servers.state('bob')).toBe('running');
+    expect(hub.services.culler.recentCulls()).toEqual([expect.objectContaining({ username: 'alice', explanation: expect.stringContaining('(timeout 60 s;') })]);
+  });
+});
+
 describe('users: true', () => {
+  it('asks the database only for the users past the shortest limit (their own limits then decide)', async () => {
+    const hub = await hubWith({ cull: { timeout: 3600, users: true } });
+    const now = Date.now();
+    ensureUser(hub, 'idle');
+    ensureUser(hub, 'busy');
+    hub.services.users.recordActivity(new Map([['idle', now - 7200_000], ['busy', now]]));
+    const inactive = hub.services.users.listInactive(new Date(now - 3600_000).toISOString(), new Date(0).toISOString());
+    expect(inactive.map((user) => user.name)).toEqual(['idle']);
+  });
+
   it('with adminUsers: false deletes idle users with no server, never admins', async () => {
     const hub = await hubWith({ adminUsers: ['root'], cull: { timeout: 2, every: 1, users: true, adminUsers: false } }, true);
     ensureUser(hub, 'gina');

@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import type { GatehouseConfigInput } from '@gatehouse/hub';
 import { demoAppPath, LocalProcessSpawner, type LocalProcessSpawnerOptions } from '@gatehouse/spawner';
 import { xsrfFromPage, type BrowserLikeClient } from '../support/browser-like-client.ts';
+import { writeDummyHubConfig } from '../support/cli-config.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { cleanupTempDirs } from '../support/temp.ts';
 import { isRunning, processStat, waitFor } from '../support/processes.ts';
@@ -187,19 +187,7 @@ export function serverUser(pid: number): string | undefined {
 
 /** A hub.config.ts for `gatehouse start`: the dummy authenticator and the demo app on `portRange`. */
 export function writeCliConfig(dir: string, portRange: [number, number]): string {
-  const file = path.join(dir, 'hub.config.ts');
-  writeFileSync(
-    file,
-    `import { defineConfig } from '@gatehouse/hub';
-     import { DummyAuthenticator } from '@gatehouse/authenticators';
-     import { LocalProcessSpawner } from '@gatehouse/spawner';
-     export default defineConfig({
-       authenticator: new DummyAuthenticator(),
-       spawner: new LocalProcessSpawner({ portRange: ${JSON.stringify(portRange)}, args: [${JSON.stringify(SERVER_MARKER)}], stopGracePeriod: 2, sandbox: false }),
-       serverPollInterval: 1,
-     });`,
-  );
-  return file;
+  return writeDummyHubConfig(dir, { className: 'LocalProcessSpawner', options: { portRange, args: [SERVER_MARKER], stopGracePeriod: 2, sandbox: false } });
 }
 
 /**

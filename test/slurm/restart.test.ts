@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCliHub, type CliHub } from '../support/cli.ts';
+import { writeDummyHubConfig } from '../support/cli-config.ts';
 import { waitFor } from '../support/processes.ts';
 import { slurmAvailable } from '../support/slurm.ts';
 import { tempDir } from '../support/temp.ts';
@@ -21,21 +21,8 @@ function freePort(): Promise<number> {
 }
 
 function writeConfig(dir: string): string {
-  const file = path.join(dir, 'hub.config.ts');
-  writeFileSync(
-    file,
-    `import { defineConfig } from '@gatehouse/hub';
-     import { DummyAuthenticator } from '@gatehouse/authenticators';
-     import { SlurmSpawner } from '@gatehouse/spawner';
-     export default defineConfig({
-       authenticator: new DummyAuthenticator(),
-       // 2 CPUs each on an 8-CPU node: four jobs run, the fifth waits in the queue.
-       spawner: new SlurmSpawner({ cpus: 2, pollInterval: ${TEST_POLL_INTERVAL}, startTimeout: 60 }),
-       serverPollInterval: 1,
-       adminAccess: true, // the test's admin mints each user's token through the API
-     });`,
-  );
-  return file;
+  // 2 CPUs each on an 8-CPU node: four jobs run, the fifth waits in the queue; the test's admin mints each user's token through the API.
+  return writeDummyHubConfig(dir, { className: 'SlurmSpawner', options: { cpus: 2, pollInterval: TEST_POLL_INTERVAL, startTimeout: 60 } }, { adminAccess: true });
 }
 
 /** Creates USERS through the API and returns a token of each (an admin made with the CLI mints them). */

@@ -158,10 +158,6 @@ export function composeServices({ config, logger, db, secret, dataDir, role, now
     activity,
     now,
     groupsOf: (user) => groups.namesOf(user.id),
-    profileOf: (server) => {
-      const profile = serverRepository.get(server.userId, server.serverName)?.userOptions['profile'];
-      return typeof profile === 'string' ? profile : undefined;
-    },
   });
   return {
     config,

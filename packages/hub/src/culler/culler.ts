@@ -5,7 +5,8 @@ import type { UserRepository, UserRow } from '../db/users.ts';
 import type { Logger } from '../log.ts';
 import type { HubMetrics } from '../metrics.ts';
 import type { Route, ServerManager } from '../servers/manager.ts';
-import type { ServerRepository } from '../servers/server-repository.ts';
+import type { ServerRepository, ServerRow } from '../servers/server-repository.ts';
+import { profileSlugOf } from '../servers/user-options.ts';
 import type { UserAdmin } from '../user-admin.ts';
 import { cullingEnabled, cullLimitsFor, shortestLimits, sweepIntervalSeconds, type CullLimits } from './limits.ts';
 
@@ -53,8 +54,6 @@ export interface CullerDeps {
   readonly now: () => number;
   /** A user's group names (none until groups exist; the integrator wires them). */
   readonly groupsOf?: (user: { readonly id: number; readonly name: string }) => readonly string[];
-  /** The profile slug a server was started with (undefined: none, until profiles exist). */
-  readonly profileOf?: (server: { readonly userId: number; readonly username: string; readonly serverName: string }) => string | undefined;
 }
 
 /** A running server as judged: who, which, and its times (epoch ms). */
@@ -67,6 +66,8 @@ interface Candidate {
   readonly readyAt: number;
   /** The batched last_activity in the database (covers activity from before a hub restart). */
   readonly recordedActivity: number;
+  /** The profile slug it was started with (undefined: none), read with its row: no query per judgement. */
+  readonly profile: string | undefined;
 }
 
 interface Verdict {
@@ -196,7 +197,7 @@ export class IdleCuller {
 
   #judge(candidate: Candidate, now: number): Verdict {
     const { config } = this.#deps;
-    const limits = cullLimitsFor(config, this.#deps.groupsOf?.({ id: candidate.userId, name: candidate.username }) ?? [], this.#deps.profileOf?.(candidate));
+    const limits = cullLimitsFor(config, this.#deps.groupsOf?.({ id: candidate.userId, name: candidate.username }) ?? [], candidate.profile);
     const activity = this.#deps.activity.kinds.of(serverKey(candidate.username, candidate.serverName));
     const lastActive = Math.max(candidate.startedAt, candidate.readyAt, candidate.recordedActivity, activity?.http ?? 0, activity?.websocket ?? 0, activity?.report ?? 0);
     const idleFor = limits.timeout > 0 && (candidate.serverName === '' || config.namedServers) ? limits.timeout * 1000 : undefined;
@@ -269,9 +270,10 @@ export class IdleCuller {
   }
 }
 
-function candidateOf(route: Route, row: { startedAt: string; lastActivity: string | null }): Candidate {
+function candidateOf(route: Route, row: Pick<ServerRow, 'startedAt' | 'lastActivity' | 'userOptions'>): Candidate {
   const recordedActivity = row.lastActivity === null ? 0 : Date.parse(row.lastActivity);
-  return { userId: route.userId, username: route.username, serverName: route.serverName, startedAt: Date.parse(row.startedAt), readyAt: route.readyAt, recordedActivity };
+  const { userId, username, serverName, readyAt } = route;
+  return { userId, username, serverName, startedAt: Date.parse(row.startedAt), readyAt, recordedActivity, profile: profileSlugOf(row.userOptions) };
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

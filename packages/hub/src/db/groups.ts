@@ -23,9 +23,14 @@ function toGroup(raw: RawGroup): GroupRow {
  */
 export class GroupRepository {
   readonly #db: Database;
+  /** Prepared once: the idle culler asks for every candidate user's groups on each sweep. */
+  readonly #namesOf;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#namesOf = db.prepare<[number], { name: string }>(
+      'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name',
+    );
   }
 
   get(name: string): GroupRow | undefined {
@@ -67,10 +72,7 @@ export class GroupRepository {
 
   /** Names of the groups `userId` is in, sorted. */
   namesOf(userId: number): string[] {
-    return this.#db
-      .prepare<[number], { name: string }>('SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name')
-      .all(userId)
-      .map((row) => row.name);
+    return this.#namesOf.all(userId).map((row) => row.name);
   }
 
   addMembers(groupId: number, userIds: readonly number[]): void {

@@ -1,5 +1,5 @@
 import type { Database } from './database.ts';
-import { isoFromStored, isoFromStoredOrNull } from './stored-time.ts';
+import { isoFromStored, isoFromStoredOrNull, storedFromIso } from './stored-time.ts';
 
 export interface UserRow {
   readonly id: number;
@@ -101,10 +101,10 @@ export class UserRepository {
   /** Users whose last activity (or, without any, creation) is at or before `inactiveSince`, or created at or before `createdBefore` (ISO times). */
   listInactive(inactiveSince: string, createdBefore: string): UserRow[] {
     return this.#db
-      .prepare<[string, string], RawUser>(
+      .prepare<[number, number], RawUser>(
         'SELECT id, name, admin, created_at, last_activity FROM users WHERE coalesce(last_activity, created_at) <= ? OR created_at <= ? ORDER BY name',
       )
-      .all(inactiveSince, createdBefore)
+      .all(storedFromIso(inactiveSince), storedFromIso(createdBefore))
       .map(toUser);
   }
 

@@ -7,6 +7,7 @@ import { requireAdmin } from '../http/identity.ts';
 import { ServerListing, type ServerListingSort, type SortDirection } from '../db/server-listing.ts';
 import { serverLabel } from '../servers/server-names.ts';
 import { startWithUserOptions } from '../servers/start-options.ts';
+import { profileSlugOf } from '../servers/user-options.ts';
 import type { HubServices } from '../services.ts';
 import { throttleKeys } from '@gatehouse/authenticators';
 import { renderAdminPage, type AdminFlash } from './admin-page.ts';
@@ -103,8 +104,8 @@ export function adminPageRoutes(router: Router, services: HubServices): void {
 
   /** A profile's name as people see it, from the options a server was started with. */
   const profileLabel = (userOptions: Readonly<Record<string, unknown>>): string => {
-    const slug = userOptions['profile'];
-    if (typeof slug !== 'string') return '';
+    const slug = profileSlugOf(userOptions);
+    if (slug === undefined) return '';
     return services.config.profiles.find((profile) => profile.slug === slug)?.displayName ?? slug;
   };
 

@@ -23,6 +23,12 @@ export interface ResolvedUserOptions {
   readonly overrides: SpawnOverrides | undefined;
 }
 
+/** The profile slug a server was started with, from its stored user options (undefined: none). */
+export function profileSlugOf(userOptions: Readonly<Record<string, unknown>>): string | undefined {
+  const slug = userOptions['profile'];
+  return typeof slug === 'string' ? slug : undefined;
+}
+
 /** The profiles `owner` may use, in config order (a profile without `groups` is for everyone). */
 export function profilesFor(profiles: readonly ProfileConfig[], owner: UserOptionsOwner): ProfileConfig[] {
   return profiles.filter((profile) => profile.groups.length === 0 || profile.groups.some((group) => owner.groups.includes(group)));
