@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** The fields of `/proc/<pid>/stat` a spawner needs to recognise its own process. */
@@ -26,20 +25,6 @@ function parseProcessStat(pid: number, text: string): ProcessStat | undefined {
 export async function readProcessStat(pid: number): Promise<ProcessStat | undefined> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   return text === undefined ? undefined : parseProcessStat(pid, text);
-}
-
-/**
- * Synchronous, for the moment right after spawn(): before the event loop turns, Node cannot have
- * reaped the child, so its entry is certainly still there even if it already exited.
- */
-export function readProcessStatSync(pid: number): ProcessStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return parseProcessStat(pid, text);
 }
 
 /** A zombie has exited; only its parent's wait() is missing, and that is not ours to give. */
