@@ -64,7 +64,7 @@ export class LocalProcessSpawner implements Spawner {
   readonly #options: ResolvedLocalProcessOptions;
   #host: SpawnerHost | undefined;
   #plan: IsolationPlan | undefined;
-  /** Children of this process by pid: stop() waits for Node to reap them, so no zombie is left. */
+  /** Children of the launcher by pid: stop() waits for it to reap them, so no zombie is left. */
   readonly #children = new Map<number, ServerChild>();
   readonly #launcher: ServerLauncher | undefined;
 

@@ -7,10 +7,11 @@ import { SpawnError } from './types.ts';
 const CHILD_ENTRY = fileURLToPath(new URL('./process-launcher-child.mjs', import.meta.url));
 
 /**
- * With launches pending, no report for this long means the launcher is stuck. A launch takes it
- * ~1-3 ms (it is small, so its fork is cheap): even 300 queued at once answer within about a second.
+ * With launches pending, no report for this long means the launcher is stuck. A launch takes it a few
+ * ms (it is small, so its fork is cheap), but on 2 cores with hundreds of servers booting it may wait
+ * seconds for CPU, and killing it fails every pending start: generous, like the password hasher's.
  */
-export const DEFAULT_LAUNCH_PROGRESS_TIMEOUT_MS = 10_000;
+export const DEFAULT_LAUNCH_PROGRESS_TIMEOUT_MS = 30_000;
 
 type Command = ({ op: 'launch'; id: number } & LaunchSpec) | { op: 'release'; id: number };
 
@@ -37,6 +38,8 @@ interface Connection {
   readonly process: ChildProcess;
   readonly launches: Map<number, PendingLaunch>;
   readonly children: Map<number, WatchedChild>;
+  /** Reports received: the watchdog fails the launcher only if this has not moved since it was armed. */
+  reports: number;
   watchdog?: NodeJS.Timeout;
 }
 
@@ -121,7 +124,7 @@ export class ProcessLauncher implements ServerLauncher {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    const connection: Connection = { process: child, launches: new Map(), children: new Map() };
+    const connection: Connection = { process: child, launches: new Map(), children: new Map(), reports: 0 };
     this.#hold(connection, false);
     child.on('message', (report: Report) => this.#receive(connection, report));
     child.on('error', (error) => this.#fail(connection, `failed (${error.message})`));
@@ -136,6 +139,7 @@ export class ProcessLauncher implements ServerLauncher {
   }
 
   #receive(connection: Connection, report: Report): void {
+    connection.reports += 1;
     if (report.op === 'exit') {
       connection.children.get(report.id)?.settle(childExitOf(report.exit));
       connection.children.delete(report.id);
@@ -179,7 +183,13 @@ export class ProcessLauncher implements ServerLauncher {
   #armWatchdog(connection: Connection): void {
     clearTimeout(connection.watchdog);
     const seconds = this.#progressTimeoutMs / 1000;
-    connection.watchdog = setTimeout(() => this.#fail(connection, `made no progress for ${seconds} s`), this.#progressTimeoutMs);
+    const reports = connection.reports;
+    connection.watchdog = setTimeout(() => {
+      // Timers run before I/O: after a long stall of this process, a report may be waiting unread.
+      setImmediate(() => {
+        if (connection.reports === reports && connection.launches.size > 0) this.#fail(connection, `made no progress for ${seconds} s`);
+      });
+    }, this.#progressTimeoutMs);
   }
 
   /** Ends `connection` for good: the launcher is killed, pending launches reject, its children's exits settle. Idempotent. */
