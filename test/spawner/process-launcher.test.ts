@@ -154,7 +154,8 @@ describe('the gate, when the process holding the launcher dies', () => {
   it('kill -9 before release(): the launcher exits, the held shell exits, the command never ran', async () => {
     const dir = tempDir('gatehouse-gate-');
     const { hub, closed, lines } = startHubSide('hold', dir);
-    const line = await waitFor('the launched server', () => lines()[0], 30_000);
+    // tsx compiles the hub side first: on a loaded machine that takes a while.
+    const line = await waitFor('the launched server', () => lines()[0], 90_000);
     const launched = JSON.parse(line) as { pid: number; startTime: number; launcher: number };
     expect(cmdline(launched.pid)[0]).toBe('/bin/sh'); // held at the gate
     expect(processStat(launched.pid)?.ppid).toBe(launched.launcher);
@@ -165,7 +166,7 @@ describe('the gate, when the process holding the launcher dies', () => {
     await waitFor('the held shell has exited', () => !isRunning(launched.pid));
     // Released, the shell would have exec'd the command under the same pid, which writes `ran` before it exits.
     expect(existsSync(path.join(dir, 'ran'))).toBe(false);
-  });
+  }, 120_000);
 
   it('released, the command runs, its exit is reported, and the launcher does not keep the hub process alive', async () => {
     const dir = tempDir('gatehouse-gate-');
@@ -177,5 +178,5 @@ describe('the gate, when the process holding the launcher dies', () => {
     expect(JSON.parse(exitLine ?? '')).toEqual({ code: 0, signal: null });
     expect(readFileSync(path.join(dir, 'ran'), 'utf8')).toBe('ran\n');
     await waitFor('the launcher has exited with its parent', () => !isRunning(launched.launcher));
-  });
+  }, 120_000);
 });

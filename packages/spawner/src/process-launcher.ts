@@ -101,7 +101,12 @@ export class ProcessLauncher implements ServerLauncher {
   }
 
   launch(spec: LaunchSpec): Promise<LaunchResult> {
-    const connection = (this.#connection ??= this.#start());
+    let connection: Connection;
+    try {
+      connection = this.#connection ??= this.#start();
+    } catch (error) {
+      return Promise.reject(new SpawnError(`The server could not be started: the process launcher could not be started (${(error as Error).message})`, { cause: error }));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       connection.launches.set(id, { resolve, reject });
@@ -133,9 +138,12 @@ export class ProcessLauncher implements ServerLauncher {
   }
 
   #send(connection: Connection, command: Command): void {
-    connection.process.send(command, (error) => {
-      if (error) this.#fail(connection, `could not be reached (${error.message})`);
-    });
+    const unreachable = (error: Error) => this.#fail(connection, `could not be reached (${error.message})`);
+    try {
+      connection.process.send(command, (error) => error && unreachable(error));
+    } catch (error) {
+      unreachable(error as Error); // no channel at all: the fork itself failed
+    }
   }
 
   #receive(connection: Connection, report: Report): void {
