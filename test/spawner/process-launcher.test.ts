@@ -8,7 +8,7 @@ import { launchServerProcess, type LaunchSpec } from '../../packages/spawner/src
 import { REPO_ROOT } from '../support/cli.ts';
 import { isRunning, processStat, waitFor } from '../support/processes.ts';
 import { cleanupTempDirs, tempDir } from '../support/temp.ts';
-import { httpGet, inlineServerCommand, makeRequest, tokenHeader, useSpawnerFixtures } from './helpers.ts';
+import { httpGet, inlineServerCommand, makeRequest, startedPid, tokenHeader, useSpawnerFixtures } from './helpers.ts';
 
 // Servers are forked by a small launcher process (process-launcher-child.mjs), not by the hub. These
 // tests drive the real launcher: they stop and kill it mid-start, and kill -9 the process holding it.
@@ -92,15 +92,32 @@ describe('the process launcher', () => {
     expect(isRunning(before.state['pid'] as number)).toBe(false);
   });
 
+  it('fails a start whose launcher dies while the server boots, and leaves no process behind', async () => {
+    const launcher = newLauncher();
+    const fixture = await makeFixture({ portRange: PORTS, sandbox: false, command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], httpTimeout: 60 }, launcher);
+    const request = makeRequest(fixture.dir);
+    const start = fixture.start(request).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    const pid = await waitFor('the released server', () => startedPid(request));
+    process.kill(launcher.pid as number, 'SIGKILL');
+
+    const error = await start;
+    expect(error).toBeInstanceOf(SpawnError);
+    expect((error as SpawnError).reason).toBe('The server could not be started: its process launcher exited (SIGKILL) before it answered. It wrote nothing.');
+    expect(isRunning(pid)).toBe(false);
+    expect(fixture.ports.claimed.size).toBe(0);
+  });
+
   it('kills a launcher that makes no progress, so a start never waits forever', async () => {
-    const launcher = newLauncher({ progressTimeoutMs: 1000 });
-    const warm = await launchServerProcess(trueSpec(), launcher);
-    warm.release();
-    expect(await warm.exited).toEqual({ code: 0, signal: null });
+    // Long enough for a fresh launcher to boot on a loaded machine; the first one is stopped at once.
+    const launcher = newLauncher({ progressTimeoutMs: 5000 });
+    const stuckLaunch = launchServerProcess(trueSpec(), launcher);
     const stuck = launcher.pid as number;
     process.kill(stuck, 'SIGSTOP');
     try {
-      await expect(launchServerProcess(trueSpec(), launcher)).rejects.toThrow(/^The server could not be started: the process launcher made no progress for 1 s$/);
+      await expect(stuckLaunch).rejects.toThrow(/^The server could not be started: the process launcher made no progress for 5 s$/);
       await waitFor('the stuck launcher is gone', () => !isRunning(stuck));
     } finally {
       if (isRunning(stuck)) process.kill(stuck, 'SIGKILL');

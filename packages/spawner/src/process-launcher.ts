@@ -212,8 +212,8 @@ export class ProcessLauncher implements ServerLauncher {
     connection.children.clear();
     for (const { reject } of launches) reject(new SpawnError(`The server could not be started: the process launcher ${reason}`));
     for (const { settle, released } of children) {
-      const what = released ? 'so its exit can no longer be observed' : 'while the server was held at the gate, so it never ran';
-      settle({ error: new Error(`the process launcher ${reason}, ${what}`) });
+      const what = released ? '' : ' while it was held at the gate, so it never ran';
+      settle({ error: new Error(`its process launcher ${reason}${what}`) });
     }
   }
 }
