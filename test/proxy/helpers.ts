@@ -134,8 +134,7 @@ function cmdline(pid: number): string {
   }
 }
 
-/** Children of `parentPid` (this test process by default): every server of an in-process hub. */
-export function childProcesses(parentPid = process.pid): Array<{ pid: number; state: string; cmdline: string }> {
+function directChildren(parentPid: number): Array<{ pid: number; state: string; cmdline: string }> {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
@@ -143,6 +142,16 @@ export function childProcesses(parentPid = process.pid): Array<{ pid: number; st
       const stat = processStat(pid);
       return stat?.ppid === parentPid ? [{ pid, state: stat.state, cmdline: cmdline(pid) }] : [];
     });
+}
+
+/**
+ * Children of the hub process `hubPid` (this test process by default) and of its process launcher,
+ * which forks the servers (packages/spawner/src/process-launcher.ts): every server of that hub.
+ */
+export function childProcesses(hubPid = process.pid): Array<{ pid: number; state: string; cmdline: string }> {
+  const children = directChildren(hubPid);
+  const launchers = children.filter((child) => child.cmdline.includes('process-launcher-child.mjs'));
+  return [...children, ...launchers.flatMap((launcher) => directChildren(launcher.pid))];
 }
 
 /** This file's servers still alive, or left as zombies: both are failures at the end of a file. */

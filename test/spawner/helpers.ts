@@ -13,6 +13,7 @@ import {
   type LocalProcessSpawnerOptions,
   type PortRegistry,
   type ServerHandle,
+  type ServerLauncher,
 } from '@gatehouse/spawner';
 import { MemoryPortRegistry, recordedRequest, silentLogger, type RecordedRequest } from '@gatehouse/spawner/testing';
 
@@ -74,8 +75,8 @@ export class SpawnerFixture {
   /** The "hub's data dir" given to the spawner: default homes live below it. */
   readonly dataDir: string;
 
-  constructor(readonly dir: string, options: LocalProcessSpawnerOptions) {
-    this.spawner = new LocalProcessSpawner(options);
+  constructor(readonly dir: string, options: LocalProcessSpawnerOptions, launcher?: ServerLauncher) {
+    this.spawner = new LocalProcessSpawner(options, launcher);
     this.dataDir = path.join(dir, 'data');
   }
 
@@ -112,13 +113,13 @@ export class SpawnerFixture {
  * Registers an afterEach that cleans up every fixture the test made, and returns the maker:
  * each fixture gets its own spawner, port registry and temporary directory.
  */
-export function useSpawnerFixtures(): (options: LocalProcessSpawnerOptions) => Promise<SpawnerFixture> {
+export function useSpawnerFixtures(): (options: LocalProcessSpawnerOptions, launcher?: ServerLauncher) => Promise<SpawnerFixture> {
   const made: SpawnerFixture[] = [];
   afterEach(async () => {
     await Promise.all(made.splice(0).map((fixture) => fixture.cleanup()));
   });
-  return async (options) => {
-    const fixture = new SpawnerFixture(await makeTempDir(), options);
+  return async (options, launcher) => {
+    const fixture = new SpawnerFixture(await makeTempDir(), options, launcher);
     made.push(fixture);
     return fixture.init();
   };

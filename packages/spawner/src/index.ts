@@ -1,6 +1,8 @@
 export * from './types.ts';
 export { LocalProcessSpawner, demoAppPath } from './local-process.ts';
 export type { LocalProcessSpawnerOptions } from './local-process-options.ts';
+export { ProcessLauncher, inHubProcessLauncher, sharedProcessLauncher } from './process-launcher.ts';
+export type { ServerLauncher } from './server-process.ts';
 export { boundLogFile, lastLines, readLogSince } from './log-file.ts';
 export { JupyterhubSingleuserSpawner, JupyterServerSpawner, DemoAppSpawner, bestAvailableSpawner } from './presets.ts';
 export { findExecutable } from './executables.ts';

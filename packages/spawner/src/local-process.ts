@@ -13,7 +13,7 @@ import { isGroupAlive, terminateGroup, type ProcessIdentity } from './process-gr
 import { isSameLiveProcess } from './process-table.ts';
 import { demoAppPath } from './server-presets.ts';
 import { waitForHttp } from './readiness.ts';
-import { describeExit, launchServerProcess, type ServerChild } from './server-process.ts';
+import { describeExit, launchServerProcess, type ServerChild, type ServerLauncher } from './server-process.ts';
 import {
   SpawnError,
   type JsonObject,
@@ -64,11 +64,14 @@ export class LocalProcessSpawner implements Spawner {
   readonly #options: ResolvedLocalProcessOptions;
   #host: SpawnerHost | undefined;
   #plan: IsolationPlan | undefined;
-  /** Children of this process by pid: stop() waits for Node to reap them, so no zombie is left. */
+  /** Children of the launcher by pid: stop() waits for it to reap them, so no zombie is left. */
   readonly #children = new Map<number, ServerChild>();
+  readonly #launcher: ServerLauncher | undefined;
 
-  constructor(options: LocalProcessSpawnerOptions = {}) {
+  /** `launcher`: where the fork/exec happens; the hub's process launcher unless a measurement says otherwise. */
+  constructor(options: LocalProcessSpawnerOptions = {}, launcher?: ServerLauncher) {
     this.#options = resolveLocalProcessOptions(options);
+    this.#launcher = launcher;
     this.startTimeout = this.#options.startTimeout;
     const program = this.#options.command?.[0];
     this.description = program === undefined ? 'the bundled demo app' : `${path.basename(program)}, one local process per user`;
@@ -179,21 +182,20 @@ export class LocalProcessSpawner implements Spawner {
     const log = await openLogFile(logFile).catch((error: unknown) => {
       throw new SpawnError(`Cannot open the server log ${logFile}: ${(error as Error).message}`, { cause: error });
     });
-    let child: ServerChild;
-    try {
-      const argv = await launchCommand(this.#requirePlan(), workspace, [...(options.command ?? [process.execPath, demoAppPath]), ...options.args]);
-      // Aborted while the log and the sandbox were prepared: start nothing only to kill it again.
-      this.#throwIfAborted(signals.signal, signals.startSignal);
-      child = await launchServerProcess({
+    await log.handle.close(); // the launcher opens it again by path
+    const argv = await launchCommand(this.#requirePlan(), workspace, [...(options.command ?? [process.execPath, demoAppPath]), ...options.args]);
+    // Aborted while the log and the sandbox were prepared: start nothing only to kill it again.
+    this.#throwIfAborted(signals.signal, signals.startSignal);
+    const child = await launchServerProcess(
+      {
         argv,
         env: this.#environment(request, options.env, port, account, workspace.home),
         cwd: workspace.cwd,
         ...(account.uid === undefined ? {} : { uid: account.uid, gid: account.gid }),
-        log: log.handle,
-      });
-    } finally {
-      await log.handle.close(); // the child holds its own copy of the descriptor
-    }
+        logFile,
+      },
+      this.#launcher,
+    );
     this.#track(child);
     const identity = identityOf(child, this.#plan?.bwrap !== undefined);
     try {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -64,20 +63,6 @@ async function readStatOnce(pid: number): Promise<ProcessStat | undefined> {
 /** Reads `/proc/<pid>/stat`; undefined when no such process exists. Throws only after retrying a transient error. */
 export function readProcessStat(pid: number): Promise<ProcessStat | undefined> {
   return retryTransient(() => readStatOnce(pid));
-}
-
-/**
- * Synchronous, for the moment right after spawn(): before the event loop turns, Node cannot have
- * reaped the child, so its entry is certainly still there even if it already exited.
- */
-export function readProcessStatSync(pid: number): ProcessStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return parseProcessStat(pid, text);
 }
 
 /** A zombie has exited; only its parent's wait() is missing, and that is not ours to give. */
