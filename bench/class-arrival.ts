@@ -37,8 +37,12 @@ const WORKING_USERS = 20;
 const WORKING_INTERVAL_MS = 200;
 const QUIET_WINDOW_S = 5;
 const SEED = 20261202;
-/** Gatehouse's spawner ports for the class (each hub of the run is stopped before the next starts). */
-const PORT_RANGE = [44000, 44999] as const;
+/**
+ * Gatehouse's spawner ports for the class (each hub of the run is stopped before the next starts),
+ * below the kernel's ephemeral range: JupyterHub's servers take random ports from that range, and a
+ * server of its run could still hold one when Gatehouse's next case starts.
+ */
+const PORT_RANGE = [28000, 28999] as const;
 
 export interface HubCaseResult {
   readonly hub: string;

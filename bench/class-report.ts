@@ -4,6 +4,7 @@
  * bench/results-class.{md,json} by every run that includes the class section.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { ClassCaseResult, HubCaseResult } from './class-arrival.ts';
 
 export interface ClassTargetCheck {
@@ -62,7 +63,37 @@ const ROWS: ReadonlyArray<{ label: string; value: (r: HubCaseResult) => number; 
   { label: 'hub process peak RSS (MB)', value: (r) => r.peakRssMB, digits: 0, ratio: true },
 ];
 
-export function renderClassTables(results: readonly ClassCaseResult[], notes: readonly string[]): string {
+/** Where the CPU went during the arrivals, per part of each hub (and the bench's clients), and how long each part waited for a CPU. */
+function cpuTable(gatehouse: HubCaseResult, jupyterhub: ClassCaseResult['jupyterhub'], cpus: number): string[] {
+  const theirs = 'unavailable' in jupyterhub ? undefined : jupyterhub;
+  const cpuOf = (r: HubCaseResult | undefined) => r?.cpu;
+  const partsOf = (r: HubCaseResult | undefined) => Object.keys(cpuOf(r)?.seconds ?? {});
+  const names = [...new Set([...partsOf(gatehouse), ...partsOf(theirs)])].sort();
+  const cell = (r: HubCaseResult | undefined, part: string) => {
+    const cpu = cpuOf(r);
+    const spent = cpu?.seconds[part];
+    if (cpu === undefined || spent === undefined) return '—';
+    const waited = cpu.waitedSeconds[part];
+    return waited === undefined ? spent.toFixed(1) : `${spent.toFixed(1)} (waited ${waited.toFixed(1)})`;
+  };
+  const busy = (r: HubCaseResult | undefined) => {
+    const cpu = cpuOf(r);
+    if (cpu === undefined) return '—';
+    const total = Object.values(cpu.seconds).reduce((sum, value) => sum + value, 0);
+    return `${total.toFixed(1)} of ${(cpu.wallSeconds * cpus).toFixed(1)}`;
+  };
+  return [
+    '',
+    `CPU seconds from the first arrival until the last person was through (in brackets: seconds the part's threads waited, runnable, for a CPU):`,
+    '',
+    '| part | Gatehouse | JupyterHub 3.0 |',
+    '|---|---:|---:|',
+    ...names.map((part) => `| ${part} | ${cell(gatehouse, part)} | ${cell(theirs, part)} |`),
+    `| all of these / ${cpus} CPUs × the time | ${busy(gatehouse)} | ${busy(theirs)} |`,
+  ];
+}
+
+export function renderClassTables(results: readonly ClassCaseResult[], notes: readonly string[], cpus = availableParallelism()): string {
   const parts: string[] = ['## The first minute of a class: Gatehouse vs JupyterHub 3.0', ''];
   for (const { case: classCase, gatehouse, jupyterhub } of results) {
     parts.push(`### ${classCase.label}`, '');
@@ -73,6 +104,7 @@ export function renderClassTables(results: readonly ClassCaseResult[], notes: re
       const theirs = 'unavailable' in jupyterhub ? Number.NaN : row.value(jupyterhub);
       parts.push(`| ${row.label} | ${fixed(ours, row.digits)} | ${fixed(theirs, row.digits)} | ${row.ratio ? fixed(ours / theirs, 2) : ''} |`);
     }
+    if (gatehouse.cpu !== undefined) parts.push(...cpuTable(gatehouse, jupyterhub, cpus));
     const samples = [...gatehouse.errorSamples.map((e) => `Gatehouse: ${e}`), ...('unavailable' in jupyterhub ? [] : jupyterhub.errorSamples.map((e) => `JupyterHub: ${e}`))];
     if (samples.length > 0) parts.push('', 'First errors of each hub:', '', ...samples.map((sample) => `- ${sample}`));
     parts.push('');

@@ -11,7 +11,7 @@ describe('StartLine', () => {
     const admitted: string[] = [];
     const releases = new Map<string, () => void>();
     const enter = (name: string) =>
-      line.enter(never(), () => undefined).then((release) => {
+      line.enter('someone', never(), () => undefined).then((release) => {
         admitted.push(name);
         releases.set(name, release);
       });
@@ -32,11 +32,11 @@ describe('StartLine', () => {
 
   it('lets a waiting start leave when its signal aborts, rejecting with the reason, and the others move up', async () => {
     const line = new StartLine(() => 1);
-    const first = await line.enter(never(), () => undefined);
+    const first = await line.enter('someone', never(), () => undefined);
     const leaving = new AbortController();
     const places: number[] = [];
-    const left = line.enter(leaving.signal, () => undefined);
-    const behind = line.enter(never(), (ahead) => places.push(ahead));
+    const left = line.enter('someone', leaving.signal, () => undefined);
+    const behind = line.enter('someone', never(), (ahead) => places.push(ahead));
     expect(places).toEqual([1]);
     const reason = new Error('cancelled');
     leaving.abort(reason);
@@ -48,22 +48,34 @@ describe('StartLine', () => {
     expect(line.waiting).toBe(0);
   });
 
+  it('counts the starts each owner has waiting', async () => {
+    const line = new StartLine(() => 1);
+    const release = await line.enter('ann', never(), () => undefined);
+    const waiting = [line.enter('ann', never(), () => undefined), line.enter('bob', never(), () => undefined), line.enter('ann', never(), () => undefined)];
+    expect([line.waitingOf('ann'), line.waitingOf('bob'), line.waitingOf('cat')]).toEqual([2, 1, 0]);
+    release();
+    (await waiting[0])();
+    expect([line.waitingOf('ann'), line.waitingOf('bob')]).toEqual([1, 0]);
+    (await waiting[1])();
+    (await waiting[2])();
+  });
+
   it('rejects at once a start whose signal has already aborted', async () => {
     const line = new StartLine(() => 1);
     const aborted = new AbortController();
     aborted.abort(new Error('too late'));
-    await expect(line.enter(aborted.signal, () => undefined)).rejects.toThrow('too late');
+    await expect(line.enter('someone', aborted.signal, () => undefined)).rejects.toThrow('too late');
     expect({ running: line.running, waiting: line.waiting }).toEqual({ running: 0, waiting: 0 });
   });
 
   it('tells a changed place at once after a quiet interval, and at most once per interval while the line moves fast', async () => {
     const intervalMs = 1000;
     const line = new StartLine(() => 1, intervalMs);
-    let release = await line.enter(never(), () => undefined);
+    let release = await line.enter('someone', never(), () => undefined);
     const places: number[] = [];
-    const waiters = Array.from({ length: 4 }, () => line.enter(never(), () => undefined));
+    const waiters = Array.from({ length: 4 }, () => line.enter('someone', never(), () => undefined));
     const turn = (index: number) => waiters[index] as Promise<() => void>;
-    const last = line.enter(never(), (ahead) => places.push(ahead));
+    const last = line.enter('someone', never(), (ahead) => places.push(ahead));
     expect(places).toEqual([4]); // told on joining
     release();
     release = await turn(0);

@@ -178,12 +178,13 @@ describe('the line of starts', () => {
     limited = await startProxyHub(ports, {
       adminUsers: ['root'],
       concurrentSpawnLimit: 1,
-      spawnQueueLimit: 2,
-      activeServerLimit: 3,
+      spawnQueueLimit: 3,
+      activeServerLimit: 5,
+      namedServers: { enabled: true, limitPerUser: 0 },
       spawner: suiteSpawner(ports, { command: gatedDemoCommand(gate), startTimeout: 4 }),
     });
     rootToken = mintToken(limited, 'root').token;
-    for (const name of ['u1', 'u2', 'u3', 'u4']) ensureUser(limited, name);
+    for (const name of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) ensureUser(limited, name);
   });
 
   afterEach(async () => {
@@ -228,18 +229,35 @@ describe('the line of starts', () => {
   });
 
   it('answers 429 with Retry-After when the line is full (spawnQueueLimit), and at the active server limit', async () => {
-    for (const name of ['u1', 'u2', 'u3']) expect((await start(name)).status).toBe(202);
-    expectTooMany(await start('u4'), 'GATEHOUSE_ERR_SPAWN_LIMIT');
-    expect(limited.services.servers.state('u4')).toBe('stopped');
+    for (const name of ['u1', 'u2', 'u3', 'u4']) expect((await start(name)).status).toBe(202);
+    expect(limited.services.servers.counts()).toMatchObject({ starting: 1, waiting: 3 });
+    expectTooMany(await start('u5'), 'GATEHOUSE_ERR_SPAWN_LIMIT');
+    expect(limited.services.servers.state('u5')).toBe('stopped');
 
     writeFileSync(gate, '');
-    for (const name of ['u1', 'u2', 'u3']) expect(await limited.services.servers.settled(name)).toBe('running');
-    expectTooMany(await start('u4'), 'GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT');
-    expect(limited.services.servers.state('u4')).toBe('stopped');
+    for (const name of ['u1', 'u2', 'u3', 'u4']) expect(await limited.services.servers.settled(name)).toBe('running');
+    expect((await start('u5')).status).toBe(202);
+    expect(await limited.services.servers.settled('u5')).toBe('running');
+    expectTooMany(await start('u6'), 'GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT'); // 5 running = activeServerLimit
+    expect(limited.services.servers.state('u6')).toBe('stopped');
 
     expect((await api(limited.baseUrl, 'DELETE', '/users/u1/server', rootToken)).status).toBe(204);
-    expect((await start('u4')).status).toBe(202);
-    expect(await limited.services.servers.settled('u4')).toBe('running');
+    expect((await start('u6')).status).toBe(202);
+    expect(await limited.services.servers.settled('u6')).toBe('running');
+  });
+
+  it('lets one user hold at most two places in line, so one person with many named servers cannot fill it', async () => {
+    expect((await start('u1')).status).toBe(202);
+    expect((await start('u2')).status).toBe(202);
+    expect((await api(limited.baseUrl, 'POST', '/users/u2/servers/a', rootToken)).status).toBe(202);
+    const third = await api(limited.baseUrl, 'POST', '/users/u2/servers/b', rootToken);
+    expectTooMany(third, 'GATEHOUSE_ERR_SPAWN_LIMIT');
+    expect(third.json<{ message: string }>().message).toMatch(/u2 already has 2 servers waiting to start/);
+    // Someone else still gets a place.
+    expect((await start('u3')).status).toBe(202);
+    expect(limited.services.servers.counts()).toMatchObject({ starting: 1, waiting: 3 });
+    writeFileSync(gate, '');
+    for (const [name, server] of [['u1', ''], ['u2', ''], ['u2', 'a'], ['u3', '']] as const) expect(await limited.services.servers.settled(name, server)).toBe('running');
   });
 
   it('lets a person leave the line (Stop), and the ones behind move up', async () => {

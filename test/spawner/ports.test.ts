@@ -81,8 +81,11 @@ Promise.all(${JSON.stringify(ports)}.map((p) => new Promise((ok) => net.createSe
     );
   });
 
-  it('retries on another port when the server reports EADDRINUSE, releasing the taken one', async () => {
-    const fixture = await makeFixture({ portRange: [BLOCK_MIN + 50, BLOCK_MIN + 99], command: FIRST_RUN_LOSES_THE_PORT });
+  it.each([
+    ['EADDRINUSE (Node)', FIRST_RUN_LOSES_THE_PORT],
+    ['the notebook server\'s own words (jupyterhub-singleuser 3.0)', FIRST_RUN_LOSES_THE_PORT_LIKE_JUPYTER],
+  ])('retries on another port when the server reports its port taken — %s — releasing the taken one', async (_, command) => {
+    const fixture = await makeFixture({ portRange: [BLOCK_MIN + 50, BLOCK_MIN + 99], command });
     const request = makeRequest(fixture.dir);
 
     const handle = await fixture.start(request);
@@ -101,14 +104,23 @@ Promise.all(${JSON.stringify(ports)}.map((p) => new Promise((ok) => net.createSe
  * Loses the race for its port on the first run (as if another program bound it right after the
  * spawner's pre-check), then serves normally.
  */
-const FIRST_RUN_LOSES_THE_PORT = inlineServerCommand("(q, s) => s.end('second run')", {
-  before: `
+function losesThePortOnItsFirstRun(saying: string): string[] {
+  return inlineServerCommand("(q, s) => s.end('second run')", {
+    before: `
 const fs = require('node:fs');
 // The server's own home is where it may write, sandboxed or not; it outlives the first run.
 const marker = require('node:path').join(process.env.HOME, 'first-run-done');
 if (!fs.existsSync(marker)) {
   fs.writeFileSync(marker, '');
-  console.error('Error: listen EADDRINUSE: address already in use 127.0.0.1');
+  console.error(${JSON.stringify(saying)});
   process.exit(1);
 }`,
-});
+  });
+}
+
+const FIRST_RUN_LOSES_THE_PORT = losesThePortOnItsFirstRun('Error: listen EADDRINUSE: address already in use 127.0.0.1');
+/** What notebook 6.4 under jupyterhub-singleuser 3.0 prints (seen in the class-arrival bench) instead of EADDRINUSE. */
+const FIRST_RUN_LOSES_THE_PORT_LIKE_JUPYTER = losesThePortOnItsFirstRun(
+  '[I 2026-12-02 05:37:12.572 SingleUserNotebookApp notebookapp:1833] The port 44570 is already in use.\n' +
+    '[C 2026-12-02 05:37:12.572 SingleUserNotebookApp notebookapp:1849] ERROR: the notebook server could not be started because port 44570 is not available.',
+);

@@ -52,7 +52,8 @@ export function lastLines(text: string, count: number): string {
 
 /** Node, Python and most servers say one of these when the port is taken. */
 export function mentionsAddressInUse(text: string): boolean {
-  return /EADDRINUSE|address already in use/i.test(text);
+  // Node and Python say EADDRINUSE; the notebook server (jupyterhub-singleuser 3.0) says it in its own words.
+  return /EADDRINUSE|address already in use|port \d+ is already in use|port \d+ is not available/i.test(text);
 }
 
 /**

@@ -170,7 +170,7 @@ export class ServerManager {
     if (serverName !== '') requireNamedServerAllowed(this.#deps.config.namedServers, this.#deps.repository, user, serverName);
     if (this.#stopping.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_PENDING', 'the server is stopping; try again when it has stopped');
     if (this.#running.has(name, serverName)) throw gatehouseError('GATEHOUSE_ERR_SERVER_ALREADY_RUNNING', `${serverLabel(name, serverName)} is already running`);
-    requireRoomToStart(this.#deps.config, { ...this.counts() });
+    requireRoomToStart(this.#deps.config, { ...this.counts(), waitingOfUser: this.#line.waitingOf(name) }, name);
     const { token, sealedToken } = this.#deps.credentials.issue(user, serverName);
     this.#deps.repository.insertPending(user.id, serverName, sealedToken, userOptions);
     const progress = new ProgressLog();
@@ -228,7 +228,7 @@ export class ServerManager {
     const abort = new AbortController();
     let timeout: NodeJS.Timeout | undefined;
     const launch = async (): Promise<ServerHandle> => {
-      const leaveLine = waitInLine ? await this.#line.enter(abort.signal, (ahead) => progress.push({ progress: 0, message: placeInLine(ahead) })) : undefined;
+      const leaveLine = waitInLine ? await this.#line.enter(name, abort.signal, (ahead) => progress.push({ progress: 0, message: placeInLine(ahead) })) : undefined;
       timeout = setTimeout(
         () => abort.abort(new SpawnError(`the server did not start within ${this.#spawner.startTimeout} seconds`)),
         this.#spawner.startTimeout * 1000,

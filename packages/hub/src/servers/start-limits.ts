@@ -5,6 +5,11 @@ import type { ServerRepository } from './server-repository.ts';
 
 /** Seconds a client should wait before retrying when the spawn limit is reached. */
 const SPAWN_RETRY_AFTER_SECONDS = 10;
+/**
+ * Starts one user may have waiting in line at once (a default and a named server, say): without it,
+ * one person with many named servers could fill the line and hold everyone else back.
+ */
+export const WAITING_STARTS_PER_USER = 2;
 
 /**
  * A named server may start when named servers are on, its name is valid, and — if it is a new one —
@@ -29,15 +34,22 @@ export function requireNamedServerAllowed(
 
 /**
  * The hub-wide limits: concurrentSpawnLimit servers starting at once, spawnQueueLimit more waiting in
- * line for their turn, activeServerLimit servers starting, waiting or running. Beyond them: 429.
+ * line for their turn (WAITING_STARTS_PER_USER of them per user), activeServerLimit servers starting,
+ * waiting or running. Beyond them: 429.
  */
 export function requireRoomToStart(
   config: Pick<GatehouseConfig, 'concurrentSpawnLimit' | 'spawnQueueLimit' | 'activeServerLimit'>,
-  counts: { readonly starting: number; readonly waiting: number; readonly pending: number; readonly running: number },
+  counts: { readonly starting: number; readonly waiting: number; readonly waitingOfUser: number; readonly pending: number; readonly running: number },
+  username: string,
 ): void {
   const slotFree = counts.waiting === 0 && counts.starting < config.concurrentSpawnLimit;
   if (!slotFree && counts.waiting >= config.spawnQueueLimit) {
     throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', undefined, { details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS } });
+  }
+  if (!slotFree && counts.waitingOfUser >= WAITING_STARTS_PER_USER) {
+    throw gatehouseError('GATEHOUSE_ERR_SPAWN_LIMIT', `${username} already has ${counts.waitingOfUser} servers waiting to start; try again when one has started`, {
+      details: { retryAfterSeconds: SPAWN_RETRY_AFTER_SECONDS },
+    });
   }
   if (config.activeServerLimit > 0 && counts.running + counts.pending >= config.activeServerLimit) {
     throw gatehouseError('GATEHOUSE_ERR_ACTIVE_SERVER_LIMIT', `the hub runs at most ${config.activeServerLimit} servers at once`, {

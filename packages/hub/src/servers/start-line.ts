@@ -14,6 +14,8 @@
 export type PlaceListener = (ahead: number) => void;
 
 interface Waiter {
+  /** Whose start it is (a user name): how many each owner has waiting is counted. */
+  readonly owner: string;
   readonly admit: (release: () => void) => void;
   readonly onPlace: PlaceListener;
   /** The place last told, so an unchanged place is not told again. */
@@ -46,15 +48,21 @@ export class StartLine {
     return this.#waiting.length;
   }
 
+  /** Starts of `owner` waiting for a slot. */
+  waitingOf(owner: string): number {
+    return this.#waiting.reduce((count, waiter) => count + (waiter.owner === owner ? 1 : 0), 0);
+  }
+
   /**
    * Resolves with the release function once this start may run: at once when a slot is free and
    * nobody waits, else in its turn. Release exactly once, when the start has ended either way.
    */
-  enter(signal: AbortSignal, onPlace: PlaceListener): Promise<() => void> {
+  enter(owner: string, signal: AbortSignal, onPlace: PlaceListener): Promise<() => void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length === 0 && this.#running < this.#capacity()) return Promise.resolve(this.#take());
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
+        owner,
         admit: (release) => {
           signal.removeEventListener('abort', leave);
           resolve(release);
