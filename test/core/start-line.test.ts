@@ -51,13 +51,13 @@ describe('StartLine', () => {
   it('counts the starts each owner has waiting', async () => {
     const line = new StartLine(() => 1);
     const release = await line.enter('ann', never(), () => undefined);
-    const waiting = [line.enter('ann', never(), () => undefined), line.enter('bob', never(), () => undefined), line.enter('ann', never(), () => undefined)];
+    const [annFirst, bob, annSecond] = [line.enter('ann', never(), () => undefined), line.enter('bob', never(), () => undefined), line.enter('ann', never(), () => undefined)];
     expect([line.waitingOf('ann'), line.waitingOf('bob'), line.waitingOf('cat')]).toEqual([2, 1, 0]);
     release();
-    (await waiting[0])();
+    (await annFirst)();
     expect([line.waitingOf('ann'), line.waitingOf('bob')]).toEqual([1, 0]);
-    (await waiting[1])();
-    (await waiting[2])();
+    (await bob)();
+    (await annSecond)();
   });
 
   it('rejects at once a start whose signal has already aborted', async () => {
