@@ -13,8 +13,12 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Output kept per child for error messages. */
 const OUTPUT_LIMIT = 64 * 1024;
-/** How long a child may take to exit after SIGTERM before it gets SIGKILL. */
-const STOP_GRACE_MS = 15_000;
+/**
+ * How long a child may take to exit after SIGTERM before it gets SIGKILL: a hub first answers what it
+ * has received (http.shutdownGrace, 5 s) and then stops its servers (stopGracePeriod, 5 s each, in
+ * parallel); 70 Jupyter servers on a loaded 2-core machine have taken more than 15 s all told.
+ */
+const STOP_GRACE_MS = 30_000;
 
 export interface ManagedChild {
   readonly name: string;
