@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ADMIN, expectHubLayout, expectSignedIn, loginError, manage, refusedLogin, screenshot, signIn, submitLogin, useBrowser, useHub, useLocalHub, type HubHandle } from './helpers.ts';
+import { passwordHasher } from '../../packages/authenticators/src/password-hashing.ts';
+import { ADMIN, expectHubLayout, expectSignedIn, expectText, loginError, manage, refusedLogin, screenshot, signIn, submitLogin, useBrowser, useHub, useLocalHub, type HubHandle } from './helpers.ts';
 
 /** The login page in a real browser: dummy and local accounts, refusals, throttling, API tokens. */
 
@@ -153,5 +154,77 @@ describe('login throttling', () => {
     const nora = await browser.newPage({ extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.4', 'X-Forwarded-Proto': 'http' } });
     await submitLogin(nora, proxied, 'nora', PASSWORD);
     await expectSignedIn(nora, proxied);
+  });
+});
+
+describe('waiting to sign in', () => {
+  it('tells a person whose password check waits how many sign-ins are ahead, then signs both in', async () => {
+    await addAccount(local, 'wren');
+    await addAccount(local, 'yara');
+    const pages = [await browser.newPage(), await browser.newPage()] as const;
+    for (const [page, name] of [[pages[0], 'wren'], [pages[1], 'yara']] as const) {
+      await page.goto(local.url('/hub/login'));
+      await page.getByLabel('Username').fill(name);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    }
+    const send = (page: Page) => page.locator('#password-login').evaluate((form: HTMLFormElement) => form.requestSubmit());
+    /**
+     * The place of the ticket login.js asks about. The page cannot be read while its form's answer is
+     * pending (Playwright waits for it, bodies included), so the test asks the hub the same question.
+     */
+    const placeAsked = async (page: Page) => {
+      const asked = await page.waitForRequest((request) => request.url().includes('/hub/login/place?ticket='));
+      return (await fetch(asked.url())).json();
+    };
+    // The hub's argon2 child, held still: every password check waits in its line until it goes on.
+    const hasher = passwordHasher.pid;
+    expect(hasher).toBeDefined();
+    process.kill(hasher as number, 'SIGSTOP');
+    try {
+      await send(pages[0]);
+      expect(await placeAsked(pages[0])).toEqual({ ahead: 0 });
+      await send(pages[1]);
+      expect(await placeAsked(pages[1])).toEqual({ ahead: 1 });
+    } finally {
+      process.kill(hasher as number, 'SIGCONT'); // within the hasher's 30 s watchdog, or the checks fail
+    }
+    for (const page of pages) {
+      await page.waitForURL(local.url('/hub/home'));
+      await expectSignedIn(page, local);
+    }
+    expect([await signedInAs(pages[0]), await signedInAs(pages[1])]).toEqual(['wren', 'yara']);
+  });
+
+  it('words the place on the page while the form waits', async () => {
+    const page = await browser.newPage();
+    const csp = (await page.goto(local.url('/hub/login')))?.headers()['content-security-policy'] ?? '';
+    // Only to read the page while it waits (see above): the form's answer is held as "204 No Content"
+    // (the page stays) and the hub's count is given; the count itself is the hub's, tested above.
+    await page.route('**/hub/login?*', (route) =>
+      route.request().method() === 'POST' ? route.fulfill({ status: 204, headers: { 'content-security-policy': csp } }) : route.continue(),
+    );
+    let ahead = 3;
+    await page.route('**/hub/login/place?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ahead }) }));
+    await page.getByLabel('Username').fill('wren');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expectText(page.locator('#sign-in-wait'), 'Signing in: 3 people are ahead of you. Please keep this page open.');
+    expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isDisabled()).toBe(true);
+    await screenshot(page, 'login-6-waiting');
+    ahead = 1;
+    await expectText(page.locator('#sign-in-wait'), 'Signing in: 1 person is ahead of you. Please keep this page open.');
+    ahead = 0;
+    await expectText(page.locator('#sign-in-wait'), 'Signing in: checking your password…');
+  });
+
+  it('answers a place only for a well-formed ticket, and nothing for one not in line', async () => {
+    const ask = (ticket: string) => fetch(local.url(`/hub/login/place?ticket=${encodeURIComponent(ticket)}`));
+    const bad = await ask('short');
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('ticket: expected 16–64 letters, digits, - or _');
+    const unknown = await ask('A'.repeat(32));
+    expect(unknown.status).toBe(200);
+    expect(unknown.headers.get('cache-control')).toBe('no-store');
+    expect(await unknown.json()).toEqual({ ahead: null });
   });
 });

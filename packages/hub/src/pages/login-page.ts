@@ -22,19 +22,21 @@ export function renderLoginPage(model: LoginPageModel): string {
     );
   }
   return layout(
-    { title: 'Sign in' },
+    { title: 'Sign in', scripts: ['login.js'] },
     html`<section class="card narrow">
       <h1>Sign in</h1>
       ${model.authenticator.loginHint ? html`<p class="muted" id="login-hint">${model.authenticator.loginHint}</p>` : ''}
       ${notice}${error}
-      <form method="post" action="/hub/login?next=${encodeURIComponent(model.next)}" autocomplete="on">
+      <form method="post" action="/hub/login?next=${encodeURIComponent(model.next)}" autocomplete="on" id="password-login">
         <input type="hidden" name="_xsrf" value="${model.xsrfToken}">
+        <input type="hidden" name="ticket" value="">
         <label for="username">Username</label>
         <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none"
           spellcheck="false" required autofocus value="${model.username ?? ''}">
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password">
         <button type="submit">Sign in</button>
+        <p id="sign-in-wait" role="status" aria-live="polite" hidden></p>
       </form>
       ${model.authenticator.accountManagement !== undefined && model.authenticator.accountManagement.signup !== 'closed'
         ? html`<p><a href="/hub/signup">No account yet? Sign up</a></p>`

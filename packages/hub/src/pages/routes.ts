@@ -20,6 +20,7 @@ import { renderHomePage, type HomePageModel } from './home-page.ts';
 import { loginWithToken } from './token-login.ts';
 import { attemptLogin, failureStatus } from './login-flow.ts';
 import { renderLoginPage } from './login-page.ts';
+import { isSignInTicket, SignInLine } from './sign-in-line.ts';
 import { renderLogoutPage } from './logout-page.ts';
 import { totpAccountRoutes } from './totp-account-routes.ts';
 import { totpLoginRoutes } from './totp-login-routes.ts';
@@ -85,6 +86,15 @@ export function pageRoutes(services: HubServices): Router {
     ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), notice });
   });
 
+  const signInLine = new SignInLine();
+  // How many sign-ins are ahead of the person holding `ticket` (login.js asks while its form is answered).
+  router.get('/hub/login/place', (ctx) => {
+    const ticket = ctx.query['ticket'];
+    if (!isSignInTicket(ticket)) throw gatehouseError('GATEHOUSE_ERR_BAD_REQUEST', 'ticket: expected 16–64 letters, digits, - or _');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { ahead: signInLine.ahead(ticket) ?? null };
+  });
+
   router.post('/hub/login', async (ctx) => {
     const next = safeNextPath(ctx.query['next']);
     const form = await readForm(ctx);
@@ -96,7 +106,8 @@ export function pageRoutes(services: HubServices): Router {
       ctx.body = renderLoginPage({ authenticator, next, xsrfToken: xsrfTokenFor(ctx, services), error: 'That token is not valid (or has expired).' });
       return;
     }
-    const outcome = await attemptLogin(ctx, services, form, next);
+    const leaveLine = signInLine.enter(form['ticket']);
+    const outcome = await attemptLogin(ctx, services, form, next).finally(leaveLine);
     if (outcome.ok) return ctx.redirect(outcome.redirectTo);
     ctx.status = failureStatus(outcome);
     if (outcome.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
