@@ -124,12 +124,19 @@ describe('GATEHOUSE_TOKEN', () => {
     expect((await api(base, 'POST', '/users/admin/server', { token: FORCED_TOKEN })).status).toBe(202);
     try {
       await waitFor("admin's server to be ready", async () => (await api(base, 'GET', '/users/admin', { token: FORCED_TOKEN })).json()['server'] !== null);
-      const server = [...allCommandLines().keys()].find((pid) => parentOf(pid) === hub?.process.pid && environmentOf(pid, 'JUPYTERHUB_USER') === 'admin');
+      // Servers are forked by the hub's process launcher (packages/spawner/src/process-launcher.ts).
+      const commandLines = allCommandLines();
+      const launcher = [...commandLines].find(([pid, line]) => parentOf(pid) === hub?.process.pid && line.includes('process-launcher-child.mjs'))?.[0];
+      expect(launcher).toBeDefined();
+      const server = [...commandLines.keys()].find((pid) => parentOf(pid) === launcher && environmentOf(pid, 'JUPYTERHUB_USER') === 'admin');
       expect(server).toBeDefined();
-      const environ = readFileSync(`/proc/${server}/environ`, 'utf8');
-      expect(environ).not.toContain(FORCED_TOKEN);
-      expect(environ).not.toContain('GATEHOUSE_TOKEN');
-      expect(environ).not.toContain('GATEHOUSE_RUNTIME_DIR');
+      // Neither the server nor the launcher between it and the hub holds the hub's secrets.
+      for (const pid of [server, launcher]) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        expect(environ).not.toContain(FORCED_TOKEN);
+        expect(environ).not.toContain('GATEHOUSE_TOKEN');
+        expect(environ).not.toContain('GATEHOUSE_RUNTIME_DIR');
+      }
     } finally {
       expect((await api(base, 'DELETE', '/users/admin/server', { token: FORCED_TOKEN })).status).toBe(204);
     }

@@ -121,11 +121,12 @@ export class ProcessLauncher implements ServerLauncher {
   }
 
   #start(): Connection {
-    const { NODE_OPTIONS: _loaderAndInspectorFlags, ...env } = process.env;
     const child = fork(CHILD_ENTRY, [], {
       // Plain JavaScript: none of this process's flags (tsx loader, --inspect) apply to it.
       execArgv: [],
-      env,
+      // Only what it needs to run: every server gets the environment its spawner built, and the hub's
+      // own (secrets such as GATEHOUSE_TOKEN included) has no business in a second process.
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'json',
     });
