@@ -1,3 +1,4 @@
+import type { GatedLaunchSpec } from './gated-launch.mjs';
 import { sharedProcessLauncher } from './process-launcher.ts';
 import { SpawnError } from './types.ts';
 
@@ -11,18 +12,12 @@ export function describeExit(exit: ChildExit): string {
   return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
 
-export interface LaunchSpec {
-  readonly argv: readonly string[];
-  readonly env: Record<string, string>;
-  readonly cwd: string;
-  readonly uid?: number;
-  readonly gid?: number;
-  /**
-   * Receives both stdout and stderr, appended (log-file.ts openLogFile prepares it). Opened by path
-   * where the fork happens: a descriptor cannot cross the process launcher's JSON channel.
-   */
-  readonly logFile: string;
-}
+/**
+ * What to start: argv, environment, cwd, the account (uid/gid) and the log file, which receives both
+ * stdout and stderr, appended (log-file.ts openLogFile prepares it). The log is opened by path where
+ * the fork happens: a descriptor cannot cross the process launcher's JSON channel.
+ */
+export type LaunchSpec = GatedLaunchSpec;
 
 /** A started server process, a child of the process launcher (or of this hub process). */
 export interface ServerChild {
